@@ -1,0 +1,466 @@
+//! Validation of the config JSON into [`GatewayConfig`]. One pass over the
+//! tree collects every error and warning; nothing unknown is silently ignored.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::diagnostic::ConfigError;
+use super::env::{env_reference, EnvResolver};
+use super::reader::{
+    check_keys, did_you_mean, join, opt_bool, opt_f64, opt_int, opt_object, opt_str, opt_str_array, wrong_type, Diags,
+};
+use super::{defaults, ClientConfig, CustomProviderConfig, GatewayConfig, KeyConfig, NetworkConfig, ProviderConfig};
+use crate::request_type::{BaseFormat, RequestType, BIFROST_ONLY_REQUEST_TYPES};
+use crate::url_rule::PathOverride;
+
+const ROOT_KNOWN: &[&str] = &["$schema", "providers", "client"];
+const ROOT_BIFROST: &[&str] = &[
+    "version", "source_of_truth", "server", "encryption_key", "env_label", "auth_config", "framework", "governance",
+    "alerting", "webhooks", "mcp", "vector_store", "config_store", "logs_store", "skills_registry", "plugins",
+    "websocket", "guardrails_config", "audit_logs", "cluster_config", "load_balancer_config",
+    "large_payload_optimization", "scim_config", "access_profiles", "feature_flags", "circuit_breaker_config",
+];
+const CLIENT_KNOWN: &[&str] = &["max_request_body_size_mb"];
+const CLIENT_BIFROST: &[&str] = &[
+    "drop_excess_requests", "initial_pool_size", "prometheus_labels", "enable_logging", "disable_content_logging",
+    "log_retention_days", "enable_governance", "enforce_governance_header", "allow_direct_keys", "allowed_origins",
+    "enable_litellm_fallbacks", "disable_db_pings_in_health", "header_filter_config", "mcp_agent_depth",
+];
+const PROVIDER_KNOWN: &[&str] = &["keys", "network_config", "custom_provider_config"];
+const PROVIDER_BIFROST: &[&str] = &[
+    "concurrency_and_buffer_size", "proxy_config", "send_back_raw_request", "send_back_raw_response",
+    "store_raw_request_response", "openai_config", "pricing_overrides", "description",
+];
+const KEY_KNOWN: &[&str] = &["name", "value", "models", "weight", "enabled", "id", "description"];
+const KEY_BIFROST: &[&str] = &[
+    "aliases", "use_for_batch_api", "blacklisted_models", "use_anthropic_endpoints", "azure_key_config",
+    "vertex_key_config", "bedrock_key_config", "bedrock_mantle_key_config", "vllm_key_config", "ollama_key_config",
+    "sgl_key_config", "replicate_key_config", "huggingface_key_config", "config_hash", "status",
+];
+const NETWORK_KNOWN: &[&str] = &[
+    "base_url", "extra_headers", "default_request_timeout_in_seconds", "max_retries", "retry_backoff_initial",
+    "retry_backoff_initial_ms", "retry_backoff_max", "retry_backoff_max_ms", "stream_idle_timeout_in_seconds",
+    "keep_alive_timeout_in_seconds", "max_conns_per_host", "enforce_http2",
+];
+const NETWORK_BIFROST: &[&str] = &["insecure_skip_verify", "ca_cert_pem", "beta_header_overrides", "allow_private_network"];
+const CUSTOM_KNOWN: &[&str] = &["base_provider_type", "is_key_less", "allowed_requests", "request_path_overrides"];
+/// Bifrost base types Switchyard cannot speak (yet).
+const BIFROST_BASE_TYPES: &[&str] = &["bedrock", "cohere", "gemini", "huggingface", "replicate", "vertex", "azure", "mistral"];
+/// Headers the HTTP client owns; setting them by hand breaks framing.
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+    "proxy-connection",
+];
+
+pub(super) fn parse_config(text: &str, env: &dyn EnvResolver) -> Result<(GatewayConfig, Vec<super::ConfigDiagnostic>), ConfigError> {
+    let root: Value = serde_json::from_str(text).map_err(|e| {
+        ConfigError::single(String::new(), format!("config is not valid JSON: {e}"), Some("check for a trailing comma or a missing quote near that position".into()))
+    })?;
+    let mut d = Diags::default();
+    let config = read_root(&root, env, &mut d);
+    finish(config, d)
+}
+
+pub(super) fn parse_single_provider(
+    name: &str,
+    value: &Value,
+    env: &dyn EnvResolver,
+) -> Result<(ProviderConfig, Vec<super::ConfigDiagnostic>), ConfigError> {
+    let mut d = Diags::default();
+    check_provider_name(name, "name", &mut d);
+    let provider = match value {
+        Value::Object(map) => read_provider(name, map, "", env, &mut d),
+        other => {
+            wrong_type(&mut d, "", "an object", other);
+            None
+        }
+    };
+    finish(provider, d)
+}
+
+fn finish<T>(value: Option<T>, d: Diags) -> Result<(T, Vec<super::ConfigDiagnostic>), ConfigError> {
+    match value {
+        Some(v) if !d.has_errors() => Ok((v, d.list)),
+        _ => {
+            let mut diagnostics = d.list;
+            if diagnostics.is_empty() {
+                diagnostics.push(super::ConfigDiagnostic {
+                    severity: super::Severity::Error,
+                    path: String::new(),
+                    message: "invalid configuration".into(),
+                    hint: None,
+                });
+            }
+            Err(ConfigError { diagnostics })
+        }
+    }
+}
+
+fn read_root(root: &Value, env: &dyn EnvResolver, d: &mut Diags) -> Option<GatewayConfig> {
+    let Value::Object(map) = root else {
+        wrong_type(d, "", "a JSON object with a `providers` field", root);
+        return None;
+    };
+    check_keys(map, "", ROOT_KNOWN, ROOT_BIFROST, d);
+    let mut config = GatewayConfig::default();
+    if let Some(client) = opt_object(map, "client", "", d) {
+        check_keys(client, "client", CLIENT_KNOWN, CLIENT_BIFROST, d);
+        config.client = ClientConfig {
+            max_request_body_size_mb: opt_int(client, "max_request_body_size_mb", "client", 1, 4096, d),
+        };
+    }
+    match map.get("providers") {
+        None => d.warn("providers", "no providers are configured; every model request will fail until one is added", None),
+        Some(Value::Object(providers)) => {
+            for (name, value) in providers {
+                let path = join("providers", name);
+                check_provider_name(name, &path, d);
+                match value {
+                    Value::Object(p) => {
+                        if let Some(p) = read_provider(name, p, &path, env, d) {
+                            config.providers.insert(name.clone(), p);
+                        }
+                    }
+                    other => wrong_type(d, &path, "an object", other),
+                }
+            }
+        }
+        Some(other) => wrong_type(d, "providers", "an object keyed by provider name", other),
+    }
+    Some(config)
+}
+
+fn check_provider_name(name: &str, path: &str, d: &mut Diags) {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid {
+        d.error(
+            path,
+            format!("invalid provider name {name:?}"),
+            Some("use 1-64 letters, digits, `-`, `_` or `.`; no `/`, since clients write `<provider>/<model>`".into()),
+        );
+    }
+}
+
+fn read_provider(name: &str, map: &Map<String, Value>, path: &str, env: &dyn EnvResolver, d: &mut Diags) -> Option<ProviderConfig> {
+    check_keys(map, path, PROVIDER_KNOWN, PROVIDER_BIFROST, d);
+    let custom = opt_object(map, "custom_provider_config", path, d)
+        .and_then(|c| read_custom(c, &join(path, "custom_provider_config"), d));
+    let custom_present = map.get("custom_provider_config").is_some_and(|v| !v.is_null());
+    if !custom_present && BaseFormat::parse(name).is_none() {
+        d.error(
+            path,
+            format!("provider `{name}` is neither a built-in provider Switchyard supports (openai, anthropic) nor a custom provider"),
+            Some("add \"custom_provider_config\": {\"base_provider_type\": \"openai\"} (or \"anthropic\") and a network_config.base_url".into()),
+        );
+    }
+    let network = read_network(map, path, env, d);
+    let keys = read_keys(map, path, env, d);
+
+    let keyless = custom.as_ref().is_some_and(|c| c.is_key_less);
+    let keys_path = join(path, "keys");
+    if keyless && !keys.is_empty() {
+        d.error(&keys_path, "a keyless provider (is_key_less: true) must not have keys", Some("remove the keys, or set is_key_less to false".into()));
+    }
+    if !keyless && keys.is_empty() && (custom.is_some() || !custom_present) {
+        d.error(
+            &keys_path,
+            "this provider needs at least one key",
+            Some("add {\"value\": \"env.MY_API_KEY\"} to keys, or set custom_provider_config.is_key_less to true if the upstream needs no key (auth may then go in network_config.extra_headers)".into()),
+        );
+    }
+    if custom_present && network.base_url.is_none() && !map.get("network_config").is_some_and(|n| n.get("base_url").is_some()) {
+        d.error(&join(&join(path, "network_config"), "base_url"), "a custom provider needs a base URL", Some("for example https://<workspace-id>.ai-gateway.cloud.databricks.com/mlflow".into()));
+    }
+    if !keyless && !keys.is_empty() && network.extra_headers.keys().any(|h| h.eq_ignore_ascii_case("authorization")) {
+        d.warn(
+            &join(&join(path, "network_config"), "extra_headers"),
+            "sets Authorization on a keyed provider: the extra header wins over the key's `Bearer` header",
+            Some("remove one of them".into()),
+        );
+    }
+    Some(ProviderConfig {
+        keys,
+        network_config: network,
+        custom_provider_config: custom,
+    })
+}
+
+fn read_custom(map: &Map<String, Value>, path: &str, d: &mut Diags) -> Option<CustomProviderConfig> {
+    check_keys(map, path, CUSTOM_KNOWN, &[], d);
+    let type_path = join(path, "base_provider_type");
+    let base = match opt_str(map, "base_provider_type", path, d) {
+        None => {
+            if !map.contains_key("base_provider_type") {
+                d.error(&type_path, "is required", Some("\"openai\" or \"anthropic\"".into()));
+            }
+            None
+        }
+        Some(s) => match BaseFormat::parse(&s) {
+            Some(f) => Some(f),
+            None if BIFROST_BASE_TYPES.contains(&s.as_str()) => {
+                d.error(&type_path, format!("base format `{s}` is not supported by Switchyard yet"), Some("supported: openai, anthropic".into()));
+                None
+            }
+            None => {
+                let hint = did_you_mean(&s, ["openai", "anthropic"]).map(|m| format!("did you mean `{m}`?"));
+                d.error(&type_path, format!("unknown base format `{s}`"), hint.or(Some("supported: openai, anthropic".into())));
+                None
+            }
+        },
+    };
+    let is_key_less = opt_bool(map, "is_key_less", path, d).unwrap_or(false);
+
+    let allowed_requests = opt_object(map, "allowed_requests", path, d).map(|flags| {
+        let flags_path = join(path, "allowed_requests");
+        let mut out = BTreeMap::new();
+        for (key, value) in flags {
+            let at = join(&flags_path, key);
+            let Some(t) = request_type_key(key, &at, d) else { continue };
+            match value {
+                Value::Bool(b) => {
+                    out.insert(t, *b);
+                }
+                other => wrong_type(d, &at, "true or false", other),
+            }
+        }
+        out
+    });
+
+    let mut request_path_overrides = BTreeMap::new();
+    if let Some(overrides) = opt_object(map, "request_path_overrides", path, d) {
+        let o_path = join(path, "request_path_overrides");
+        for (key, value) in overrides {
+            let at = join(&o_path, key);
+            let Some(t) = request_type_key(key, &at, d) else { continue };
+            let Value::String(s) = value else {
+                wrong_type(d, &at, "a path or URL string", value);
+                continue;
+            };
+            if PathOverride::parse(s).is_none() {
+                d.error(
+                    &at,
+                    format!("{s:?} is neither a path nor an http(s) URL"),
+                    Some("write a path starting with `/` (appended to base_url), or a full URL such as https://<workspace>/api/2.1/unity-catalog/models".into()),
+                );
+                continue;
+            }
+            if let Some(f) = base {
+                if t.default_path(f).is_none() && !s.starts_with("http") {
+                    d.warn(&at, format!("the {f} base format has no standard {t} endpoint; this path is used as given"), None);
+                }
+            }
+            request_path_overrides.insert(t, s.clone());
+        }
+    }
+    Some(CustomProviderConfig {
+        base_provider_type: base?,
+        is_key_less,
+        allowed_requests,
+        request_path_overrides,
+    })
+}
+
+/// A request-type key: known → Some; Bifrost-only → warning; else error with a hint.
+fn request_type_key(key: &str, at: &str, d: &mut Diags) -> Option<RequestType> {
+    if let Some(t) = RequestType::parse(key) {
+        return Some(t);
+    }
+    if BIFROST_ONLY_REQUEST_TYPES.contains(&key) {
+        d.warn(at, format!("request type `{key}` is not served by Switchyard yet; ignored"), None);
+        return None;
+    }
+    let hint = did_you_mean(key, RequestType::ALL.iter().map(|t| t.as_str()))
+        .map(|m| format!("did you mean `{m}`?"))
+        .unwrap_or_else(|| format!("request types: {}", RequestType::ALL.map(|t| t.as_str()).join(", ")));
+    d.error(at, format!("unknown request type `{key}`"), Some(hint));
+    None
+}
+
+fn read_network(map: &Map<String, Value>, provider_path: &str, env: &dyn EnvResolver, d: &mut Diags) -> NetworkConfig {
+    let mut n = NetworkConfig::default();
+    let path = join(provider_path, "network_config");
+    let Some(map) = opt_object(map, "network_config", provider_path, d) else {
+        return n;
+    };
+    check_keys(map, &path, NETWORK_KNOWN, NETWORK_BIFROST, d);
+    if let Some(url) = opt_str(map, "base_url", &path, d) {
+        let at = join(&path, "base_url");
+        match url::Url::parse(&url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+                if u.query().is_some() || u.fragment().is_some() {
+                    d.error(&at, "must not carry a query string or fragment", Some("put query parameters in a request_path_overrides URL".into()));
+                }
+                n.base_url = Some(url.trim_end_matches('/').to_string());
+            }
+            _ => d.error(
+                &at,
+                format!("{url:?} is not an http(s) URL"),
+                Some("for example https://<workspace-id>.ai-gateway.cloud.databricks.com/mlflow".into()),
+            ),
+        }
+    }
+    if let Some(headers) = opt_object(map, "extra_headers", &path, d) {
+        let h_path = join(&path, "extra_headers");
+        for (name, value) in headers {
+            let at = join(&h_path, name);
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                d.error(&at, format!("{name:?} is not a valid HTTP header name"), None);
+                continue;
+            }
+            if FORBIDDEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                d.error(&at, format!("header `{name}` is managed by the HTTP client and cannot be set"), None);
+                continue;
+            }
+            let Value::String(v) = value else {
+                wrong_type(d, &at, "a string", value);
+                continue;
+            };
+            if let Some(resolved) = check_env(v, &at, env, d) {
+                if http::HeaderValue::from_str(&resolved).is_err() {
+                    // Never echo the value: it may be a secret.
+                    d.error(&at, "value is not a valid HTTP header value (control characters or non-ASCII)", None);
+                }
+            }
+            n.extra_headers.insert(name.clone(), v.clone());
+        }
+    }
+    if let Some(v) = opt_int(map, "default_request_timeout_in_seconds", &path, 1, 86_400, d) {
+        n.default_request_timeout_in_seconds = v;
+    }
+    if let Some(v) = opt_int(map, "max_retries", &path, 0, 10, d) {
+        n.max_retries = u32::try_from(v).unwrap_or(10);
+    }
+    if let Some(v) = read_millis(map, &path, "retry_backoff_initial", d) {
+        n.retry_backoff_initial = v;
+    }
+    if let Some(v) = read_millis(map, &path, "retry_backoff_max", d) {
+        n.retry_backoff_max = v;
+    }
+    if n.retry_backoff_initial > n.retry_backoff_max {
+        d.error(
+            &join(&path, "retry_backoff_initial"),
+            format!("initial backoff ({} ms) exceeds retry_backoff_max ({} ms)", n.retry_backoff_initial, n.retry_backoff_max),
+            None,
+        );
+    }
+    if let Some(v) = opt_int(map, "stream_idle_timeout_in_seconds", &path, 1, 86_400, d) {
+        n.stream_idle_timeout_in_seconds = v;
+    }
+    if let Some(v) = opt_int(map, "keep_alive_timeout_in_seconds", &path, 1, 3_600, d) {
+        n.keep_alive_timeout_in_seconds = v;
+    }
+    if let Some(v) = opt_int(map, "max_conns_per_host", &path, 1, 10_000, d) {
+        n.max_conns_per_host = usize::try_from(v).unwrap_or(10_000);
+    }
+    if let Some(v) = opt_bool(map, "enforce_http2", &path, d) {
+        n.enforce_http2 = v;
+    }
+    n
+}
+
+/// A backoff in milliseconds: `key` or `key_ms` (Bifrost's docs use both), as a
+/// number or a duration string such as "500ms" / "2s".
+fn read_millis(map: &Map<String, Value>, path: &str, key: &str, d: &mut Diags) -> Option<u64> {
+    let ms_key = format!("{key}_ms");
+    if map.contains_key(key) && map.contains_key(&ms_key) {
+        d.error(&join(path, &ms_key), format!("both `{key}` and `{ms_key}` are set"), Some("keep one".into()));
+        return None;
+    }
+    let k = if map.contains_key(&ms_key) { ms_key.as_str() } else { key };
+    let at = join(path, k);
+    match map.get(k)? {
+        Value::Number(_) => opt_int(map, k, path, 1, 600_000, d),
+        Value::String(s) => match parse_duration_ms(s) {
+            Some(v) if (1..=600_000).contains(&v) => Some(v),
+            _ => {
+                d.error(&at, format!("{s:?} is not a duration from 1ms to 600s"), Some("milliseconds as a number, or a string like \"500ms\" or \"2s\"".into()));
+                None
+            }
+        },
+        Value::Null => None,
+        other => {
+            wrong_type(d, &at, "milliseconds", other);
+            None
+        }
+    }
+}
+
+fn parse_duration_ms(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Some(n) = s.strip_suffix("ms") {
+        return n.trim().parse().ok();
+    }
+    if let Some(n) = s.strip_suffix('s') {
+        let secs: f64 = n.trim().parse().ok()?;
+        return (secs >= 0.0).then_some((secs * 1000.0).round() as u64);
+    }
+    None
+}
+
+fn read_keys(map: &Map<String, Value>, path: &str, env: &dyn EnvResolver, d: &mut Diags) -> Vec<KeyConfig> {
+    let k_path = join(path, "keys");
+    let items = match map.get("keys") {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            wrong_type(d, &k_path, "an array of keys", other);
+            return Vec::new();
+        }
+    };
+    let mut keys = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{k_path}[{i}]");
+        let Value::Object(k) = item else {
+            wrong_type(d, &at, "an object", item);
+            continue;
+        };
+        check_keys(k, &at, KEY_KNOWN, KEY_BIFROST, d);
+        let value = opt_str(k, "value", &at, d);
+        match &value {
+            None if !k.contains_key("value") => d.error(&join(&at, "value"), "is required", Some("the API key, or \"env.NAME\" to read it from the environment".into())),
+            Some(v) if v.is_empty() => d.error(&join(&at, "value"), "is empty", None),
+            Some(v) => {
+                if let Some(resolved) = check_env(v, &join(&at, "value"), env, d) {
+                    if resolved.is_empty() || http::HeaderValue::from_str(&resolved).is_err() {
+                        d.error(&join(&at, "value"), "resolves to an empty or invalid key", None);
+                    }
+                }
+            }
+            None => {}
+        }
+        let weight = opt_f64(k, "weight", &at, d).unwrap_or(defaults::KEY_WEIGHT);
+        if !(weight.is_finite() && weight >= 0.0) {
+            d.error(&join(&at, "weight"), format!("must be zero or more, got {weight}"), None);
+        }
+        keys.push(KeyConfig {
+            name: opt_str(k, "name", &at, d),
+            value: value.unwrap_or_default(),
+            models: opt_str_array(k, "models", &at, d).unwrap_or_default(),
+            weight,
+            enabled: opt_bool(k, "enabled", &at, d).unwrap_or(true),
+        });
+        let _ = (opt_str(k, "id", &at, d), opt_str(k, "description", &at, d));
+    }
+    keys
+}
+
+/// Checks an `env.NAME` reference resolves; returns the resolved value.
+fn check_env(value: &str, at: &str, env: &dyn EnvResolver, d: &mut Diags) -> Option<String> {
+    match env_reference(value) {
+        None => Some(value.to_string()),
+        Some("") => {
+            d.error(at, "`env.` must be followed by a variable name", None);
+            None
+        }
+        Some(name) => match env.var(name) {
+            Some(v) => Some(v),
+            None => {
+                d.error(at, format!("environment variable {name} is not set"), Some(format!("export {name}=… before starting Switchyard")));
+                None
+            }
+        },
+    }
+}

@@ -1,0 +1,158 @@
+//! Sends one logical request upstream, retrying per the provider's policy.
+//! Retries happen only before anything has been relayed to the client: the
+//! caller gets a response only once its status is final.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method};
+use switchyard_protocol::upstream_error::parse_upstream_error;
+
+use super::retry::{is_retryable_status, retry_after, MAX_RETRY_AFTER};
+use crate::error::GatewayError;
+use crate::keys::ResolvedKey;
+use crate::provider::Provider;
+use crate::request_type::BaseFormat;
+
+/// Anthropic API version sent to anthropic-base upstreams.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+pub struct UpstreamRequest<'a> {
+    pub provider: &'a Provider,
+    pub method: Method,
+    pub url: String,
+    pub body: Option<Bytes>,
+    pub key: Option<&'a ResolvedKey>,
+    /// Client headers that passed the allow-list.
+    pub forwarded: HeaderMap,
+    pub accept_event_stream: bool,
+}
+
+/// A successful (2xx) upstream response, body not yet read.
+pub struct UpstreamResponse {
+    pub response: reqwest::Response,
+    /// Deadline for reading a non-streaming body (the request timeout).
+    pub deadline: Instant,
+    pub attempts: u32,
+}
+
+impl UpstreamResponse {
+    /// Reads the whole body within the request deadline.
+    pub async fn bytes(self, provider: &str) -> Result<Bytes, GatewayError> {
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(remaining, self.response.bytes()).await {
+            Ok(Ok(b)) => Ok(b),
+            Ok(Err(e)) => Err(transport(provider, &e)),
+            Err(_) => Err(GatewayError::UpstreamTransport {
+                provider: provider.to_string(),
+                message: "response body did not arrive within the request timeout".into(),
+                timed_out: true,
+            }),
+        }
+    }
+}
+
+fn transport(provider: &str, e: &reqwest::Error) -> GatewayError {
+    // reqwest errors name the URL; keep the message but never headers or keys.
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    GatewayError::UpstreamTransport {
+        provider: provider.to_string(),
+        message,
+        timed_out: e.is_timeout(),
+    }
+}
+
+fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
+    let p = req.provider;
+    let mut headers = req.forwarded.clone();
+    headers.insert(http::header::ACCEPT, HeaderValue::from_static(if req.accept_event_stream { "text/event-stream" } else { "application/json" }));
+    if req.body.is_some() {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if p.base_format == BaseFormat::Anthropic {
+        headers.insert("anthropic-version", HeaderValue::from_static(ANTHROPIC_VERSION));
+    }
+    if let Some(key) = req.key {
+        let (name, value) = match p.base_format {
+            BaseFormat::Openai => (http::header::AUTHORIZATION, format!("Bearer {}", key.secret)),
+            BaseFormat::Anthropic => (http::HeaderName::from_static("x-api-key"), key.secret.clone()),
+        };
+        if let Ok(mut v) = HeaderValue::from_str(&value) {
+            v.set_sensitive(true);
+            headers.insert(name, v);
+        }
+    }
+    // Extra headers are applied last: an explicit per-provider header wins over
+    // the key's generated auth header (documented in the README).
+    for (name, value) in &p.extra_headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let mut b = p.http.request(req.method.clone(), &req.url).headers(headers);
+    if let Some(body) = &req.body {
+        b = b.body(body.clone());
+    }
+    b
+}
+
+pub async fn send(req: UpstreamRequest<'_>) -> Result<UpstreamResponse, GatewayError> {
+    let p = req.provider;
+    let mut attempt: u32 = 0;
+    loop {
+        let started = Instant::now();
+        let deadline = started + p.request_timeout;
+        let outcome = tokio::time::timeout(p.request_timeout, build(&req).send()).await;
+        let retry_delay: Duration;
+        match outcome {
+            Err(_) => {
+                return Err(GatewayError::UpstreamTransport {
+                    provider: p.name.clone(),
+                    message: format!("no response within {} s (default_request_timeout_in_seconds)", p.request_timeout.as_secs()),
+                    timed_out: true,
+                })
+            }
+            Ok(Err(e)) => {
+                if !e.is_connect() || attempt >= p.retry.max_retries {
+                    return Err(transport(&p.name, &e));
+                }
+                retry_delay = p.retry.backoff(attempt, &mut rand::rng());
+                tracing::warn!(provider = %p.name, attempt = attempt + 1, error = %e, delay_ms = retry_delay.as_millis() as u64, "upstream connect failed; retrying");
+            }
+            Ok(Ok(resp)) => {
+                let status = resp.status().as_u16();
+                if resp.status().is_success() {
+                    return Ok(UpstreamResponse {
+                        response: resp,
+                        deadline,
+                        attempts: attempt + 1,
+                    });
+                }
+                let hinted = retry_after(resp.headers());
+                let can_retry = is_retryable_status(status)
+                    && attempt < p.retry.max_retries
+                    && hinted.is_none_or(|d| d <= MAX_RETRY_AFTER);
+                if !can_retry {
+                    let body = match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), resp.bytes()).await {
+                        Ok(Ok(b)) => b,
+                        _ => Bytes::new(),
+                    };
+                    return Err(GatewayError::Upstream {
+                        provider: p.name.clone(),
+                        status,
+                        detail: parse_upstream_error(&body),
+                    });
+                }
+                retry_delay = hinted.unwrap_or_else(|| p.retry.backoff(attempt, &mut rand::rng()));
+                tracing::warn!(provider = %p.name, attempt = attempt + 1, status, delay_ms = retry_delay.as_millis() as u64, "upstream returned a retryable status; retrying");
+                drop(resp);
+            }
+        }
+        attempt += 1;
+        tokio::time::sleep(retry_delay).await;
+    }
+}

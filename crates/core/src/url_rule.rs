@@ -1,0 +1,91 @@
+//! Upstream URL rule: an absolute override is used as is; otherwise
+//! `base_url + (override path or default path)`, and a base URL that already
+//! ends in `/v1` does not get a second one.
+
+use url::Url;
+
+/// A per-request-type override: a path appended to the base URL, or a full URL
+/// (which may be on another host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathOverride {
+    Path(String),
+    Absolute(Url),
+}
+
+impl PathOverride {
+    /// Parses an override as written in config. `None` means neither a path
+    /// starting with `/` nor an absolute http(s) URL.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.starts_with('/') {
+            return Some(Self::Path(s.to_string()));
+        }
+        let url = Url::parse(s).ok()?;
+        if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() {
+            Some(Self::Absolute(url))
+        } else {
+            None
+        }
+    }
+}
+
+/// Joins a base URL (no trailing slash) and a path, never producing `/v1/v1`.
+pub fn join(base_url: &str, path: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    let path = if base.ends_with("/v1") && (path.starts_with("/v1/") || path == "/v1") {
+        &path[3..]
+    } else {
+        path
+    };
+    format!("{base}{path}")
+}
+
+pub fn resolve(base_url: &str, override_: Option<&PathOverride>, default_path: &str) -> String {
+    match override_ {
+        Some(PathOverride::Absolute(url)) => url.to_string(),
+        Some(PathOverride::Path(p)) => join(base_url, p),
+        None => join(base_url, default_path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_path_is_appended() {
+        assert_eq!(
+            resolve("https://x.ai-gateway.cloud.databricks.com/mlflow", None, "/v1/chat/completions"),
+            "https://x.ai-gateway.cloud.databricks.com/mlflow/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn never_doubles_v1() {
+        assert_eq!(resolve("https://api.example.com/v1", None, "/v1/models"), "https://api.example.com/v1/models");
+        assert_eq!(resolve("https://api.example.com/v1/", None, "/v1/models"), "https://api.example.com/v1/models");
+        assert_eq!(join("https://h/v1", "/v1"), "https://h/v1");
+        // A path segment merely ending in v1 is not /v1.
+        assert_eq!(join("https://h/apiv1", "/v1/models"), "https://h/apiv1/v1/models");
+    }
+
+    #[test]
+    fn path_override_replaces_default_path() {
+        let o = PathOverride::parse("/serving-endpoints/chat").unwrap_or(PathOverride::Path(String::new()));
+        assert_eq!(resolve("https://h/base/", Some(&o), "/v1/chat/completions"), "https://h/base/serving-endpoints/chat");
+    }
+
+    #[test]
+    fn absolute_override_may_be_on_another_host() {
+        let o = PathOverride::parse("https://adb-1.azuredatabricks.net/api/2.1/unity-catalog/models?max_results=50");
+        let url = o.as_ref().map(|o| resolve("https://gw.example/mlflow", Some(o), "/v1/models"));
+        assert_eq!(url.as_deref(), Some("https://adb-1.azuredatabricks.net/api/2.1/unity-catalog/models?max_results=50"));
+    }
+
+    #[test]
+    fn rejects_overrides_that_are_neither_path_nor_url() {
+        assert_eq!(PathOverride::parse("v1/models"), None);
+        assert_eq!(PathOverride::parse("ftp://h/x"), None);
+        assert_eq!(PathOverride::parse("mailto:a@b"), None);
+        assert_eq!(PathOverride::parse(""), None);
+    }
+}

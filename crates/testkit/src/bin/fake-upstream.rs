@@ -1,0 +1,29 @@
+//! Runs the fake upstream on loopback for the Python end-to-end tests.
+//! Prints one JSON line with both base URLs, then serves until killed.
+
+use std::net::SocketAddr;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut opts = switchyard_testkit::FakeOptions::default();
+    let mut args = std::env::args().skip(1);
+    let mut port = 0u16;
+    let mut workspace_port = 0u16;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => port = args.next().unwrap_or_default().parse()?,
+            "--workspace-port" => workspace_port = args.next().unwrap_or_default().parse()?,
+            "--expect-bearer" => opts.expect_bearer = args.next(),
+            other => anyhow::bail!("unknown argument {other}; use --port N --workspace-port N --expect-bearer TOKEN"),
+        }
+    }
+    let fake = switchyard_testkit::FakeUpstream::start_on(
+        opts,
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        SocketAddr::from(([127, 0, 0, 1], workspace_port)),
+    )
+    .await?;
+    println!("{}", serde_json::json!({"gateway": fake.url(""), "workspace": fake.workspace_url("")}));
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
