@@ -1,1 +1,27 @@
+//! Switchyard's HTTP server.
+//!
+//! What happens to a request, in order:
+//! 1. The listener accepts the connection and sets TCP_NODELAY on it
+//!    ([`serve`]), so small SSE frames leave at once.
+//! 2. The router matches the path: an inbound dialect route (`/v1/...` and its
+//!    `/openai/v1/...` alias), `/health`, or the JSON 404 fallback.
+//! 3. [`middleware::access_log`] notes method, path, status and latency (never
+//!    headers or bodies: they carry secrets).
+//! 4. The handler reads the body up to the configured limit (413 beyond it),
+//!    filters client headers through the allow-list ([`headers`]), and calls
+//!    the core `Gateway`, which takes a config snapshot, routes
+//!    `<provider>/<model>`, checks the request type is allowed, picks a key and
+//!    sends upstream with retries.
+//! 5. The response is relayed: whole bodies as received, streams chunk by chunk
+//!    as they arrive. Errors render in the client's dialect ([`error`]).
 
+pub mod error;
+pub mod headers;
+pub mod middleware;
+mod routes;
+mod serve;
+mod state;
+
+pub use routes::router;
+pub use serve::{bind, serve};
+pub use state::AppState;

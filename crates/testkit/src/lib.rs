@@ -339,7 +339,8 @@ async fn chat(s: &AppState, body: &Bytes) -> Response {
         }
         events.push("data: [DONE]\n\n".to_string());
     }
-    let pace = if model.starts_with("slow") { Duration::from_millis(50) } else { Duration::ZERO };
+    // Faults are paced so that the healthy part of the stream is flushed to the wire first.
+    let pace = if model.starts_with("slow") || fault_reset || fault_truncate { Duration::from_millis(50) } else { Duration::ZERO };
     let stream = futures::stream::unfold((events.into_iter(), fault_reset, false), move |(mut it, reset, failed)| async move {
         if failed {
             return None;

@@ -1,4 +1,6 @@
 //! `env.NAME` references: config values read from the environment at load.
+//! A value is either `env.NAME` entirely, or a prefix and a final
+//! `env.NAME` word, as in `Bearer env.DATABRICKS_TOKEN`.
 
 /// Where `env.NAME` values come from (the process, or a map in tests).
 pub trait EnvResolver: Send + Sync {
@@ -19,15 +21,47 @@ impl EnvResolver for std::collections::HashMap<String, String> {
     }
 }
 
-/// The variable name when `value` is an `env.NAME` reference.
-pub fn env_reference(value: &str) -> Option<&str> {
-    value.strip_prefix("env.")
+/// Splits `value` into (literal prefix, variable name) when it references a variable.
+fn split(value: &str) -> Option<(&str, &str)> {
+    let (prefix, word) = match value.rfind(' ') {
+        Some(i) => (&value[..=i], &value[i + 1..]),
+        None => ("", value),
+    };
+    let name = word.strip_prefix("env.")?;
+    Some((prefix, name))
 }
 
-/// Resolves a value that may be an `env.NAME` reference. `Err` names the unset variable.
+/// The variable name when `value` references one (`""` for a bare `env.`).
+pub fn env_reference(value: &str) -> Option<&str> {
+    split(value).map(|(_, name)| name)
+}
+
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Resolves a value that may reference a variable. `Err` names the unset variable.
 pub fn resolve(value: &str, env: &dyn EnvResolver) -> Result<String, String> {
-    match env_reference(value) {
-        Some(name) => env.var(name).ok_or_else(|| name.to_string()),
+    match split(value) {
+        Some((prefix, name)) => env.var(name).map(|v| format!("{prefix}{v}")).ok_or_else(|| name.to_string()),
         None => Ok(value.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn resolves_whole_and_suffix_references() {
+        let env: HashMap<String, String> = [("TOK".to_string(), "dapi123".to_string())].into();
+        assert_eq!(resolve("env.TOK", &env), Ok("dapi123".into()));
+        assert_eq!(resolve("Bearer env.TOK", &env), Ok("Bearer dapi123".into()));
+        assert_eq!(resolve("plain value", &env), Ok("plain value".into()));
+        assert_eq!(resolve("Bearer env.MISSING", &env), Err("MISSING".into()));
+        assert_eq!(env_reference("Bearer env.TOK"), Some("TOK"));
+        assert!(is_valid_name("DATABRICKS_TOKEN") && !is_valid_name("1X") && !is_valid_name("A-B"));
     }
 }

@@ -451,12 +451,12 @@ fn read_keys(map: &Map<String, Value>, path: &str, env: &dyn EnvResolver, d: &mu
 fn check_env(value: &str, at: &str, env: &dyn EnvResolver, d: &mut Diags) -> Option<String> {
     match env_reference(value) {
         None => Some(value.to_string()),
-        Some("") => {
-            d.error(at, "`env.` must be followed by a variable name", None);
+        Some(name) if !super::env::is_valid_name(name) => {
+            d.error(at, format!("`env.{name}` is not a valid environment variable reference"), Some("write env.NAME with NAME made of letters, digits and _".into()));
             None
         }
         Some(name) => match env.var(name) {
-            Some(v) => Some(v),
+            Some(_) => super::env::resolve(value, env).ok(),
             None => {
                 d.error(at, format!("environment variable {name} is not set"), Some(format!("export {name}=… before starting Switchyard")));
                 None

@@ -1,0 +1,35 @@
+//! Which client headers travel upstream. Credentials never do: the client's
+//! `Authorization` / `x-api-key` authenticate to Switchyard, not to the
+//! provider. Everything else passes only through this explicit allow-list.
+
+use http::HeaderMap;
+
+/// Client headers forwarded upstream (tracing correlation only).
+pub const FORWARDED_CLIENT_HEADERS: &[&str] = &["traceparent", "tracestate", "x-request-id"];
+
+pub fn forwarded(client: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for name in FORWARDED_CLIENT_HEADERS {
+        if let Some(v) = client.get(*name) {
+            out.insert(*name, v.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_and_unknown_headers_are_dropped() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", http::HeaderValue::from_static("Bearer client-secret"));
+        h.insert("x-api-key", http::HeaderValue::from_static("client-key"));
+        h.insert("cookie", http::HeaderValue::from_static("a=b"));
+        h.insert("x-request-id", http::HeaderValue::from_static("req-1"));
+        let f = forwarded(&h);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f.get("x-request-id").and_then(|v| v.to_str().ok()), Some("req-1"));
+    }
+}

@@ -1,0 +1,58 @@
+//! `POST /v1/chat/completions`.
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use switchyard_core::ProxyBody;
+
+use crate::error::OpenAiError;
+use crate::headers::forwarded;
+use crate::state::AppState;
+
+pub async fn chat_completions(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match read_body(body, state.max_body_bytes) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    match state.gateway.proxy_chat(body, forwarded(&headers)).await {
+        Ok(resp) => relay_response(resp),
+        Err(e) => OpenAiError::from(e).into_response(),
+    }
+}
+
+pub(crate) fn read_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, OpenAiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            OpenAiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body exceeds the limit of {limit} bytes (client.max_request_body_size_mb / --max-body-size-mb)"),
+                None,
+                Some("request_too_large"),
+            )
+        } else {
+            OpenAiError::new(rejection.status(), format!("could not read request body: {}", rejection.body_text()), None, None)
+        }
+    })
+}
+
+pub(crate) fn relay_response(resp: switchyard_core::ProxyResponse) -> Response {
+    let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK);
+    let mut builder = Response::builder().status(status);
+    if let Ok(p) = HeaderValue::from_str(&resp.provider) {
+        builder = builder.header("x-switchyard-provider", p);
+    }
+    let response = match resp.body {
+        ProxyBody::Full(bytes) => builder
+            .header(http::header::CONTENT_TYPE, resp.content_type.unwrap_or(HeaderValue::from_static("application/json")))
+            .body(Body::from(bytes)),
+        ProxyBody::Stream(stream) => builder
+            .header(http::header::CONTENT_TYPE, "text/event-stream")
+            .header(http::header::CACHE_CONTROL, "no-cache")
+            // Tell buffering reverse proxies (nginx) in front of us to pass chunks through.
+            .header("x-accel-buffering", "no")
+            .body(Body::from_stream(stream)),
+    };
+    response.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}

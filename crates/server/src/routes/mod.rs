@@ -1,0 +1,37 @@
+//! The route table.
+
+mod chat;
+mod health;
+mod models;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use http::StatusCode;
+
+use crate::error::OpenAiError;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.max_body_bytes;
+    let openai = Router::new()
+        .route("/v1/chat/completions", post(chat::chat_completions))
+        .route("/v1/models", get(models::list_models));
+    Router::new()
+        .merge(openai.clone())
+        .nest("/openai", openai)
+        .route("/health", get(health::health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(crate::middleware::access_log))
+        .with_state(state)
+}
+
+async fn not_found(uri: http::Uri) -> OpenAiError {
+    OpenAiError::new(StatusCode::NOT_FOUND, format!("no route for {}", uri.path()), None, Some("unknown_route"))
+}
+
+async fn method_not_allowed(method: http::Method, uri: http::Uri) -> OpenAiError {
+    OpenAiError::new(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {}", uri.path()), None, Some("method_not_allowed"))
+}

@@ -1,0 +1,98 @@
+//! Shared setup: a fake upstream and an in-process Switchyard on port 0.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::future::pending;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchyard_core::config::GatewayConfig;
+use switchyard_core::Gateway;
+use switchyard_server::AppState;
+use switchyard_testkit::{FakeOptions, FakeUpstream};
+
+pub struct Harness {
+    pub fake: FakeUpstream,
+    pub base: String,
+    pub gateway: Gateway,
+    pub http: reqwest::Client,
+}
+
+pub fn env() -> HashMap<String, String> {
+    [("DBX_TOKEN".to_string(), "dapi-test-token".to_string()), ("OPENAI_KEY_A".to_string(), "sk-a".to_string())].into()
+}
+
+/// `providers_json` may use `{gw}` (fake AI Gateway base) and `{ws}` (fake workspace base).
+pub async fn start(providers_json: &str) -> Harness {
+    start_with(providers_json, FakeOptions::default(), None).await
+}
+
+pub async fn start_with(providers_json: &str, opts: FakeOptions, max_body_mb: Option<u64>) -> Harness {
+    let fake = FakeUpstream::start_with(opts).await.expect("fake upstream starts");
+    let text = providers_json.replace("{gw}", &fake.url("")).replace("{ws}", &fake.workspace_url(""));
+    let text = format!("{{\"providers\": {text}}}");
+    let (mut config, _) = GatewayConfig::parse(&text, &env()).unwrap_or_else(|e| panic!("test config invalid: {e}"));
+    config.client.max_request_body_size_mb = max_body_mb;
+    let max_body = config.max_request_body_bytes();
+    let gateway = Gateway::with_env(config, Arc::new(env())).expect("gateway builds");
+    let app = switchyard_server::router(AppState::new(gateway.clone(), max_body));
+    let listener = switchyard_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(switchyard_server::serve(listener, app, pending(), Duration::from_secs(1)));
+    Harness {
+        fake,
+        base,
+        gateway,
+        http: reqwest::Client::new(),
+    }
+}
+
+/// The seed's Unified provider: keyless, Authorization as an extra header,
+/// list models on the workspace host's Unity Catalog API.
+pub const DATABRICKS_MLFLOW: &str = r#"{
+  "databricks-mlflow": {
+    "network_config": {
+      "base_url": "{gw}/mlflow",
+      "extra_headers": {"Authorization": "Bearer env.DBX_TOKEN"},
+      "max_retries": 2, "retry_backoff_initial": 10, "retry_backoff_max": 50
+    },
+    "custom_provider_config": {
+      "base_provider_type": "openai",
+      "is_key_less": true,
+      "request_path_overrides": {"list_models": "{ws}/api/2.1/unity-catalog/models"}
+    }
+  }
+}"#;
+
+impl Harness {
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http.post(format!("{}{path}", self.base)).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn post_raw(&self, path: &str, body: &'static str) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).send().await.expect("request sent")
+    }
+
+    /// Chat requests the fake upstream received.
+    pub fn chat_requests(&self) -> Vec<switchyard_testkit::RecordedRequest> {
+        self.fake.requests().into_iter().filter(|r| r.path.ends_with("/chat/completions")).collect()
+    }
+}
+
+pub async fn json(resp: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let body = resp.json().await.expect("JSON body");
+    (status, body)
+}

@@ -1,0 +1,17 @@
+//! The `switchyard` command line.
+
+mod cli;
+mod config_cmd;
+mod serve_cmd;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        cli::Command::Serve(args) => serve_cmd::run(args),
+        cli::Command::Config {
+            command: cli::ConfigCommand::Check { file },
+        } => config_cmd::check(&file),
+    }
+}

@@ -1,0 +1,116 @@
+//! `switchyard serve`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use switchyard_core::config::{load_file, GatewayConfig, ProcessEnv};
+use switchyard_core::Gateway;
+use switchyard_server::AppState;
+use switchyard_store::{ConfigStore, SqliteStore};
+
+use crate::cli::ServeArgs;
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_tracing(&args.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// Loads the file (if any) into the store, then builds the gateway config from
+/// everything stored: file-managed providers plus those added at runtime.
+fn load_config(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<GatewayConfig> {
+    let mut config = GatewayConfig::default();
+    if let Some(path) = &args.config {
+        let (file_config, warnings) = load_file(path, &ProcessEnv).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for w in warnings {
+            tracing::warn!("{}: {w}", path.display());
+        }
+        let providers = file_config
+            .providers
+            .iter()
+            .map(|(name, p)| serde_json::to_value(p).map(|v| (name.clone(), v)))
+            .collect::<Result<Vec<_>, _>>()
+            .context("encoding providers for the store")?;
+        store.sync_file_providers(&providers).context("saving file providers")?;
+        config.client = file_config.client;
+    }
+    let mut errors = Vec::new();
+    for stored in store.list_providers().context("reading providers from the store")? {
+        match GatewayConfig::parse_provider(&stored.name, &stored.config, &ProcessEnv) {
+            Ok((p, _)) => {
+                config.providers.insert(stored.name, p);
+            }
+            Err(e) => errors.push(format!("stored provider {} ({} managed): {e}", stored.name, stored.source.as_str())),
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!("{}", errors.join("\n"));
+    }
+    if let Some(mb) = args.max_body_size_mb {
+        config.client.max_request_body_size_mb = Some(mb);
+    }
+    Ok(config)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = Arc::new(SqliteStore::open_dir(&args.data_dir).with_context(|| format!("opening the store in {}", args.data_dir.display()))?);
+    let config = load_config(&args, store.as_ref())?;
+    let max_body = config.max_request_body_bytes();
+    let names: Vec<String> = config.providers.keys().cloned().collect();
+    let gateway = Gateway::new(config).context("building providers")?;
+    let app = switchyard_server::router(AppState::new(gateway, max_body));
+    let addr = SocketAddr::new(args.host, args.port);
+    let listener = switchyard_server::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(providers = ?names, data_dir = %args.data_dir.display(), "switchyard ready");
+    // Tests and scripts read this line to find the port when --port 0 is used.
+    println!("switchyard listening on http://{local}");
+    switchyard_server::serve(listener, app, shutdown_signal(), Duration::from_secs(args.shutdown_grace_secs)).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => futures_pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = futures_pending();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn futures_pending() {
+    std::future::pending::<()>().await
+}
