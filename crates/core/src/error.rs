@@ -47,15 +47,15 @@ fn list(items: &[String]) -> String {
 
 impl GatewayError {
     pub fn invalid(message: impl Into<String>, param: Option<&str>) -> Self {
-        Self::InvalidRequest {
-            message: message.into(),
-            param: param.map(str::to_string),
-        }
+        Self::InvalidRequest { message: message.into(), param: param.map(str::to_string) }
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidRequest { .. } | Self::MissingProviderPrefix { .. } | Self::RequestTypeNotAllowed { .. } | Self::Unsupported { .. } => 400,
+            Self::InvalidRequest { .. }
+            | Self::MissingProviderPrefix { .. }
+            | Self::RequestTypeNotAllowed { .. }
+            | Self::Unsupported { .. } => 400,
             Self::UnknownProvider { .. } => 404,
             Self::NoKeyForModel { .. } => 403,
             Self::Upstream { status, .. } => *status,
@@ -68,11 +68,14 @@ impl GatewayError {
     pub fn param(&self) -> Option<&str> {
         match self {
             Self::InvalidRequest { param, .. } => param.as_deref(),
-            Self::MissingProviderPrefix { .. } | Self::UnknownProvider { .. } | Self::NoKeyForModel { .. } => Some("model"),
-            Self::RequestTypeNotAllowed { request_type, .. } => match request_type {
-                RequestType::ChatCompletionStream | RequestType::ResponsesStream | RequestType::TextCompletionStream => Some("stream"),
-                _ => None,
-            },
+            Self::MissingProviderPrefix { .. } | Self::UnknownProvider { .. } | Self::NoKeyForModel { .. } => {
+                Some("model")
+            }
+            Self::RequestTypeNotAllowed {
+                request_type:
+                    RequestType::ChatCompletionStream | RequestType::ResponsesStream | RequestType::TextCompletionStream,
+                ..
+            } => Some("stream"),
             _ => None,
         }
     }

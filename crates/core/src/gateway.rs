@@ -109,7 +109,10 @@ impl Gateway {
         obj.require_non_empty_array("messages").map_err(invalid_json)?;
         let stream = obj.optional_bool("stream").map_err(invalid_json)?.unwrap_or(false);
         if !stream && obj.get("stream_options").is_some_and(|v| v.get() != "null") {
-            return Err(GatewayError::invalid("`stream_options` is only allowed when `stream` is true", Some("stream_options")));
+            return Err(GatewayError::invalid(
+                "`stream_options` is only allowed when `stream` is true",
+                Some("stream_options"),
+            ));
         }
         let (provider, upstream_model) = route(&snapshot, &model)?;
         let request_type = if stream { RequestType::ChatCompletionStream } else { RequestType::ChatCompletion };
@@ -138,44 +141,40 @@ impl Gateway {
         .await?;
         let status = resp.response.status().as_u16();
         let content_type = resp.response.headers().get(http::header::CONTENT_TYPE).cloned();
-        let is_sse = content_type
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let is_sse =
+            content_type.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
         let body = if stream && is_sse {
             let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
             let hold = Box::new((snapshot.clone(), provider.clone()));
-            ProxyBody::Stream(relay(upstream, StreamDialect::OpenAiChat, provider.stream_idle_timeout, &provider.name, hold))
+            ProxyBody::Stream(relay(
+                upstream,
+                StreamDialect::OpenAiChat,
+                provider.stream_idle_timeout,
+                &provider.name,
+                hold,
+            ))
         } else {
             ProxyBody::Full(resp.bytes(&provider.name).await?)
         };
-        Ok(ProxyResponse {
-            status,
-            content_type,
-            provider: provider.name.clone(),
-            body,
-        })
+        Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body })
     }
 }
 
-fn build_snapshot(config: GatewayConfig, env: &dyn EnvResolver, generation: u64) -> Result<Snapshot, ProviderBuildError> {
+fn build_snapshot(
+    config: GatewayConfig,
+    env: &dyn EnvResolver,
+    generation: u64,
+) -> Result<Snapshot, ProviderBuildError> {
     let mut providers = BTreeMap::new();
     for (name, cfg) in &config.providers {
         providers.insert(name.clone(), Arc::new(Provider::build(name, cfg, env)?));
     }
-    Ok(Snapshot {
-        config,
-        providers,
-        generation,
-    })
+    Ok(Snapshot { config, providers, generation })
 }
 
 fn invalid_json(e: RawJsonError) -> GatewayError {
     let param = e.param().map(str::to_string);
-    GatewayError::InvalidRequest {
-        message: e.to_string(),
-        param,
-    }
+    GatewayError::InvalidRequest { message: e.to_string(), param }
 }
 
 /// Resolves `<provider>/<model>` against the snapshot.
@@ -213,14 +212,14 @@ fn no_endpoint(provider: &Provider, t: RequestType) -> GatewayError {
     }
 }
 
-pub(crate) fn pick_key<'p>(provider: &'p Provider, model: &str) -> Result<Option<&'p crate::keys::ResolvedKey>, GatewayError> {
+pub(crate) fn pick_key<'p>(
+    provider: &'p Provider,
+    model: &str,
+) -> Result<Option<&'p crate::keys::ResolvedKey>, GatewayError> {
     if provider.keyless {
         return Ok(None);
     }
     crate::keys::choose(&provider.keys, model, &mut rand::rng())
         .map(Some)
-        .ok_or_else(|| GatewayError::NoKeyForModel {
-            provider: provider.name.clone(),
-            model: model.to_string(),
-        })
+        .ok_or_else(|| GatewayError::NoKeyForModel { provider: provider.name.clone(), model: model.to_string() })
 }

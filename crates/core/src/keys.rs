@@ -95,7 +95,8 @@ mod tests {
     fn all_zero_weights_pick_uniformly() {
         let keys = [key("a", 0.0, &[]), key("b", 0.0, &[])];
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let picked_b = (0..1000).filter(|_| choose(&keys, "m", &mut rng).and_then(|k| k.name.as_deref()) == Some("b")).count();
+        let picked_b =
+            (0..1000).filter(|_| choose(&keys, "m", &mut rng).and_then(|k| k.name.as_deref()) == Some("b")).count();
         assert!((350..650).contains(&picked_b));
     }
 

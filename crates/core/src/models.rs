@@ -37,9 +37,12 @@ pub struct ProviderFailure {
     pub error: String,
 }
 
+/// A provider's list, the snapshot generation it was fetched under, and when.
+type CacheEntry = (u64, Instant, Arc<Vec<Model>>);
+
 #[derive(Default)]
 pub(crate) struct ModelCache {
-    entries: Mutex<HashMap<String, (u64, Instant, Arc<Vec<Model>>)>>,
+    entries: Mutex<HashMap<String, CacheEntry>>,
 }
 
 impl ModelCache {
@@ -77,10 +80,7 @@ pub(crate) async fn list_models(snapshot: Arc<Snapshot>, cache: &ModelCache) -> 
         };
         (p.name.clone(), result)
     });
-    let mut report = ModelsReport {
-        models: Vec::new(),
-        failures: Vec::new(),
-    };
+    let mut report = ModelsReport { models: Vec::new(), failures: Vec::new() };
     for (provider, result) in futures::future::join_all(tasks).await {
         match result {
             Ok(models) => report.models.extend(models.iter().cloned()),
@@ -98,11 +98,7 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
     let Some(base) = p.url_for(RequestType::ListModels) else {
         return Ok(Vec::new());
     };
-    let key = if p.keyless {
-        None
-    } else {
-        crate::keys::choose(&p.keys, "", &mut rand::rng()).or(p.keys.first())
-    };
+    let key = if p.keyless { None } else { crate::keys::choose(&p.keys, "", &mut rand::rng()).or(p.keys.first()) };
     let mut out = Vec::new();
     let mut next: Option<(&'static str, String)> = None;
     for _ in 0..MAX_PAGES {
@@ -121,11 +117,15 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
         })
         .await?;
         let body = resp.bytes(&p.name).await?;
-        let page = parse_model_list(&body).map_err(|e| GatewayError::BadUpstreamResponse {
-            provider: p.name.clone(),
-            message: e.to_string(),
-        })?;
-        out.extend(page.models.into_iter().map(|m| Model::new(format!("{}/{}", p.name, m.id), m.created.unwrap_or(0), m.owned_by.unwrap_or_else(|| p.name.clone()))));
+        let page = parse_model_list(&body)
+            .map_err(|e| GatewayError::BadUpstreamResponse { provider: p.name.clone(), message: e.to_string() })?;
+        out.extend(page.models.into_iter().map(|m| {
+            Model::new(
+                format!("{}/{}", p.name, m.id),
+                m.created.unwrap_or(0),
+                m.owned_by.unwrap_or_else(|| p.name.clone()),
+            )
+        }));
         match page.next {
             Some(n) if next.as_ref().is_none_or(|(_, prev)| *prev != n.value) => next = Some((n.param, n.value)),
             _ => return Ok(out),
@@ -141,7 +141,8 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
 fn with_query(base: &str, param: &str, value: &str) -> String {
     match url::Url::parse(base) {
         Ok(mut url) => {
-            let kept: Vec<(String, String)> = url.query_pairs().filter(|(k, _)| k != param).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let kept: Vec<(String, String)> =
+                url.query_pairs().filter(|(k, _)| k != param).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
             url.query_pairs_mut().clear().extend_pairs(kept).append_pair(param, value);
             url.to_string()
         }
@@ -155,7 +156,10 @@ mod tests {
 
     #[test]
     fn page_token_replaces_previous_and_keeps_other_params() {
-        assert_eq!(with_query("https://h/api/2.1/unity-catalog/models?max_results=5", "page_token", "a b"), "https://h/api/2.1/unity-catalog/models?max_results=5&page_token=a+b");
+        assert_eq!(
+            with_query("https://h/api/2.1/unity-catalog/models?max_results=5", "page_token", "a b"),
+            "https://h/api/2.1/unity-catalog/models?max_results=5&page_token=a+b"
+        );
         assert_eq!(with_query("https://h/m?page_token=old", "page_token", "new"), "https://h/m?page_token=new");
     }
 }

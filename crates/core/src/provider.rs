@@ -44,10 +44,7 @@ impl Provider {
     /// Builds the runtime provider. The config has been validated, so failures
     /// here are environment changes since validation (an unset variable).
     pub fn build(name: &str, cfg: &ProviderConfig, env: &dyn EnvResolver) -> Result<Self, ProviderBuildError> {
-        let invalid = |message: String| ProviderBuildError::Invalid {
-            provider: name.to_string(),
-            message,
-        };
+        let invalid = |message: String| ProviderBuildError::Invalid { provider: name.to_string(), message };
         let base_format = cfg.base_format(name);
         let net = &cfg.network_config;
         let base_url = match (&net.base_url, base_format) {
@@ -57,19 +54,17 @@ impl Provider {
         };
         let mut keys = Vec::new();
         for k in cfg.keys.iter().filter(|k| k.enabled) {
-            let secret = config_env(&k.value, env).map_err(|v| invalid(format!("environment variable {v} is not set")))?;
-            keys.push(ResolvedKey {
-                name: k.name.clone(),
-                secret,
-                models: k.models.clone(),
-                weight: k.weight,
-            });
+            let secret =
+                config_env(&k.value, env).map_err(|v| invalid(format!("environment variable {v} is not set")))?;
+            keys.push(ResolvedKey { name: k.name.clone(), secret, models: k.models.clone(), weight: k.weight });
         }
         let mut extra_headers = HeaderMap::new();
         for (hname, value) in &net.extra_headers {
             let value = config_env(value, env).map_err(|v| invalid(format!("environment variable {v} is not set")))?;
-            let hname = HeaderName::from_bytes(hname.as_bytes()).map_err(|_| invalid(format!("invalid header name {hname:?}")))?;
-            let mut value = HeaderValue::from_str(&value).map_err(|_| invalid(format!("invalid value for header {hname}")))?;
+            let hname = HeaderName::from_bytes(hname.as_bytes())
+                .map_err(|_| invalid(format!("invalid header name {hname:?}")))?;
+            let mut value =
+                HeaderValue::from_str(&value).map_err(|_| invalid(format!("invalid value for header {hname}")))?;
             value.set_sensitive(true);
             extra_headers.insert(hname, value);
         }
@@ -96,10 +91,8 @@ impl Provider {
                 (allowed, overrides, c.is_key_less)
             }
         };
-        let http = build_client(net).map_err(|source| ProviderBuildError::Client {
-            provider: name.to_string(),
-            source,
-        })?;
+        let http =
+            build_client(net).map_err(|source| ProviderBuildError::Client { provider: name.to_string(), source })?;
         Ok(Self {
             name: name.to_string(),
             base_format,

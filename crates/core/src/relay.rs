@@ -152,7 +152,8 @@ mod tests {
 
     #[tokio::test]
     async fn broken_stream_ends_with_error_event() {
-        let out = collect(vec![Ok(b"data: {\"a\":1}\n"), Err(std::io::Error::other("connection reset"))], 1000, false).await;
+        let out =
+            collect(vec![Ok(b"data: {\"a\":1}\n"), Err(std::io::Error::other("connection reset"))], 1000, false).await;
         assert!(out.starts_with("data: {\"a\":1}\n\ndata: {\"error\":"), "{out}");
         assert!(out.contains("connection reset"));
     }

@@ -32,12 +32,7 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     pub fn new(provider: impl Into<String>, model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
-        Self {
-            provider: provider.into(),
-            model: model.into(),
-            messages,
-            ..Self::default()
-        }
+        Self { provider: provider.into(), model: model.into(), messages, ..Self::default() }
     }
 
     fn into_wire(self, stream: bool) -> ChatCompletionRequest {
@@ -70,10 +65,8 @@ impl Gateway {
                 parts.concat().into()
             }
         };
-        serde_json::from_slice(&bytes).map_err(|e| GatewayError::BadUpstreamResponse {
-            provider,
-            message: format!("not a chat.completion: {e}"),
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|e| GatewayError::BadUpstreamResponse { provider, message: format!("not a chat.completion: {e}") })
     }
 
     /// Streams chunks as the upstream sends them. The stream ends after the
@@ -87,47 +80,63 @@ impl Gateway {
             ProxyBody::Full(b) => {
                 return Err(GatewayError::BadUpstreamResponse {
                     provider,
-                    message: format!("expected an event stream, got: {}", String::from_utf8_lossy(&b[..b.len().min(200)])),
+                    message: format!(
+                        "expected an event stream, got: {}",
+                        String::from_utf8_lossy(&b[..b.len().min(200)])
+                    ),
                 })
             }
         };
         let state = (bytes, SseParser::new(), std::collections::VecDeque::new(), false, provider);
-        Ok(Box::pin(futures::stream::unfold(state, |(mut bytes, mut parser, mut queue, mut done, provider)| async move {
-            loop {
-                if let Some(item) = queue.pop_front() {
-                    return Some((item, (bytes, parser, queue, done, provider)));
-                }
-                if done {
-                    return None;
-                }
-                match bytes.next().await {
-                    None => return None,
-                    Some(Err(e)) => {
-                        done = true;
-                        queue.push_back(Err(GatewayError::UpstreamTransport { provider: provider.clone(), message: e.to_string(), timed_out: false }));
+        Ok(Box::pin(futures::stream::unfold(
+            state,
+            |(mut bytes, mut parser, mut queue, mut done, provider)| async move {
+                loop {
+                    if let Some(item) = queue.pop_front() {
+                        return Some((item, (bytes, parser, queue, done, provider)));
                     }
-                    Some(Ok(chunk)) => {
-                        for event in parser.push(&chunk) {
-                            let data = event.data.trim();
-                            if data.starts_with("[DONE]") {
-                                done = true;
-                                break;
-                            }
-                            if data.starts_with("{\"error\"") {
-                                done = true;
-                                let detail = parse_upstream_error(data.as_bytes());
-                                queue.push_back(Err(GatewayError::Upstream { provider: provider.clone(), status: 502, detail }));
-                                break;
-                            }
-                            queue.push_back(serde_json::from_str::<ChatCompletionChunk>(data).map_err(|e| GatewayError::BadUpstreamResponse {
+                    if done {
+                        return None;
+                    }
+                    match bytes.next().await {
+                        None => return None,
+                        Some(Err(e)) => {
+                            done = true;
+                            queue.push_back(Err(GatewayError::UpstreamTransport {
                                 provider: provider.clone(),
-                                message: format!("bad chunk: {e}"),
+                                message: e.to_string(),
+                                timed_out: false,
                             }));
+                        }
+                        Some(Ok(chunk)) => {
+                            for event in parser.push(&chunk) {
+                                let data = event.data.trim();
+                                if data.starts_with("[DONE]") {
+                                    done = true;
+                                    break;
+                                }
+                                if data.starts_with("{\"error\"") {
+                                    done = true;
+                                    let detail = parse_upstream_error(data.as_bytes());
+                                    queue.push_back(Err(GatewayError::Upstream {
+                                        provider: provider.clone(),
+                                        status: 502,
+                                        detail,
+                                    }));
+                                    break;
+                                }
+                                queue.push_back(serde_json::from_str::<ChatCompletionChunk>(data).map_err(|e| {
+                                    GatewayError::BadUpstreamResponse {
+                                        provider: provider.clone(),
+                                        message: format!("bad chunk: {e}"),
+                                    }
+                                }));
+                            }
                         }
                     }
                 }
-            }
-        })))
+            },
+        )))
     }
 }
 

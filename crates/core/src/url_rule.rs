@@ -31,11 +31,7 @@ impl PathOverride {
 /// Joins a base URL (no trailing slash) and a path, never producing `/v1/v1`.
 pub fn join(base_url: &str, path: &str) -> String {
     let base = base_url.trim_end_matches('/');
-    let path = if base.ends_with("/v1") && (path.starts_with("/v1/") || path == "/v1") {
-        &path[3..]
-    } else {
-        path
-    };
+    let path = if base.ends_with("/v1") && (path.starts_with("/v1/") || path == "/v1") { &path[3..] } else { path };
     format!("{base}{path}")
 }
 
@@ -71,14 +67,20 @@ mod tests {
     #[test]
     fn path_override_replaces_default_path() {
         let o = PathOverride::parse("/serving-endpoints/chat").unwrap_or(PathOverride::Path(String::new()));
-        assert_eq!(resolve("https://h/base/", Some(&o), "/v1/chat/completions"), "https://h/base/serving-endpoints/chat");
+        assert_eq!(
+            resolve("https://h/base/", Some(&o), "/v1/chat/completions"),
+            "https://h/base/serving-endpoints/chat"
+        );
     }
 
     #[test]
     fn absolute_override_may_be_on_another_host() {
         let o = PathOverride::parse("https://adb-1.azuredatabricks.net/api/2.1/unity-catalog/models?max_results=50");
         let url = o.as_ref().map(|o| resolve("https://gw.example/mlflow", Some(o), "/v1/models"));
-        assert_eq!(url.as_deref(), Some("https://adb-1.azuredatabricks.net/api/2.1/unity-catalog/models?max_results=50"));
+        assert_eq!(
+            url.as_deref(),
+            Some("https://adb-1.azuredatabricks.net/api/2.1/unity-catalog/models?max_results=50")
+        );
     }
 
     #[test]

@@ -47,8 +47,7 @@ pub enum ModelListError {
 }
 
 pub fn parse_model_list(body: &[u8]) -> Result<ModelListPage, ModelListError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| ModelListError::NotJson(e.to_string()))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| ModelListError::NotJson(e.to_string()))?;
     let Some(obj) = value.as_object() else {
         return Err(ModelListError::UnknownFormat(String::new()));
     };
@@ -77,15 +76,8 @@ pub fn parse_model_list(body: &[u8]) -> Result<ModelListPage, ModelListError> {
             .get("next_page_token")
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
-            .map(|t| NextPage {
-                param: "page_token",
-                value: t.to_string(),
-            });
-        return Ok(ModelListPage {
-            format: ModelListFormat::UnityCatalog,
-            models,
-            next,
-        });
+            .map(|t| NextPage { param: "page_token", value: t.to_string() });
+        return Ok(ModelListPage { format: ModelListFormat::UnityCatalog, models, next });
     }
     if let Some(items) = obj.get("data").and_then(Value::as_array) {
         let anthropic = obj.contains_key("has_more")
@@ -103,24 +95,14 @@ pub fn parse_model_list(body: &[u8]) -> Result<ModelListPage, ModelListError> {
             })
             .collect();
         if anthropic {
-            let next = match (obj.get("has_more").and_then(Value::as_bool), obj.get("last_id").and_then(Value::as_str)) {
-                (Some(true), Some(last)) => Some(NextPage {
-                    param: "after_id",
-                    value: last.to_string(),
-                }),
+            let next = match (obj.get("has_more").and_then(Value::as_bool), obj.get("last_id").and_then(Value::as_str))
+            {
+                (Some(true), Some(last)) => Some(NextPage { param: "after_id", value: last.to_string() }),
                 _ => None,
             };
-            return Ok(ModelListPage {
-                format: ModelListFormat::Anthropic,
-                models,
-                next,
-            });
+            return Ok(ModelListPage { format: ModelListFormat::Anthropic, models, next });
         }
-        return Ok(ModelListPage {
-            format: ModelListFormat::OpenAi,
-            models,
-            next: None,
-        });
+        return Ok(ModelListPage { format: ModelListFormat::OpenAi, models, next: None });
     }
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     Err(ModelListError::UnknownFormat(keys.join(", ")))
@@ -132,10 +114,14 @@ mod tests {
 
     #[test]
     fn detects_openai_list() {
-        let page = parse_model_list(br#"{"object":"list","data":[{"id":"gpt","object":"model","created":5,"owned_by":"o"}]}"#);
+        let page =
+            parse_model_list(br#"{"object":"list","data":[{"id":"gpt","object":"model","created":5,"owned_by":"o"}]}"#);
         let page = page.ok();
         assert_eq!(page.as_ref().map(|p| p.format), Some(ModelListFormat::OpenAi));
-        assert_eq!(page.map(|p| p.models), Some(vec![ListedModel { id: "gpt".into(), created: Some(5), owned_by: Some("o".into()) }]));
+        assert_eq!(
+            page.map(|p| p.models),
+            Some(vec![ListedModel { id: "gpt".into(), created: Some(5), owned_by: Some("o".into()) }])
+        );
     }
 
     #[test]
@@ -151,9 +137,15 @@ mod tests {
         assert_eq!(page.as_ref().map(|p| p.format), Some(ModelListFormat::UnityCatalog));
         assert_eq!(page.as_ref().map(|p| p.models.len()), Some(0));
         assert_eq!(page.and_then(|p| p.next).map(|n| n.value), Some("t2".to_string()));
-        let last = parse_model_list(br#"{"registered_models":[{"name":"m","full_name":"main.default.m","created_at":1700000000000}]}"#).ok();
+        let last = parse_model_list(
+            br#"{"registered_models":[{"name":"m","full_name":"main.default.m","created_at":1700000000000}]}"#,
+        )
+        .ok();
         assert_eq!(last.as_ref().and_then(|p| p.next.clone()), None);
-        assert_eq!(last.map(|p| p.models[0].clone()), Some(ListedModel { id: "main.default.m".into(), created: Some(1700000000), owned_by: None }));
+        assert_eq!(
+            last.map(|p| p.models[0].clone()),
+            Some(ListedModel { id: "main.default.m".into(), created: Some(1700000000), owned_by: None })
+        );
     }
 
     #[test]
@@ -167,6 +159,8 @@ mod tests {
     #[test]
     fn rejects_unknown_shapes() {
         assert!(matches!(parse_model_list(b"<html>"), Err(ModelListError::NotJson(_))));
-        assert!(matches!(parse_model_list(br#"{"models":[]}"#), Err(ModelListError::UnknownFormat(k)) if k == "models"));
+        assert!(
+            matches!(parse_model_list(br#"{"models":[]}"#), Err(ModelListError::UnknownFormat(k)) if k == "models")
+        );
     }
 }

@@ -21,10 +21,7 @@ pub enum RawJsonError {
 
 impl RawJsonError {
     fn field(field: &str, problem: impl Into<String>) -> Self {
-        Self::Field {
-            field: field.to_string(),
-            problem: problem.into(),
-        }
+        Self::Field { field: field.to_string(), problem: problem.into() }
     }
 
     /// The request field at fault, for error bodies' `param`.
@@ -183,7 +180,6 @@ impl<'de> Visitor<'de> for MembersVisitor {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,10 +223,19 @@ mod tests {
     #[test]
     fn field_checks_name_the_field() {
         let obj = RawObject::parse(br#"{"model":5,"stream":"yes","messages":[ ]}"#);
-        let Ok(obj) = obj else { return assert!(false, "parse failed") };
-        assert_eq!(obj.required_str("model").err().map(|e| e.to_string()).as_deref(), Some("`model` must be a string, got a number"));
-        assert_eq!(obj.optional_bool("stream").err().and_then(|e| e.param().map(str::to_string)).as_deref(), Some("stream"));
-        assert_eq!(obj.require_non_empty_array("messages").err().map(|e| e.to_string()).as_deref(), Some("`messages` must contain at least one item"));
+        let obj = obj.unwrap();
+        assert_eq!(
+            obj.required_str("model").err().map(|e| e.to_string()).as_deref(),
+            Some("`model` must be a string, got a number")
+        );
+        assert_eq!(
+            obj.optional_bool("stream").err().and_then(|e| e.param().map(str::to_string)).as_deref(),
+            Some("stream")
+        );
+        assert_eq!(
+            obj.require_non_empty_array("messages").err().map(|e| e.to_string()).as_deref(),
+            Some("`messages` must contain at least one item")
+        );
         assert!(obj.require_non_empty_array("tools").is_err());
     }
 }

@@ -13,19 +13,11 @@ pub struct SseEvent {
 
 impl SseEvent {
     pub fn data(data: impl Into<String>) -> Self {
-        Self {
-            event: None,
-            data: data.into(),
-            id: None,
-        }
+        Self { event: None, data: data.into(), id: None }
     }
 
     pub fn named(event: impl Into<String>, data: impl Into<String>) -> Self {
-        Self {
-            event: Some(event.into()),
-            data: data.into(),
-            id: None,
-        }
+        Self { event: Some(event.into()), data: data.into(), id: None }
     }
 
     /// Encodes the event in wire form, ending with the blank line that dispatches it.
@@ -214,10 +206,7 @@ mod tests {
             b"event: a\r\ndata: x\r\ndata: y\r\n\r\n: comment\r\ndata: [DONE]\r\n\r\n",
             b"event: a\rdata: x\rdata: y\r\r: comment\rdata: [DONE]\r\r",
         ];
-        let expected = vec![
-            SseEvent::named("a", "x\ny"),
-            SseEvent::data("[DONE]"),
-        ];
+        let expected = vec![SseEvent::named("a", "x\ny"), SseEvent::data("[DONE]")];
         for input in inputs {
             for i in 0..=input.len() {
                 for j in i..=input.len() {

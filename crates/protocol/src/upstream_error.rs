@@ -25,11 +25,7 @@ pub fn parse_upstream_error(body: &[u8]) -> UpstreamErrorDetail {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     UpstreamErrorDetail {
-        message: if text.is_empty() {
-            "(empty body)".to_string()
-        } else {
-            truncate(text)
-        },
+        message: if text.is_empty() { "(empty body)".to_string() } else { truncate(text) },
         kind: None,
         code: None,
     }
@@ -47,20 +43,14 @@ fn from_json(value: &Value) -> Option<UpstreamErrorDetail> {
                 code: str_of(err.get("code")).or_else(|| str_of(obj.get("error_code"))),
             })
         }
-        Some(Value::String(message)) => Some(UpstreamErrorDetail {
-            message: truncate(message),
-            kind: None,
-            code: str_of(obj.get("error_code")),
-        }),
+        Some(Value::String(message)) => {
+            Some(UpstreamErrorDetail { message: truncate(message), kind: None, code: str_of(obj.get("error_code")) })
+        }
         _ => {
             // Databricks: error_code may be an integer on legacy endpoints; treat that as absent.
             let code = str_of(obj.get("error_code"));
             let message = str_of(obj.get("message")).or_else(|| str_of(obj.get("detail")))?;
-            Some(UpstreamErrorDetail {
-                message: truncate(&message),
-                kind: None,
-                code,
-            })
+            Some(UpstreamErrorDetail { message: truncate(&message), kind: None, code })
         }
     }
 }
@@ -96,7 +86,9 @@ mod tests {
 
     #[test]
     fn reads_databricks_error_and_ignores_integer_code() {
-        let d = parse_upstream_error(br#"{"error_code":"PERMISSION_DENIED","message":"no access to endpoint","details":[]}"#);
+        let d = parse_upstream_error(
+            br#"{"error_code":"PERMISSION_DENIED","message":"no access to endpoint","details":[]}"#,
+        );
         assert_eq!((d.message.as_str(), d.code.as_deref()), ("no access to endpoint", Some("PERMISSION_DENIED")));
         let d = parse_upstream_error(br#"{"error_code":403,"message":"nope"}"#);
         assert_eq!((d.message.as_str(), d.code), ("nope", None));

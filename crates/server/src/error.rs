@@ -27,7 +27,9 @@ impl From<GatewayError> for OpenAiError {
     fn from(e: GatewayError) -> Self {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
         let kind = match &e {
-            GatewayError::Upstream { detail, .. } => detail.kind.clone().unwrap_or_else(|| error_type_for_status(status.as_u16()).to_string()),
+            GatewayError::Upstream { detail, .. } => {
+                detail.kind.clone().unwrap_or_else(|| error_type_for_status(status.as_u16()).to_string())
+            }
             _ => error_type_for_status(status.as_u16()).to_string(),
         };
         if status.is_server_error() {

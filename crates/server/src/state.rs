@@ -13,10 +13,6 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(gateway: Gateway, max_body_bytes: usize) -> Self {
-        Self {
-            gateway,
-            max_body_bytes,
-            started: Instant::now(),
-        }
+        Self { gateway, max_body_bytes, started: Instant::now() }
     }
 }

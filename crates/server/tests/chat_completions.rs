@@ -40,7 +40,11 @@ async fn non_stream_passthrough_rewrites_only_the_model_and_sends_the_extra_head
     let mut expected = body.clone();
     expected["model"] = json!("llama-3-70b");
     assert_eq!(r.body, expected, "only `model` may change");
-    assert_eq!(r.header("authorization"), Some("Bearer dapi-test-token"), "extra header replaces the client's credentials");
+    assert_eq!(
+        r.header("authorization"),
+        Some("Bearer dapi-test-token"),
+        "extra header replaces the client's credentials"
+    );
     assert_eq!(r.header("x-api-key"), None, "client credentials are never forwarded");
     assert_eq!(r.header("x-request-id"), Some("req-42"), "allow-listed headers pass");
 }
@@ -48,7 +52,14 @@ async fn non_stream_passthrough_rewrites_only_the_model_and_sends_the_extra_head
 #[tokio::test]
 async fn the_openai_prefixed_alias_serves_the_same_route() {
     let h = start(DATABRICKS_MLFLOW).await;
-    let (status, _) = json(h.post("/openai/v1/chat/completions", &json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "hi"}]})).await).await;
+    let (status, _) = json(
+        h.post(
+            "/openai/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
 }
 
@@ -67,12 +78,19 @@ async fn stream_is_relayed_with_usage_and_done() {
     let text = resp.text().await.unwrap();
     let datas: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
     assert_eq!(datas.last(), Some(&"[DONE]"));
-    let chunks: Vec<serde_json::Value> = datas[..datas.len() - 1].iter().map(|d| serde_json::from_str(d).unwrap()).collect();
+    let chunks: Vec<serde_json::Value> =
+        datas[..datas.len() - 1].iter().map(|d| serde_json::from_str(d).unwrap()).collect();
     let content: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
     assert_eq!(content, "Hello from llama! You said: one two");
     let usage_chunk = chunks.last().unwrap();
     assert_eq!(usage_chunk["choices"], json!([]));
-    assert_eq!(usage_chunk["usage"]["total_tokens"], json!(usage_chunk["usage"]["prompt_tokens"].as_u64().unwrap() + usage_chunk["usage"]["completion_tokens"].as_u64().unwrap()));
+    assert_eq!(
+        usage_chunk["usage"]["total_tokens"],
+        json!(
+            usage_chunk["usage"]["prompt_tokens"].as_u64().unwrap()
+                + usage_chunk["usage"]["completion_tokens"].as_u64().unwrap()
+        )
+    );
     assert_eq!(h.chat_requests()[0].body["stream_options"], json!({"include_usage": true}));
 }
 
@@ -107,13 +125,27 @@ async fn keyed_provider_sends_bearer_key_of_a_key_serving_the_model() {
     )
     .await;
     for (model, key) in [("model-a", "Bearer sk-a"), ("model-b", "Bearer sk-literal-b")] {
-        let (status, _) = json(h.post("/v1/chat/completions", &json!({"model": format!("keyed/{model}"), "messages": [{"role": "user", "content": "x"}]})).await).await;
+        let (status, _) = json(
+            h.post(
+                "/v1/chat/completions",
+                &json!({"model": format!("keyed/{model}"), "messages": [{"role": "user", "content": "x"}]}),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(status, 200);
         let last = h.chat_requests().pop().unwrap();
         assert_eq!(last.path, "/v1/chat/completions", "a base URL ending in /v1 gets no second /v1");
         assert_eq!(last.header("authorization"), Some(key));
     }
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "keyed/model-c", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "keyed/model-c", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 403);
     assert_eq!(err["error"]["code"], "no_key_for_model");
 }
@@ -121,7 +153,11 @@ async fn keyed_provider_sends_bearer_key_of_a_key_serving_the_model() {
 #[tokio::test]
 async fn keyless_provider_without_headers_sends_no_auth() {
     let h = start(r#"{"open": {"network_config": {"base_url": "{gw}"}, "custom_provider_config": {"base_provider_type": "openai", "is_key_less": true}}}"#).await;
-    let (status, _) = json(h.post("/v1/chat/completions", &json!({"model": "open/m", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, _) = json(
+        h.post("/v1/chat/completions", &json!({"model": "open/m", "messages": [{"role": "user", "content": "x"}]}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(h.chat_requests()[0].header("authorization"), None);
 }
@@ -135,21 +171,36 @@ async fn allowed_requests_gate_chat_and_stream_separately() {
     )
     .await;
     let msgs = json!([{"role": "user", "content": "x"}]);
-    let (status, _) = json(h.post("/v1/chat/completions", &json!({"model": "nostream/m", "messages": msgs})).await).await;
+    let (status, _) =
+        json(h.post("/v1/chat/completions", &json!({"model": "nostream/m", "messages": msgs})).await).await;
     assert_eq!(status, 200);
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "nostream/m", "messages": msgs, "stream": true})).await).await;
+    let (status, err) =
+        json(h.post("/v1/chat/completions", &json!({"model": "nostream/m", "messages": msgs, "stream": true})).await)
+            .await;
     assert_eq!(status, 400);
     assert_eq!(err["error"]["code"], "request_type_not_allowed");
     assert_eq!(err["error"]["param"], "stream");
     let message = err["error"]["message"].as_str().unwrap();
-    assert!(message.contains("nostream") && message.contains("chat_completion_stream") && message.contains("allowed: chat_completion"), "{message}");
+    assert!(
+        message.contains("nostream")
+            && message.contains("chat_completion_stream")
+            && message.contains("allowed: chat_completion"),
+        "{message}"
+    );
     assert_eq!(h.chat_requests().len(), 1, "a refused request never reaches the upstream");
 }
 
 #[tokio::test]
 async fn retries_a_503_then_succeeds() {
     let h = start(DATABRICKS_MLFLOW).await;
-    let (status, reply) = json(h.post("/v1/chat/completions", &json!({"model": "databricks-mlflow/fault-503-once", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, reply) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/fault-503-once", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(h.chat_requests().len(), 2);
 }
@@ -157,7 +208,14 @@ async fn retries_a_503_then_succeeds() {
 #[tokio::test]
 async fn retries_a_429_honouring_retry_after_then_succeeds() {
     let h = start(DATABRICKS_MLFLOW).await;
-    let (status, _) = json(h.post("/v1/chat/completions", &json!({"model": "databricks-mlflow/fault-429-once", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, _) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/fault-429-once", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(h.chat_requests().len(), 2);
 }
@@ -174,11 +232,21 @@ async fn a_stream_is_retried_before_its_first_byte() {
 #[tokio::test]
 async fn exhausted_retries_return_the_upstream_status_and_databricks_message() {
     let h = start(DATABRICKS_MLFLOW).await;
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "databricks-mlflow/fault-503-always", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/fault-503-always", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 503);
     assert_eq!(h.chat_requests().len(), 3, "one try plus max_retries=2");
     let message = err["error"]["message"].as_str().unwrap();
-    assert!(message.contains("databricks-mlflow") && message.contains("The service is temporarily unavailable."), "{message}");
+    assert!(
+        message.contains("databricks-mlflow") && message.contains("The service is temporarily unavailable."),
+        "{message}"
+    );
     assert_eq!(err["error"]["code"], "TEMPORARILY_UNAVAILABLE");
     assert_eq!(err["error"]["type"], "server_error");
 }
@@ -186,12 +254,26 @@ async fn exhausted_retries_return_the_upstream_status_and_databricks_message() {
 #[tokio::test]
 async fn client_errors_are_not_retried_and_keep_status_and_message() {
     let h = start(DATABRICKS_MLFLOW).await;
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "databricks-mlflow/error-400", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/error-400", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(h.chat_requests().len(), 1);
     assert!(err["error"]["message"].as_str().unwrap().contains("Invalid request: model error-400 rejects this input"));
     assert_eq!(err["error"]["code"], "BAD_REQUEST");
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "databricks-mlflow/error-openai-404", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/error-openai-404", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 404);
     assert_eq!(err["error"]["code"], "model_not_found");
     assert_eq!(err["error"]["type"], "invalid_request_error");
@@ -201,7 +283,14 @@ async fn client_errors_are_not_retried_and_keep_status_and_message() {
 async fn upstream_auth_failure_is_reported_with_its_status() {
     let opts = FakeOptions { expect_bearer: Some("the-right-token".into()) };
     let h = start_with(DATABRICKS_MLFLOW, opts, None).await;
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 401);
     assert!(err["error"]["message"].as_str().unwrap().contains("Invalid access token."));
 }
@@ -209,13 +298,21 @@ async fn upstream_auth_failure_is_reported_with_its_status() {
 #[tokio::test]
 async fn unknown_provider_is_a_404_listing_the_configured_ones() {
     let h = start(DATABRICKS_MLFLOW).await;
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "nope/m", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post("/v1/chat/completions", &json!({"model": "nope/m", "messages": [{"role": "user", "content": "x"}]}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 404);
     assert_eq!(err["error"]["code"], "provider_not_found");
     assert_eq!(err["error"]["param"], "model");
     let message = err["error"]["message"].as_str().unwrap();
     assert!(message.contains("\"nope\"") && message.contains("databricks-mlflow"), "{message}");
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post("/v1/chat/completions", &json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(err["error"]["code"], "model_not_routed");
 }
@@ -223,7 +320,8 @@ async fn unknown_provider_is_a_404_listing_the_configured_ones() {
 #[tokio::test]
 async fn malformed_requests_are_400s_naming_the_problem() {
     let h = start(DATABRICKS_MLFLOW).await;
-    let (status, err) = json(h.post_raw("/v1/chat/completions", "{\"model\": \"databricks-mlflow/m\",\n \"messages\": [}").await).await;
+    let (status, err) =
+        json(h.post_raw("/v1/chat/completions", "{\"model\": \"databricks-mlflow/m\",\n \"messages\": [}").await).await;
     assert_eq!(status, 400);
     let message = err["error"]["message"].as_str().unwrap();
     assert!(message.contains("not valid JSON") && message.contains("line 2"), "{message}");
@@ -234,8 +332,16 @@ async fn malformed_requests_are_400s_naming_the_problem() {
         (r#"{"model": 7, "messages": [{"role": "user", "content": "x"}]}"#, "model", "must be a string"),
         (r#"{"model": "databricks-mlflow/m", "messages": []}"#, "messages", "at least one"),
         (r#"{"model": "databricks-mlflow/m"}"#, "messages", "is required"),
-        (r#"{"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}"#, "stream", "must be a boolean"),
-        (r#"{"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": true}}"#, "stream_options", "only allowed when `stream` is true"),
+        (
+            r#"{"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}"#,
+            "stream",
+            "must be a boolean",
+        ),
+        (
+            r#"{"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": true}}"#,
+            "stream_options",
+            "only allowed when `stream` is true",
+        ),
     ];
     for (body, param, needle) in cases {
         let (status, err) = json(h.post_raw("/v1/chat/completions", body).await).await;
@@ -252,14 +358,26 @@ async fn malformed_requests_are_400s_naming_the_problem() {
 async fn oversized_bodies_are_refused_with_413() {
     let h = start_with(DATABRICKS_MLFLOW, FakeOptions::default(), Some(1)).await;
     let big = "x".repeat(1024 * 1024 + 10);
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": big}]})).await).await;
+    let (status, err) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": big}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 413);
     assert_eq!(err["error"]["code"], "request_too_large");
     assert!(h.chat_requests().is_empty());
 }
 
 async fn stream_text(h: &common::Harness, model: &str) -> String {
-    let resp = h.post("/v1/chat/completions", &json!({"model": model, "stream": true, "messages": [{"role": "user", "content": "a b c"}]})).await;
+    let resp = h
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": model, "stream": true, "messages": [{"role": "user", "content": "a b c"}]}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     // The body may end abnormally; collect what arrives.
     let mut out = Vec::new();
@@ -296,7 +414,11 @@ async fn an_unreachable_upstream_is_retried_then_reported_as_502() {
             "custom_provider_config": {"base_provider_type": "openai", "is_key_less": true}}}"#,
     )
     .await;
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "down/m", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post("/v1/chat/completions", &json!({"model": "down/m", "messages": [{"role": "user", "content": "x"}]}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 502);
     assert_eq!(err["error"]["code"], "upstream_unreachable");
     assert!(err["error"]["message"].as_str().unwrap().contains("\"down\" is unreachable"));
@@ -309,7 +431,11 @@ async fn a_silent_upstream_hits_the_request_timeout() {
             "custom_provider_config": {"base_provider_type": "openai", "is_key_less": true}}}"#,
     )
     .await;
-    let (status, err) = json(h.post("/v1/chat/completions", &json!({"model": "slow/hang", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, err) = json(
+        h.post("/v1/chat/completions", &json!({"model": "slow/hang", "messages": [{"role": "user", "content": "x"}]}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 504);
     assert_eq!(err["error"]["code"], "upstream_timeout");
 }
@@ -337,7 +463,14 @@ async fn a_stream_in_flight_finishes_on_the_config_it_started_with() {
     h.gateway.reload(Default::default()).unwrap();
     let text = resp.text().await.unwrap();
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
-    let (status, _) = json(h.post("/v1/chat/completions", &json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "x"}]})).await).await;
+    let (status, _) = json(
+        h.post(
+            "/v1/chat/completions",
+            &json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 404, "new requests see the new config");
 }
 

@@ -8,7 +8,8 @@ use common::{json, start, DATABRICKS_MLFLOW};
 use serde_json::Value;
 
 fn ids(body: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = body["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> =
+        body["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
     ids.sort();
     ids
 }
@@ -19,15 +20,36 @@ async fn unity_catalog_override_is_paged_to_the_end_and_prefixed() {
     let (status, body) = json(h.get("/v1/models").await).await;
     assert_eq!(status, 200);
     assert_eq!(body["object"], "list");
-    assert_eq!(ids(&body), vec!["databricks-mlflow/main.default.llama", "databricks-mlflow/main.default.mixtral", "databricks-mlflow/system.ai.claude"]);
+    assert_eq!(
+        ids(&body),
+        vec![
+            "databricks-mlflow/main.default.llama",
+            "databricks-mlflow/main.default.mixtral",
+            "databricks-mlflow/system.ai.claude"
+        ]
+    );
     let first = &body["data"][0];
     assert_eq!(first["object"], "model");
     assert_eq!(first["created"], 1_700_000_000);
     let uc: Vec<_> = h.fake.requests().into_iter().filter(|r| r.host == "workspace").collect();
     let paths: Vec<&str> = uc.iter().map(|r| r.path.as_str()).collect();
-    assert_eq!(paths, vec!["/api/2.1/unity-catalog/models", "/api/2.1/unity-catalog/models?page_token=page-2", "/api/2.1/unity-catalog/models?page_token=page-3"], "the empty page's token is followed");
-    assert!(uc.iter().all(|r| r.header("authorization") == Some("Bearer dapi-test-token")), "the extra header reaches the other host too");
-    assert!(h.fake.requests().iter().all(|r| r.host == "workspace"), "the default /v1/models on the AI Gateway host is not called");
+    assert_eq!(
+        paths,
+        vec![
+            "/api/2.1/unity-catalog/models",
+            "/api/2.1/unity-catalog/models?page_token=page-2",
+            "/api/2.1/unity-catalog/models?page_token=page-3"
+        ],
+        "the empty page's token is followed"
+    );
+    assert!(
+        uc.iter().all(|r| r.header("authorization") == Some("Bearer dapi-test-token")),
+        "the extra header reaches the other host too"
+    );
+    assert!(
+        h.fake.requests().iter().all(|r| r.host == "workspace"),
+        "the default /v1/models on the AI Gateway host is not called"
+    );
 }
 
 #[tokio::test]
@@ -55,7 +77,13 @@ async fn openai_format_lists_merge_and_failing_or_disabled_providers_are_left_ou
     assert_eq!(status, 200);
     assert_eq!(
         ids(&body),
-        vec!["plain/fake-gpt", "plain/fake-llama", "uc/main.default.llama", "uc/main.default.mixtral", "uc/system.ai.claude"]
+        vec![
+            "plain/fake-gpt",
+            "plain/fake-llama",
+            "uc/main.default.llama",
+            "uc/main.default.mixtral",
+            "uc/system.ai.claude"
+        ]
     );
     assert!(!h.fake.requests().iter().any(|r| r.path.starts_with("/nolist")), "list_models disabled: never asked");
 }

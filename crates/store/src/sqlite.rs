@@ -20,10 +20,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `switchyard.db` in `data_dir`.
     pub fn open_dir(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
         Self::open(&data_dir.join("switchyard.db"))
     }
 
@@ -39,9 +37,7 @@ impl SqliteStore {
     }
 
     pub fn in_memory() -> Result<Self, StoreError> {
-        let store = Self {
-            conn: Mutex::new(Connection::open_in_memory()?),
-        };
+        let store = Self { conn: Mutex::new(Connection::open_in_memory()?) };
         store.migrate()?;
         Ok(store)
     }
@@ -66,11 +62,7 @@ impl SqliteStore {
 
 fn row_to_provider(name: String, source: String, config: String) -> Result<StoredProvider, StoreError> {
     let config = serde_json::from_str(&config).map_err(|source| StoreError::Corrupt { name: name.clone(), source })?;
-    Ok(StoredProvider {
-        name,
-        source: Source::parse(&source),
-        config,
-    })
+    Ok(StoredProvider { name, source: Source::parse(&source), config })
 }
 
 impl ConfigStore for SqliteStore {
@@ -90,7 +82,9 @@ impl ConfigStore for SqliteStore {
     fn get_provider(&self, name: &str) -> Result<Option<StoredProvider>, StoreError> {
         self.with(|conn| {
             let row: Option<(String, String, String)> = conn
-                .query_row("SELECT name, source, config FROM providers WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_row("SELECT name, source, config FROM providers WHERE name = ?1", [name], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .optional()?;
             row.map(|(n, s, c)| row_to_provider(n, s, c)).transpose()
         })

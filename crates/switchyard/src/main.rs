@@ -10,8 +10,6 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Serve(args) => serve_cmd::run(args),
-        cli::Command::Config {
-            command: cli::ConfigCommand::Check { file },
-        } => config_cmd::check(&file),
+        cli::Command::Config { command: cli::ConfigCommand::Check { file } } => config_cmd::check(&file),
     }
 }

@@ -32,7 +32,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
@@ -41,7 +42,8 @@ fn init_tracing(filter: &str) {
 fn load_config(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<GatewayConfig> {
     let mut config = GatewayConfig::default();
     if let Some(path) = &args.config {
-        let (file_config, warnings) = load_file(path, &ProcessEnv).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let (file_config, warnings) =
+            load_file(path, &ProcessEnv).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         for w in warnings {
             tracing::warn!("{}: {w}", path.display());
         }
@@ -73,7 +75,10 @@ fn load_config(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<Gate
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = Arc::new(SqliteStore::open_dir(&args.data_dir).with_context(|| format!("opening the store in {}", args.data_dir.display()))?);
+    let store = Arc::new(
+        SqliteStore::open_dir(&args.data_dir)
+            .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
+    );
     let config = load_config(&args, store.as_ref())?;
     let max_body = config.max_request_body_bytes();
     let names: Vec<String> = config.providers.keys().cloned().collect();

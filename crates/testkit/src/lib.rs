@@ -89,10 +89,7 @@ impl FakeUpstream {
     }
 
     pub async fn start_on(opts: FakeOptions, gateway: SocketAddr, workspace: SocketAddr) -> anyhow::Result<Self> {
-        let shared = Arc::new(Shared {
-            opts,
-            ..Shared::default()
-        });
+        let shared = Arc::new(Shared { opts, ..Shared::default() });
         let gw = tokio::net::TcpListener::bind(gateway).await?;
         let ws = tokio::net::TcpListener::bind(workspace).await?;
         let gateway = gw.local_addr()?;
@@ -175,7 +172,13 @@ fn check_auth(s: &AppState, headers: &HeaderMap) -> Option<Response> {
     Some(databricks_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "Invalid access token."))
 }
 
-async fn gateway_handler(State(s): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn gateway_handler(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     record(&s, &method, &uri, &headers, &body);
     if let Some(denied) = check_auth(&s, &headers) {
         return denied;
@@ -201,7 +204,14 @@ struct UcQuery {
 
 /// Unity Catalog `registered_models`, three pages: two models, an empty page
 /// that still carries a token, then one model and no token.
-async fn workspace_handler(State(s): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, q: Query<UcQuery>, body: Bytes) -> Response {
+async fn workspace_handler(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    q: Query<UcQuery>,
+    body: Bytes,
+) -> Response {
     record(&s, &method, &uri, &headers, &body);
     if let Some(denied) = check_auth(&s, &headers) {
         return denied;
@@ -215,10 +225,18 @@ async fn workspace_handler(State(s): State<AppState>, method: Method, uri: Uri, 
                "owner": "dev@example.com", "created_at": 1_700_000_000_000i64})
     };
     let page = match q.page_token.as_deref() {
-        None => json!({"registered_models": [model("main.default.llama"), model("main.default.mixtral")], "next_page_token": "page-2"}),
+        None => {
+            json!({"registered_models": [model("main.default.llama"), model("main.default.mixtral")], "next_page_token": "page-2"})
+        }
         Some("page-2") => json!({"registered_models": [], "next_page_token": "page-3"}),
         Some("page-3") => json!({"registered_models": [model("system.ai.claude")]}),
-        Some(other) => return databricks_error(StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE", &format!("bad page_token {other}")),
+        Some(other) => {
+            return databricks_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_PARAMETER_VALUE",
+                &format!("bad page_token {other}"),
+            )
+        }
     };
     Json(page).into_response()
 }
@@ -241,26 +259,14 @@ fn plan(req: &Value) -> ChatPlan {
     let last = messages.last().cloned().unwrap_or(Value::Null);
     let tools = req["tools"].as_array().filter(|t| !t.is_empty());
     if last["role"] == "tool" {
-        return ChatPlan {
-            text: Some(format!("The tool said: {}", text_of(&last))),
-            tool_call: None,
-            prompt_tokens,
-        };
+        return ChatPlan { text: Some(format!("The tool said: {}", text_of(&last))), tool_call: None, prompt_tokens };
     }
     if let Some(tools) = tools {
         let name = tools[0]["function"]["name"].as_str().unwrap_or("tool").to_string();
-        return ChatPlan {
-            text: None,
-            tool_call: Some((name, r#"{"location":"Paris"}"#.to_string())),
-            prompt_tokens,
-        };
+        return ChatPlan { text: None, tool_call: Some((name, r#"{"location":"Paris"}"#.to_string())), prompt_tokens };
     }
     let user = messages.iter().rev().find(|m| m["role"] == "user").map(text_of).unwrap_or_default();
-    ChatPlan {
-        text: Some(format!("Hello from {model}! You said: {user}")),
-        tool_call: None,
-        prompt_tokens,
-    }
+    ChatPlan { text: Some(format!("Hello from {model}! You said: {user}")), tool_call: None, prompt_tokens }
 }
 
 async fn chat(s: &AppState, body: &Bytes) -> Response {
@@ -275,15 +281,27 @@ async fn chat(s: &AppState, body: &Bytes) -> Response {
         *c
     };
     if model.starts_with("fault-503-always") || (model.starts_with("fault-503-once") && count == 1) {
-        return databricks_error(StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE", "The service is temporarily unavailable.");
+        return databricks_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TEMPORARILY_UNAVAILABLE",
+            "The service is temporarily unavailable.",
+        );
     }
     if model.starts_with("fault-429-once") && count == 1 {
-        let mut r = databricks_error(StatusCode::TOO_MANY_REQUESTS, "REQUEST_LIMIT_EXCEEDED", "Rate limit exceeded for this endpoint.");
+        let mut r = databricks_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "REQUEST_LIMIT_EXCEEDED",
+            "Rate limit exceeded for this endpoint.",
+        );
         r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("0"));
         return r;
     }
     if model.starts_with("error-400") {
-        return databricks_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("Invalid request: model {model} rejects this input"));
+        return databricks_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("Invalid request: model {model} rejects this input"),
+        );
     }
     if model.starts_with("error-openai-404") {
         return (StatusCode::NOT_FOUND, Json(json!({"error": {"message": format!("The model `{model}` does not exist"), "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}))).into_response();
@@ -340,20 +358,27 @@ async fn chat(s: &AppState, body: &Bytes) -> Response {
         events.push("data: [DONE]\n\n".to_string());
     }
     // Faults are paced so that the healthy part of the stream is flushed to the wire first.
-    let pace = if model.starts_with("slow") || fault_reset || fault_truncate { Duration::from_millis(50) } else { Duration::ZERO };
-    let stream = futures::stream::unfold((events.into_iter(), fault_reset, false), move |(mut it, reset, failed)| async move {
-        if failed {
-            return None;
-        }
-        if !pace.is_zero() {
-            tokio::time::sleep(pace).await;
-        }
-        match it.next() {
-            Some(e) => Some((Ok::<Bytes, std::io::Error>(Bytes::from(e)), (it, reset, false))),
-            None if reset => Some((Err(std::io::Error::other("fake upstream connection reset")), (it, reset, true))),
-            None => None,
-        }
-    });
+    let pace = if model.starts_with("slow") || fault_reset || fault_truncate {
+        Duration::from_millis(50)
+    } else {
+        Duration::ZERO
+    };
+    let stream =
+        futures::stream::unfold((events.into_iter(), fault_reset, false), move |(mut it, reset, failed)| async move {
+            if failed {
+                return None;
+            }
+            if !pace.is_zero() {
+                tokio::time::sleep(pace).await;
+            }
+            match it.next() {
+                Some(e) => Some((Ok::<Bytes, std::io::Error>(Bytes::from(e)), (it, reset, false))),
+                None if reset => {
+                    Some((Err(std::io::Error::other("fake upstream connection reset")), (it, reset, true)))
+                }
+                None => None,
+            }
+        });
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "text/event-stream")

@@ -43,14 +43,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn single(path: String, message: String, hint: Option<String>) -> Self {
-        Self {
-            diagnostics: vec![ConfigDiagnostic {
-                severity: Severity::Error,
-                path,
-                message,
-                hint,
-            }],
-        }
+        Self { diagnostics: vec![ConfigDiagnostic { severity: Severity::Error, path, message, hint }] }
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &ConfigDiagnostic> {

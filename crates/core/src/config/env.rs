@@ -38,7 +38,8 @@ pub fn env_reference(value: &str) -> Option<&str> {
 
 pub(crate) fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Resolves a value that may reference a variable. `Err` names the unset variable.

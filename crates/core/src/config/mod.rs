@@ -168,11 +168,15 @@ impl GatewayConfig {
 }
 
 /// Reads a config file: syntax, validation and environment references.
-pub fn load_file(path: &std::path::Path, env: &dyn EnvResolver) -> Result<(GatewayConfig, Vec<ConfigDiagnostic>), ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::single(
-        String::new(),
-        format!("cannot read config file {}: {e}", path.display()),
-        None,
-    ))?;
+pub fn load_file(
+    path: &std::path::Path,
+    env: &dyn EnvResolver,
+) -> Result<(GatewayConfig, Vec<ConfigDiagnostic>), ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::single(String::new(), format!("cannot read config file {}: {e}", path.display()), None)
+    })?;
     GatewayConfig::parse(&text, env)
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,46 +16,122 @@ use crate::url_rule::PathOverride;
 
 const ROOT_KNOWN: &[&str] = &["$schema", "providers", "client"];
 const ROOT_BIFROST: &[&str] = &[
-    "version", "source_of_truth", "server", "encryption_key", "env_label", "auth_config", "framework", "governance",
-    "alerting", "webhooks", "mcp", "vector_store", "config_store", "logs_store", "skills_registry", "plugins",
-    "websocket", "guardrails_config", "audit_logs", "cluster_config", "load_balancer_config",
-    "large_payload_optimization", "scim_config", "access_profiles", "feature_flags", "circuit_breaker_config",
+    "version",
+    "source_of_truth",
+    "server",
+    "encryption_key",
+    "env_label",
+    "auth_config",
+    "framework",
+    "governance",
+    "alerting",
+    "webhooks",
+    "mcp",
+    "vector_store",
+    "config_store",
+    "logs_store",
+    "skills_registry",
+    "plugins",
+    "websocket",
+    "guardrails_config",
+    "audit_logs",
+    "cluster_config",
+    "load_balancer_config",
+    "large_payload_optimization",
+    "scim_config",
+    "access_profiles",
+    "feature_flags",
+    "circuit_breaker_config",
 ];
 const CLIENT_KNOWN: &[&str] = &["max_request_body_size_mb"];
 const CLIENT_BIFROST: &[&str] = &[
-    "drop_excess_requests", "initial_pool_size", "prometheus_labels", "enable_logging", "disable_content_logging",
-    "log_retention_days", "enable_governance", "enforce_governance_header", "allow_direct_keys", "allowed_origins",
-    "enable_litellm_fallbacks", "disable_db_pings_in_health", "header_filter_config", "mcp_agent_depth",
+    "drop_excess_requests",
+    "initial_pool_size",
+    "prometheus_labels",
+    "enable_logging",
+    "disable_content_logging",
+    "log_retention_days",
+    "enable_governance",
+    "enforce_governance_header",
+    "allow_direct_keys",
+    "allowed_origins",
+    "enable_litellm_fallbacks",
+    "disable_db_pings_in_health",
+    "header_filter_config",
+    "mcp_agent_depth",
 ];
 const PROVIDER_KNOWN: &[&str] = &["keys", "network_config", "custom_provider_config"];
 const PROVIDER_BIFROST: &[&str] = &[
-    "concurrency_and_buffer_size", "proxy_config", "send_back_raw_request", "send_back_raw_response",
-    "store_raw_request_response", "openai_config", "pricing_overrides", "description",
+    "concurrency_and_buffer_size",
+    "proxy_config",
+    "send_back_raw_request",
+    "send_back_raw_response",
+    "store_raw_request_response",
+    "openai_config",
+    "pricing_overrides",
+    "description",
 ];
 const KEY_KNOWN: &[&str] = &["name", "value", "models", "weight", "enabled", "id", "description"];
 const KEY_BIFROST: &[&str] = &[
-    "aliases", "use_for_batch_api", "blacklisted_models", "use_anthropic_endpoints", "azure_key_config",
-    "vertex_key_config", "bedrock_key_config", "bedrock_mantle_key_config", "vllm_key_config", "ollama_key_config",
-    "sgl_key_config", "replicate_key_config", "huggingface_key_config", "config_hash", "status",
+    "aliases",
+    "use_for_batch_api",
+    "blacklisted_models",
+    "use_anthropic_endpoints",
+    "azure_key_config",
+    "vertex_key_config",
+    "bedrock_key_config",
+    "bedrock_mantle_key_config",
+    "vllm_key_config",
+    "ollama_key_config",
+    "sgl_key_config",
+    "replicate_key_config",
+    "huggingface_key_config",
+    "config_hash",
+    "status",
 ];
 const NETWORK_KNOWN: &[&str] = &[
-    "base_url", "extra_headers", "default_request_timeout_in_seconds", "max_retries", "retry_backoff_initial",
-    "retry_backoff_initial_ms", "retry_backoff_max", "retry_backoff_max_ms", "stream_idle_timeout_in_seconds",
-    "keep_alive_timeout_in_seconds", "max_conns_per_host", "enforce_http2",
+    "base_url",
+    "extra_headers",
+    "default_request_timeout_in_seconds",
+    "max_retries",
+    "retry_backoff_initial",
+    "retry_backoff_initial_ms",
+    "retry_backoff_max",
+    "retry_backoff_max_ms",
+    "stream_idle_timeout_in_seconds",
+    "keep_alive_timeout_in_seconds",
+    "max_conns_per_host",
+    "enforce_http2",
 ];
-const NETWORK_BIFROST: &[&str] = &["insecure_skip_verify", "ca_cert_pem", "beta_header_overrides", "allow_private_network"];
+const NETWORK_BIFROST: &[&str] =
+    &["insecure_skip_verify", "ca_cert_pem", "beta_header_overrides", "allow_private_network"];
 const CUSTOM_KNOWN: &[&str] = &["base_provider_type", "is_key_less", "allowed_requests", "request_path_overrides"];
 /// Bifrost base types Switchyard cannot speak (yet).
-const BIFROST_BASE_TYPES: &[&str] = &["bedrock", "cohere", "gemini", "huggingface", "replicate", "vertex", "azure", "mistral"];
+const BIFROST_BASE_TYPES: &[&str] =
+    &["bedrock", "cohere", "gemini", "huggingface", "replicate", "vertex", "azure", "mistral"];
 /// Headers the HTTP client owns; setting them by hand breaks framing.
 const FORBIDDEN_HEADERS: &[&str] = &[
-    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
     "proxy-connection",
 ];
 
-pub(super) fn parse_config(text: &str, env: &dyn EnvResolver) -> Result<(GatewayConfig, Vec<super::ConfigDiagnostic>), ConfigError> {
+pub(super) fn parse_config(
+    text: &str,
+    env: &dyn EnvResolver,
+) -> Result<(GatewayConfig, Vec<super::ConfigDiagnostic>), ConfigError> {
     let root: Value = serde_json::from_str(text).map_err(|e| {
-        ConfigError::single(String::new(), format!("config is not valid JSON: {e}"), Some("check for a trailing comma or a missing quote near that position".into()))
+        ConfigError::single(
+            String::new(),
+            format!("config is not valid JSON: {e}"),
+            Some("check for a trailing comma or a missing quote near that position".into()),
+        )
     })?;
     let mut d = Diags::default();
     let config = read_root(&root, env, &mut d);
@@ -111,7 +187,9 @@ fn read_root(root: &Value, env: &dyn EnvResolver, d: &mut Diags) -> Option<Gatew
         };
     }
     match map.get("providers") {
-        None => d.warn("providers", "no providers are configured; every model request will fail until one is added", None),
+        None => {
+            d.warn("providers", "no providers are configured; every model request will fail until one is added", None)
+        }
         Some(Value::Object(providers)) => {
             for (name, value) in providers {
                 let path = join("providers", name);
@@ -144,7 +222,13 @@ fn check_provider_name(name: &str, path: &str, d: &mut Diags) {
     }
 }
 
-fn read_provider(name: &str, map: &Map<String, Value>, path: &str, env: &dyn EnvResolver, d: &mut Diags) -> Option<ProviderConfig> {
+fn read_provider(
+    name: &str,
+    map: &Map<String, Value>,
+    path: &str,
+    env: &dyn EnvResolver,
+    d: &mut Diags,
+) -> Option<ProviderConfig> {
     check_keys(map, path, PROVIDER_KNOWN, PROVIDER_BIFROST, d);
     let custom = opt_object(map, "custom_provider_config", path, d)
         .and_then(|c| read_custom(c, &join(path, "custom_provider_config"), d));
@@ -162,7 +246,11 @@ fn read_provider(name: &str, map: &Map<String, Value>, path: &str, env: &dyn Env
     let keyless = custom.as_ref().is_some_and(|c| c.is_key_less);
     let keys_path = join(path, "keys");
     if keyless && !keys.is_empty() {
-        d.error(&keys_path, "a keyless provider (is_key_less: true) must not have keys", Some("remove the keys, or set is_key_less to false".into()));
+        d.error(
+            &keys_path,
+            "a keyless provider (is_key_less: true) must not have keys",
+            Some("remove the keys, or set is_key_less to false".into()),
+        );
     }
     if !keyless && keys.is_empty() && (custom.is_some() || !custom_present) {
         d.error(
@@ -171,8 +259,15 @@ fn read_provider(name: &str, map: &Map<String, Value>, path: &str, env: &dyn Env
             Some("add {\"value\": \"env.MY_API_KEY\"} to keys, or set custom_provider_config.is_key_less to true if the upstream needs no key (auth may then go in network_config.extra_headers)".into()),
         );
     }
-    if custom_present && network.base_url.is_none() && !map.get("network_config").is_some_and(|n| n.get("base_url").is_some()) {
-        d.error(&join(&join(path, "network_config"), "base_url"), "a custom provider needs a base URL", Some("for example https://<workspace-id>.ai-gateway.cloud.databricks.com/mlflow".into()));
+    if custom_present
+        && network.base_url.is_none()
+        && map.get("network_config").is_none_or(|n| n.get("base_url").is_none())
+    {
+        d.error(
+            &join(&join(path, "network_config"), "base_url"),
+            "a custom provider needs a base URL",
+            Some("for example https://<workspace-id>.ai-gateway.cloud.databricks.com/mlflow".into()),
+        );
     }
     if !keyless && !keys.is_empty() && network.extra_headers.keys().any(|h| h.eq_ignore_ascii_case("authorization")) {
         d.warn(
@@ -181,11 +276,7 @@ fn read_provider(name: &str, map: &Map<String, Value>, path: &str, env: &dyn Env
             Some("remove one of them".into()),
         );
     }
-    Some(ProviderConfig {
-        keys,
-        network_config: network,
-        custom_provider_config: custom,
-    })
+    Some(ProviderConfig { keys, network_config: network, custom_provider_config: custom })
 }
 
 fn read_custom(map: &Map<String, Value>, path: &str, d: &mut Diags) -> Option<CustomProviderConfig> {
@@ -201,12 +292,20 @@ fn read_custom(map: &Map<String, Value>, path: &str, d: &mut Diags) -> Option<Cu
         Some(s) => match BaseFormat::parse(&s) {
             Some(f) => Some(f),
             None if BIFROST_BASE_TYPES.contains(&s.as_str()) => {
-                d.error(&type_path, format!("base format `{s}` is not supported by Switchyard yet"), Some("supported: openai, anthropic".into()));
+                d.error(
+                    &type_path,
+                    format!("base format `{s}` is not supported by Switchyard yet"),
+                    Some("supported: openai, anthropic".into()),
+                );
                 None
             }
             None => {
                 let hint = did_you_mean(&s, ["openai", "anthropic"]).map(|m| format!("did you mean `{m}`?"));
-                d.error(&type_path, format!("unknown base format `{s}`"), hint.or(Some("supported: openai, anthropic".into())));
+                d.error(
+                    &type_path,
+                    format!("unknown base format `{s}`"),
+                    hint.or(Some("supported: openai, anthropic".into())),
+                );
                 None
             }
         },
@@ -249,18 +348,17 @@ fn read_custom(map: &Map<String, Value>, path: &str, d: &mut Diags) -> Option<Cu
             }
             if let Some(f) = base {
                 if t.default_path(f).is_none() && !s.starts_with("http") {
-                    d.warn(&at, format!("the {f} base format has no standard {t} endpoint; this path is used as given"), None);
+                    d.warn(
+                        &at,
+                        format!("the {f} base format has no standard {t} endpoint; this path is used as given"),
+                        None,
+                    );
                 }
             }
             request_path_overrides.insert(t, s.clone());
         }
     }
-    Some(CustomProviderConfig {
-        base_provider_type: base?,
-        is_key_less,
-        allowed_requests,
-        request_path_overrides,
-    })
+    Some(CustomProviderConfig { base_provider_type: base?, is_key_less, allowed_requests, request_path_overrides })
 }
 
 /// A request-type key: known → Some; Bifrost-only → warning; else error with a hint.
@@ -291,7 +389,11 @@ fn read_network(map: &Map<String, Value>, provider_path: &str, env: &dyn EnvReso
         match url::Url::parse(&url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
                 if u.query().is_some() || u.fragment().is_some() {
-                    d.error(&at, "must not carry a query string or fragment", Some("put query parameters in a request_path_overrides URL".into()));
+                    d.error(
+                        &at,
+                        "must not carry a query string or fragment",
+                        Some("put query parameters in a request_path_overrides URL".into()),
+                    );
                 }
                 n.base_url = Some(url.trim_end_matches('/').to_string());
             }
@@ -342,7 +444,10 @@ fn read_network(map: &Map<String, Value>, provider_path: &str, env: &dyn EnvReso
     if n.retry_backoff_initial > n.retry_backoff_max {
         d.error(
             &join(&path, "retry_backoff_initial"),
-            format!("initial backoff ({} ms) exceeds retry_backoff_max ({} ms)", n.retry_backoff_initial, n.retry_backoff_max),
+            format!(
+                "initial backoff ({} ms) exceeds retry_backoff_max ({} ms)",
+                n.retry_backoff_initial, n.retry_backoff_max
+            ),
             None,
         );
     }
@@ -376,7 +481,11 @@ fn read_millis(map: &Map<String, Value>, path: &str, key: &str, d: &mut Diags) -
         Value::String(s) => match parse_duration_ms(s) {
             Some(v) if (1..=600_000).contains(&v) => Some(v),
             _ => {
-                d.error(&at, format!("{s:?} is not a duration from 1ms to 600s"), Some("milliseconds as a number, or a string like \"500ms\" or \"2s\"".into()));
+                d.error(
+                    &at,
+                    format!("{s:?} is not a duration from 1ms to 600s"),
+                    Some("milliseconds as a number, or a string like \"500ms\" or \"2s\"".into()),
+                );
                 None
             }
         },
@@ -420,7 +529,11 @@ fn read_keys(map: &Map<String, Value>, path: &str, env: &dyn EnvResolver, d: &mu
         check_keys(k, &at, KEY_KNOWN, KEY_BIFROST, d);
         let value = opt_str(k, "value", &at, d);
         match &value {
-            None if !k.contains_key("value") => d.error(&join(&at, "value"), "is required", Some("the API key, or \"env.NAME\" to read it from the environment".into())),
+            None if !k.contains_key("value") => d.error(
+                &join(&at, "value"),
+                "is required",
+                Some("the API key, or \"env.NAME\" to read it from the environment".into()),
+            ),
             Some(v) if v.is_empty() => d.error(&join(&at, "value"), "is empty", None),
             Some(v) => {
                 if let Some(resolved) = check_env(v, &join(&at, "value"), env, d) {
@@ -452,13 +565,21 @@ fn check_env(value: &str, at: &str, env: &dyn EnvResolver, d: &mut Diags) -> Opt
     match env_reference(value) {
         None => Some(value.to_string()),
         Some(name) if !super::env::is_valid_name(name) => {
-            d.error(at, format!("`env.{name}` is not a valid environment variable reference"), Some("write env.NAME with NAME made of letters, digits and _".into()));
+            d.error(
+                at,
+                format!("`env.{name}` is not a valid environment variable reference"),
+                Some("write env.NAME with NAME made of letters, digits and _".into()),
+            );
             None
         }
         Some(name) => match env.var(name) {
             Some(_) => super::env::resolve(value, env).ok(),
             None => {
-                d.error(at, format!("environment variable {name} is not set"), Some(format!("export {name}=… before starting Switchyard")));
+                d.error(
+                    at,
+                    format!("environment variable {name} is not set"),
+                    Some(format!("export {name}=… before starting Switchyard")),
+                );
                 None
             }
         },

@@ -20,12 +20,7 @@ impl Diags {
     }
 
     fn push(&mut self, severity: Severity, path: &str, message: String, hint: Option<String>) {
-        self.list.push(ConfigDiagnostic {
-            severity,
-            path: path.to_string(),
-            message,
-            hint,
-        });
+        self.list.push(ConfigDiagnostic { severity, path: path.to_string(), message, hint });
     }
 
     pub fn has_errors(&self) -> bool {
@@ -44,6 +39,15 @@ pub(crate) fn join(path: &str, key: &str) -> String {
 /// The closest candidate to a misspelt name, if one is close enough.
 pub(crate) fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let input_l = input.to_ascii_lowercase();
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    // An abbreviation (`chat` for `chat_completion`) is a better hint than an edit distance.
+    if input.len() >= 3 {
+        if let Some(c) =
+            candidates.iter().filter(|c| c.to_ascii_lowercase().starts_with(&input_l)).min_by_key(|c| c.len())
+        {
+            return Some(c);
+        }
+    }
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(&input_l, &c.to_ascii_lowercase()), c))
@@ -87,7 +91,12 @@ pub(crate) fn wrong_type(d: &mut Diags, path: &str, expected: &str, got: &Value)
     d.error(path, format!("must be {expected}, got {}", type_name(got)), None);
 }
 
-pub(crate) fn opt_object<'a>(map: &'a Map<String, Value>, key: &str, path: &str, d: &mut Diags) -> Option<&'a Map<String, Value>> {
+pub(crate) fn opt_object<'a>(
+    map: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+    d: &mut Diags,
+) -> Option<&'a Map<String, Value>> {
     match map.get(key)? {
         Value::Object(o) => Some(o),
         Value::Null => None,
@@ -121,7 +130,14 @@ pub(crate) fn opt_bool(map: &Map<String, Value>, key: &str, path: &str, d: &mut 
 }
 
 /// An integer within `[min, max]`.
-pub(crate) fn opt_int(map: &Map<String, Value>, key: &str, path: &str, min: u64, max: u64, d: &mut Diags) -> Option<u64> {
+pub(crate) fn opt_int(
+    map: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    min: u64,
+    max: u64,
+    d: &mut Diags,
+) -> Option<u64> {
     let v = map.get(key)?;
     let at = join(path, key);
     match v {

@@ -33,7 +33,9 @@ impl RetryPolicy {
 
 /// `retry-after-ms`, or `retry-after` in seconds (HTTP dates are not honoured).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok()) {
+    if let Some(ms) =
+        headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok())
+    {
         return (ms >= 0.0 && ms.is_finite()).then(|| Duration::from_secs_f64(ms / 1000.0));
     }
     let secs = headers.get("retry-after")?.to_str().ok()?.trim().parse::<f64>().ok()?;

@@ -61,17 +61,16 @@ fn transport(provider: &str, e: &reqwest::Error) -> GatewayError {
         message.push_str(&s.to_string());
         source = s.source();
     }
-    GatewayError::UpstreamTransport {
-        provider: provider.to_string(),
-        message,
-        timed_out: e.is_timeout(),
-    }
+    GatewayError::UpstreamTransport { provider: provider.to_string(), message, timed_out: e.is_timeout() }
 }
 
 fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
     let p = req.provider;
     let mut headers = req.forwarded.clone();
-    headers.insert(http::header::ACCEPT, HeaderValue::from_static(if req.accept_event_stream { "text/event-stream" } else { "application/json" }));
+    headers.insert(
+        http::header::ACCEPT,
+        HeaderValue::from_static(if req.accept_event_stream { "text/event-stream" } else { "application/json" }),
+    );
     if req.body.is_some() {
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
@@ -112,7 +111,10 @@ pub async fn send(req: UpstreamRequest<'_>) -> Result<UpstreamResponse, GatewayE
             Err(_) => {
                 return Err(GatewayError::UpstreamTransport {
                     provider: p.name.clone(),
-                    message: format!("no response within {} s (default_request_timeout_in_seconds)", p.request_timeout.as_secs()),
+                    message: format!(
+                        "no response within {} s (default_request_timeout_in_seconds)",
+                        p.request_timeout.as_secs()
+                    ),
                     timed_out: true,
                 })
             }
@@ -126,21 +128,20 @@ pub async fn send(req: UpstreamRequest<'_>) -> Result<UpstreamResponse, GatewayE
             Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
                 if resp.status().is_success() {
-                    return Ok(UpstreamResponse {
-                        response: resp,
-                        deadline,
-                        attempts: attempt + 1,
-                    });
+                    return Ok(UpstreamResponse { response: resp, deadline, attempts: attempt + 1 });
                 }
                 let hinted = retry_after(resp.headers());
                 let can_retry = is_retryable_status(status)
                     && attempt < p.retry.max_retries
                     && hinted.is_none_or(|d| d <= MAX_RETRY_AFTER);
                 if !can_retry {
-                    let body = match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), resp.bytes()).await {
-                        Ok(Ok(b)) => b,
-                        _ => Bytes::new(),
-                    };
+                    let body =
+                        match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), resp.bytes())
+                            .await
+                        {
+                            Ok(Ok(b)) => b,
+                            _ => Bytes::new(),
+                        };
                     return Err(GatewayError::Upstream {
                         provider: p.name.clone(),
                         status,

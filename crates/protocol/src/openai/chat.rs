@@ -85,10 +85,9 @@ impl ChatMessage {
     pub fn text_content(&self) -> String {
         match &self.content {
             Some(MessageContent::Text(t)) => t.clone(),
-            Some(MessageContent::Parts(parts)) => parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect(),
+            Some(MessageContent::Parts(parts)) => {
+                parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect()
+            }
             None => String::new(),
         }
     }

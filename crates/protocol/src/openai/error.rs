@@ -18,14 +18,7 @@ pub struct ErrorObject {
 
 impl ErrorResponse {
     pub fn new(message: impl Into<String>, kind: impl Into<String>) -> Self {
-        Self {
-            error: ErrorObject {
-                message: message.into(),
-                kind: kind.into(),
-                param: None,
-                code: None,
-            },
-        }
+        Self { error: ErrorObject { message: message.into(), kind: kind.into(), param: None, code: None } }
     }
 
     pub fn with_param(mut self, param: Option<String>) -> Self {

@@ -10,10 +10,7 @@ pub struct ModelList {
 
 impl ModelList {
     pub fn new(data: Vec<Model>) -> Self {
-        Self {
-            object: "list".into(),
-            data,
-        }
+        Self { object: "list".into(), data }
     }
 }
 
@@ -27,11 +24,6 @@ pub struct Model {
 
 impl Model {
     pub fn new(id: impl Into<String>, created: i64, owned_by: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            object: "model".into(),
-            created,
-            owned_by: owned_by.into(),
-        }
+        Self { id: id.into(), object: "model".into(), created, owned_by: owned_by.into() }
     }
 }

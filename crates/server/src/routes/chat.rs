@@ -11,7 +11,11 @@ use crate::error::OpenAiError;
 use crate::headers::forwarded;
 use crate::state::AppState;
 
-pub async fn chat_completions(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn chat_completions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let body = match read_body(body, state.max_body_bytes) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
@@ -45,7 +49,10 @@ pub(crate) fn relay_response(resp: switchyard_core::ProxyResponse) -> Response {
     }
     let response = match resp.body {
         ProxyBody::Full(bytes) => builder
-            .header(http::header::CONTENT_TYPE, resp.content_type.unwrap_or(HeaderValue::from_static("application/json")))
+            .header(
+                http::header::CONTENT_TYPE,
+                resp.content_type.unwrap_or(HeaderValue::from_static("application/json")),
+            )
             .body(Body::from(bytes)),
         ProxyBody::Stream(stream) => builder
             .header(http::header::CONTENT_TYPE, "text/event-stream")

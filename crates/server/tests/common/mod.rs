@@ -41,12 +41,7 @@ pub async fn start_with(providers_json: &str, opts: FakeOptions, max_body_mb: Op
     let listener = switchyard_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(switchyard_server::serve(listener, app, pending(), Duration::from_secs(1)));
-    Harness {
-        fake,
-        base,
-        gateway,
-        http: reqwest::Client::new(),
-    }
+    Harness { fake, base, gateway, http: reqwest::Client::new() }
 }
 
 /// The seed's Unified provider: keyless, Authorization as an extra header,
