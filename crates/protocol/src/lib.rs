@@ -5,6 +5,7 @@
 //! (`switchyard-core`) does the I/O and calls into this crate.
 
 pub mod anthropic;
+pub mod canonical;
 pub mod databricks;
 pub mod model_list;
 pub mod openai;

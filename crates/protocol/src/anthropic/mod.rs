@@ -1,4 +1,6 @@
-//! Anthropic dialect. The Messages converters arrive with the translation engine;
-//! for now: the error body, used when reading upstream errors.
+//! Anthropic dialect: Messages (request, response, stream), errors, model lists.
 
 pub mod error;
+pub mod messages;
+pub mod models;
+pub mod stream;

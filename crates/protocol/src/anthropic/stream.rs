@@ -1,0 +1,200 @@
+//! Anthropic Messages streaming: upstream events → canonical, and canonical →
+//! client events. Anthropic SSE needs `event:` lines (the SDKs ignore events
+//! without them).
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use super::messages::{message_id, sanitize_tool_id, stop_reason_from, stop_reason_str, usage_from, usage_json};
+use crate::canonical::{BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent};
+use crate::sse::SseEvent;
+
+/// Decodes an Anthropic event stream. Block indexes are re-numbered so that
+/// blocks without a canonical equivalent (server tools) leave no gaps.
+#[derive(Default)]
+pub struct AnthropicDecoder {
+    /// Upstream index → canonical index, for the blocks kept.
+    map: Vec<(u64, usize)>,
+    next: usize,
+    complete: bool,
+    saw_tool_use: bool,
+}
+
+impl AnthropicDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn index(&self, upstream: u64) -> Option<usize> {
+        self.map.iter().find(|(u, _)| *u == upstream).map(|(_, c)| *c)
+    }
+}
+
+impl StreamDecoder for AnthropicDecoder {
+    fn event(&mut self, _name: Option<&str>, data: &str) -> Vec<StreamEvent> {
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            return vec![StreamEvent::Error { kind: "api_error".into(), message: format!("unreadable upstream event: {data}") }];
+        };
+        let idx = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+        match v.get("type").and_then(Value::as_str).unwrap_or_default() {
+            "message_start" => {
+                let m = &v["message"];
+                vec![StreamEvent::MessageStart {
+                    id: m["id"].as_str().unwrap_or_default().to_string(),
+                    model: m["model"].as_str().unwrap_or_default().to_string(),
+                    usage: usage_from(m.get("usage")),
+                }]
+            }
+            "content_block_start" => {
+                let b = &v["content_block"];
+                let block = match b["type"].as_str().unwrap_or_default() {
+                    "text" => BlockStart::Text,
+                    "tool_use" => {
+                        self.saw_tool_use = true;
+                        BlockStart::ToolCall {
+                            id: b["id"].as_str().unwrap_or_default().to_string(),
+                            name: b["name"].as_str().unwrap_or_default().to_string(),
+                        }
+                    }
+                    "thinking" => BlockStart::Thinking,
+                    "redacted_thinking" => BlockStart::RedactedThinking { data: b["data"].as_str().unwrap_or_default().to_string() },
+                    _ => return vec![],
+                };
+                let index = self.next;
+                self.next += 1;
+                self.map.push((idx, index));
+                let mut out = vec![StreamEvent::BlockStart { index, block }];
+                // A text block may start with text already in it.
+                if let Some(t) = b.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                    out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Text(t.to_string()) });
+                }
+                out
+            }
+            "content_block_delta" => {
+                let Some(index) = self.index(idx) else { return vec![] };
+                let d = &v["delta"];
+                let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+                let delta = match d["type"].as_str().unwrap_or_default() {
+                    "text_delta" => BlockDelta::Text(s("text")),
+                    "input_json_delta" => BlockDelta::ToolArguments(s("partial_json")),
+                    "thinking_delta" => BlockDelta::Thinking(s("thinking")),
+                    "signature_delta" => BlockDelta::Signature(s("signature")),
+                    _ => return vec![],
+                };
+                vec![StreamEvent::BlockDelta { index, delta }]
+            }
+            "content_block_stop" => self.index(idx).map(|index| vec![StreamEvent::BlockStop { index }]).unwrap_or_default(),
+            "message_delta" => {
+                let mut stop_reason = stop_reason_from(v["delta"]["stop_reason"].as_str().unwrap_or("end_turn"));
+                if self.saw_tool_use {
+                    stop_reason = StopReason::ToolUse;
+                }
+                vec![StreamEvent::MessageDelta {
+                    stop_reason,
+                    stop_sequence: v["delta"]["stop_sequence"].as_str().map(str::to_string),
+                    usage: usage_from(v.get("usage")),
+                }]
+            }
+            "message_stop" => {
+                self.complete = true;
+                vec![StreamEvent::MessageStop]
+            }
+            "ping" => vec![StreamEvent::Ping],
+            "error" => {
+                self.complete = true;
+                vec![StreamEvent::Error {
+                    kind: v["error"]["type"].as_str().unwrap_or("api_error").to_string(),
+                    message: v["error"]["message"].as_str().unwrap_or("upstream error").to_string(),
+                }]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn end(&mut self) -> Vec<StreamEvent> {
+        Vec::new()
+    }
+
+    fn is_complete(&self) -> bool {
+        self.complete
+    }
+}
+
+/// Encodes canonical events as Anthropic SSE for a client.
+pub struct AnthropicEncoder {
+    model: String,
+    open_tool: bool,
+}
+
+impl AnthropicEncoder {
+    /// `model` is echoed in `message_start` (the id the client asked for).
+    pub fn new(model: impl Into<String>) -> Self {
+        Self { model: model.into(), open_tool: false }
+    }
+}
+
+fn event(name: &str, data: Value) -> Bytes {
+    SseEvent::named(name, data.to_string()).encode()
+}
+
+impl StreamEncoder for AnthropicEncoder {
+    fn encode(&mut self, e: &StreamEvent) -> Vec<Bytes> {
+        let one = match e {
+            StreamEvent::MessageStart { id, usage, .. } => event(
+                "message_start",
+                json!({"type": "message_start", "message": {
+                    "id": message_id(id), "type": "message", "role": "assistant", "model": self.model,
+                    "content": [], "stop_reason": null, "stop_sequence": null,
+                    "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens.max(1),
+                              "cache_creation_input_tokens": usage.cache_write_tokens,
+                              "cache_read_input_tokens": usage.cache_read_tokens}}}),
+            ),
+            StreamEvent::BlockStart { index, block } => {
+                let content_block = match block {
+                    BlockStart::Text => json!({"type": "text", "text": ""}),
+                    BlockStart::ToolCall { id, name } => {
+                        self.open_tool = true;
+                        json!({"type": "tool_use", "id": sanitize_tool_id(id), "name": name, "input": {}})
+                    }
+                    BlockStart::Thinking => json!({"type": "thinking", "thinking": "", "signature": ""}),
+                    BlockStart::RedactedThinking { data } => json!({"type": "redacted_thinking", "data": data}),
+                };
+                event("content_block_start", json!({"type": "content_block_start", "index": index, "content_block": content_block}))
+            }
+            StreamEvent::BlockDelta { index, delta } => {
+                let delta = match delta {
+                    BlockDelta::Text(t) => json!({"type": "text_delta", "text": t}),
+                    BlockDelta::ToolArguments(p) => json!({"type": "input_json_delta", "partial_json": p}),
+                    BlockDelta::Thinking(t) => json!({"type": "thinking_delta", "thinking": t}),
+                    BlockDelta::Signature(s) => json!({"type": "signature_delta", "signature": s}),
+                };
+                event("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": delta}))
+            }
+            StreamEvent::BlockStop { index } => event("content_block_stop", json!({"type": "content_block_stop", "index": index})),
+            StreamEvent::MessageDelta { stop_reason, stop_sequence, usage } => {
+                let stop = if self.open_tool { StopReason::ToolUse } else { *stop_reason };
+                event(
+                    "message_delta",
+                    json!({"type": "message_delta", "delta": {"stop_reason": stop_reason_str(stop), "stop_sequence": stop_sequence},
+                           "usage": usage_json(usage)}),
+                )
+            }
+            StreamEvent::MessageStop => event("message_stop", json!({"type": "message_stop"})),
+            StreamEvent::Ping => event("ping", json!({"type": "ping"})),
+            StreamEvent::Error { kind, message } => {
+                event("error", json!({"type": "error", "error": {"type": anthropic_error_type(kind), "message": message}}))
+            }
+        };
+        vec![one]
+    }
+}
+
+/// Canonical error kinds are OpenAI- or Anthropic-flavoured; Anthropic clients want theirs.
+fn anthropic_error_type(kind: &str) -> &str {
+    match kind {
+        "server_error" | "upstream_error" => "api_error",
+        "rate_limit_exceeded" => "rate_limit_error",
+        k if k.ends_with("_error") => k,
+        _ => "api_error",
+    }
+}
