@@ -9,18 +9,16 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use futures::TryStreamExt;
-use http::{HeaderMap, HeaderValue, Method};
-use switchyard_protocol::raw_json::{RawJsonError, RawObject};
+use http::{HeaderMap, HeaderValue};
 
 use crate::config::{EnvResolver, GatewayConfig, ProcessEnv};
 use crate::error::GatewayError;
 use crate::models::{ModelCache, ModelsReport};
 use crate::provider::{Provider, ProviderBuildError};
-use crate::relay::{relay, ByteStream, StreamDialect};
-use crate::request_type::{BaseFormat, RequestType};
+use crate::dispatch::{Inbound, InboundHeaders};
+use crate::relay::ByteStream;
+use crate::request_type::RequestType;
 use crate::routing::split_model;
-use crate::upstream::{send, UpstreamRequest};
 
 /// One consistent view of the configuration and the providers built from it.
 #[derive(Debug)]
@@ -103,60 +101,7 @@ impl Gateway {
     /// `POST /v1/chat/completions`. `body` is the client's JSON; `forwarded`
     /// holds the client headers that passed the allow-list.
     pub async fn proxy_chat(&self, body: Bytes, forwarded: HeaderMap) -> Result<ProxyResponse, GatewayError> {
-        let snapshot = self.snapshot();
-        let obj = RawObject::parse(&body).map_err(invalid_json)?;
-        let model = obj.required_str("model").map_err(invalid_json)?;
-        obj.require_non_empty_array("messages").map_err(invalid_json)?;
-        let stream = obj.optional_bool("stream").map_err(invalid_json)?.unwrap_or(false);
-        if !stream && obj.get("stream_options").is_some_and(|v| v.get() != "null") {
-            return Err(GatewayError::invalid(
-                "`stream_options` is only allowed when `stream` is true",
-                Some("stream_options"),
-            ));
-        }
-        let (provider, upstream_model) = route(&snapshot, &model)?;
-        let request_type = if stream { RequestType::ChatCompletionStream } else { RequestType::ChatCompletion };
-        check_allowed(&provider, request_type)?;
-        if provider.base_format != BaseFormat::Openai {
-            return Err(GatewayError::Unsupported {
-                provider: provider.name.clone(),
-                base_format: provider.base_format.to_string(),
-                request_type,
-                detail: Some("translation to the anthropic base format is not available in this build".into()),
-            });
-        }
-        let url = provider.url_for(request_type).ok_or_else(|| no_endpoint(&provider, request_type))?;
-        let key = pick_key(&provider, upstream_model)?;
-        let upstream_body = Bytes::from(obj.rewrite(upstream_model, &[]));
-        tracing::debug!(provider = %provider.name, model = upstream_model, stream, %url, "dispatching chat completion");
-        let resp = send(UpstreamRequest {
-            provider: &provider,
-            method: Method::POST,
-            url,
-            body: Some(upstream_body),
-            key,
-            forwarded,
-            accept_event_stream: stream,
-        })
-        .await?;
-        let status = resp.response.status().as_u16();
-        let content_type = resp.response.headers().get(http::header::CONTENT_TYPE).cloned();
-        let is_sse =
-            content_type.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
-        let body = if stream && is_sse {
-            let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
-            let hold = Box::new((snapshot.clone(), provider.clone()));
-            ProxyBody::Stream(relay(
-                upstream,
-                StreamDialect::OpenAiChat,
-                provider.stream_idle_timeout,
-                &provider.name,
-                hold,
-            ))
-        } else {
-            ProxyBody::Full(resp.bytes(&provider.name).await?)
-        };
-        Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body })
+        self.handle(Inbound::OpenAiChat, body, InboundHeaders { forwarded, anthropic_beta: None }).await
     }
 }
 
@@ -170,11 +115,6 @@ fn build_snapshot(
         providers.insert(name.clone(), Arc::new(Provider::build(name, cfg, env)?));
     }
     Ok(Snapshot { config, providers, generation })
-}
-
-fn invalid_json(e: RawJsonError) -> GatewayError {
-    let param = e.param().map(str::to_string);
-    GatewayError::InvalidRequest { message: e.to_string(), param }
 }
 
 /// Resolves `<provider>/<model>` against the snapshot.
@@ -201,15 +141,6 @@ pub(crate) fn check_allowed(provider: &Provider, t: RequestType) -> Result<(), G
         request_type: t,
         allowed: provider.allowed_names(),
     })
-}
-
-fn no_endpoint(provider: &Provider, t: RequestType) -> GatewayError {
-    GatewayError::Unsupported {
-        provider: provider.name.clone(),
-        base_format: provider.base_format.to_string(),
-        request_type: t,
-        detail: Some(format!("set custom_provider_config.request_path_overrides.{t} to the upstream path or URL")),
-    }
 }
 
 pub(crate) fn pick_key<'p>(

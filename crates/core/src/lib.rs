@@ -52,10 +52,13 @@ pub mod relay;
 pub mod request_type;
 pub mod routing;
 mod sdk;
+pub mod shaping;
+mod dispatch;
 pub mod upstream;
 pub mod url_rule;
 
 pub use error::GatewayError;
+pub use dispatch::{Inbound, InboundHeaders};
 pub use gateway::{Gateway, ProxyBody, ProxyResponse, Snapshot};
 pub use sdk::{ChatChunkStream, ChatRequest};
 pub use switchyard_protocol as protocol;

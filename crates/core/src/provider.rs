@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::config::{self, EnvResolver, ProviderConfig};
+use crate::config::{self, AnthropicAuth, BetaPolicy, EnvResolver, ProviderConfig};
+use crate::shaping::DropFields;
 use crate::keys::ResolvedKey;
 use crate::request_type::{BaseFormat, RequestType, RequestTypeSet};
 use crate::upstream::client::build_client;
@@ -29,6 +30,10 @@ pub struct Provider {
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
     pub retry: RetryPolicy,
+    pub drop_fields: DropFields,
+    pub default_max_tokens: u32,
+    pub anthropic_beta: BetaPolicy,
+    pub anthropic_auth: AnthropicAuth,
     pub(crate) http: reqwest::Client,
 }
 
@@ -109,6 +114,10 @@ impl Provider {
                 initial_backoff: Duration::from_millis(net.retry_backoff_initial),
                 max_backoff: Duration::from_millis(net.retry_backoff_max),
             },
+            drop_fields: DropFields::new(&cfg.request_shaping.drop_fields),
+            default_max_tokens: cfg.request_shaping.default_max_tokens,
+            anthropic_beta: cfg.request_shaping.anthropic_beta.clone(),
+            anthropic_auth: cfg.request_shaping.anthropic_auth,
             http,
         })
     }

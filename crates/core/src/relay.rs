@@ -1,33 +1,53 @@
-//! The streaming relay: forwards upstream SSE bytes to the client as they
-//! arrive (no buffering, no channel: the client's pace pulls the upstream, which
-//! is the backpressure), with an idle timeout per chunk. A stream that breaks,
-//! goes silent or ends before its terminal event is closed with an in-band
-//! error event in the client's dialect, never as if it had completed.
+//! The streaming relay: forwards upstream SSE to the client as it arrives (no
+//! buffering, no channel: the client's pace pulls the upstream, which is the
+//! backpressure), with an idle timeout per chunk. Passthrough streams are
+//! forwarded byte for byte; translated streams go through a decoder (upstream
+//! dialect → canonical events) and an encoder (canonical → client dialect).
+//! A stream that breaks, goes silent or ends before its terminal event is
+//! closed with an in-band error in the client's dialect, never as if it had
+//! completed.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
+use serde_json::json;
+use switchyard_protocol::canonical::{StreamDecoder, StreamEncoder, StreamEvent};
 use switchyard_protocol::openai::error::ErrorResponse;
 use switchyard_protocol::sse::{BoundaryTracker, SseEvent, SseParser};
 
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
-/// How a dialect marks the end of a stream and expresses an in-band error.
+/// While translating, a slow upstream gets keep-alive pings this often so that
+/// clients with stall timeouts (coding agents) keep waiting.
+const PING_EVERY: Duration = Duration::from_secs(15);
+
+/// How a passthrough dialect marks the end of a stream and expresses an in-band error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamDialect {
-    /// `data:` events, ended by `data: [DONE]`; errors as `data: {"error":{…}}`.
+    /// Chat and legacy completions: `data:` events, ended by `data: [DONE]`.
     OpenAiChat,
+    /// Responses: ended by `response.completed` / `.incomplete` / `.failed`.
+    OpenAiResponses,
+    /// Anthropic Messages: ended by `message_stop` (or `error`).
+    AnthropicMessages,
 }
 
 impl StreamDialect {
     fn is_terminal(self, event: &SseEvent) -> bool {
+        let data = event.data.trim_start();
         match self {
-            Self::OpenAiChat => {
-                let data = event.data.trim_start();
-                data.starts_with("[DONE]") || data.starts_with("{\"error\"")
+            Self::OpenAiChat => data.starts_with("[DONE]") || data.starts_with("{\"error\""),
+            Self::OpenAiResponses => {
+                let name = event.event.as_deref().unwrap_or_default();
+                matches!(name, "response.completed" | "response.incomplete" | "response.failed" | "error")
+                    || ["\"response.completed\"", "\"response.incomplete\"", "\"response.failed\""].iter().any(|t| data.contains(t))
+            }
+            Self::AnthropicMessages => {
+                matches!(event.event.as_deref(), Some("message_stop" | "error")) || data.starts_with("{\"type\":\"message_stop\"")
             }
         }
     }
@@ -36,115 +56,183 @@ impl StreamDialect {
         match self {
             Self::OpenAiChat => {
                 let body = ErrorResponse::new(message, "server_error").with_code(Some(code.to_string()));
-                let json = serde_json::to_string(&body).unwrap_or_else(|_| "{\"error\":{}}".into());
-                SseEvent::data(json).encode()
+                SseEvent::data(serde_json::to_string(&body).unwrap_or_default()).encode()
+            }
+            Self::OpenAiResponses => {
+                let body = json!({"type": "response.failed", "response": {"id": "", "object": "response", "status": "failed",
+                    "error": {"code": "server_error", "message": message}, "output": []}});
+                SseEvent::named("response.failed", body.to_string()).encode()
+            }
+            Self::AnthropicMessages => {
+                let body = json!({"type": "error", "error": {"type": "api_error", "message": message}});
+                SseEvent::named("error", body.to_string()).encode()
             }
         }
     }
 }
 
+pub enum RelayMode {
+    Passthrough(StreamDialect),
+    Transcode { decoder: Box<dyn StreamDecoder>, encoder: Box<dyn StreamEncoder> },
+}
+
 struct RelayState {
     upstream: ByteStream,
-    dialect: StreamDialect,
+    mode: RelayMode,
     idle: Duration,
     provider: String,
     parser: SseParser,
     boundary: BoundaryTracker,
     terminal_seen: bool,
     done: bool,
+    pending: VecDeque<Bytes>,
+    last_data: Instant,
     /// Kept alive for the stream's lifetime (e.g. the config snapshot it started on).
     _hold: Box<dyn Any + Send + Sync>,
 }
 
 impl RelayState {
-    fn fail(&mut self, message: &str, code: &str) -> Bytes {
+    fn fail(&mut self, message: String, code: &str) {
         self.done = true;
         tracing::warn!(provider = %self.provider, code, "{message}");
-        let mut out = Vec::from(self.boundary.separator());
-        out.extend_from_slice(&self.dialect.error_event(message, code));
-        Bytes::from(out)
+        match &mut self.mode {
+            RelayMode::Passthrough(dialect) => {
+                let mut out = Vec::from(self.boundary.separator());
+                out.extend_from_slice(&dialect.error_event(&message, code));
+                self.pending.push_back(Bytes::from(out));
+            }
+            RelayMode::Transcode { encoder, .. } => {
+                let e = StreamEvent::Error { kind: "server_error".into(), message };
+                self.pending.extend(encoder.encode(&e));
+            }
+        }
+    }
+
+    fn on_chunk(&mut self, chunk: Bytes) {
+        self.last_data = Instant::now();
+        match &mut self.mode {
+            RelayMode::Passthrough(dialect) => {
+                self.boundary.observe(&chunk);
+                if !self.terminal_seen {
+                    let d = *dialect;
+                    self.terminal_seen = self.parser.push(&chunk).iter().any(|e| d.is_terminal(e));
+                }
+                self.pending.push_back(chunk);
+            }
+            RelayMode::Transcode { decoder, encoder } => {
+                for event in self.parser.push(&chunk) {
+                    for ce in decoder.event(event.event.as_deref(), &event.data) {
+                        self.pending.extend(encoder.encode(&ce));
+                    }
+                }
+                if decoder.is_complete() {
+                    self.terminal_seen = true;
+                }
+            }
+        }
+    }
+
+    fn on_end(&mut self) {
+        if let RelayMode::Transcode { decoder, encoder } = &mut self.mode {
+            for ce in decoder.end() {
+                self.pending.extend(encoder.encode(&ce));
+            }
+            if decoder.is_complete() {
+                self.terminal_seen = true;
+            }
+        }
+        if self.terminal_seen {
+            self.done = true;
+        } else {
+            let message = format!("provider {:?} closed the stream before it completed", self.provider);
+            self.fail(message, "upstream_stream_truncated");
+        }
+    }
+
+    fn on_quiet(&mut self) {
+        if self.last_data.elapsed() >= self.idle {
+            let message = format!(
+                "provider {:?} sent nothing for {} s (stream_idle_timeout_in_seconds); stream aborted",
+                self.provider,
+                self.idle.as_secs()
+            );
+            self.fail(message, "upstream_stream_idle_timeout");
+        } else if let RelayMode::Transcode { encoder, .. } = &mut self.mode {
+            self.pending.extend(encoder.encode(&StreamEvent::Ping));
+        }
     }
 }
 
 /// Wraps an upstream byte stream into the client-facing relay.
-pub fn relay(
-    upstream: ByteStream,
-    dialect: StreamDialect,
-    idle: Duration,
-    provider: &str,
-    hold: Box<dyn Any + Send + Sync>,
-) -> ByteStream {
+pub fn relay(upstream: ByteStream, mode: RelayMode, idle: Duration, provider: &str, hold: Box<dyn Any + Send + Sync>) -> ByteStream {
     let state = RelayState {
         upstream,
-        dialect,
+        mode,
         idle,
         provider: provider.to_string(),
         parser: SseParser::new(),
         boundary: BoundaryTracker::default(),
         terminal_seen: false,
         done: false,
+        pending: VecDeque::new(),
+        last_data: Instant::now(),
         _hold: hold,
     };
     Box::pin(futures::stream::unfold(state, |mut s| async move {
-        if s.done {
-            return None;
-        }
-        let item = match tokio::time::timeout(s.idle, s.upstream.next()).await {
-            Ok(Some(Ok(chunk))) => {
-                s.boundary.observe(&chunk);
-                if !s.terminal_seen {
-                    let dialect = s.dialect;
-                    s.terminal_seen = s.parser.push(&chunk).iter().any(|e| dialect.is_terminal(e));
+        loop {
+            if let Some(bytes) = s.pending.pop_front() {
+                return Some((Ok(bytes), s));
+            }
+            if s.done {
+                return None;
+            }
+            let wait = match s.mode {
+                RelayMode::Transcode { .. } => s.idle.saturating_sub(s.last_data.elapsed()).min(PING_EVERY),
+                RelayMode::Passthrough(_) => s.idle.saturating_sub(s.last_data.elapsed()),
+            };
+            match tokio::time::timeout(wait, s.upstream.next()).await {
+                Ok(Some(Ok(chunk))) => s.on_chunk(chunk),
+                Ok(Some(Err(e))) => {
+                    let message = format!("upstream stream from provider {:?} broke: {e}", s.provider);
+                    s.fail(message, "upstream_stream_error");
                 }
-                chunk
+                Ok(None) => s.on_end(),
+                Err(_) => s.on_quiet(),
             }
-            Ok(Some(Err(e))) => {
-                let message = format!("upstream stream from provider {:?} broke: {e}", s.provider);
-                s.fail(&message, "upstream_stream_error")
-            }
-            Ok(None) if s.terminal_seen => return None,
-            Ok(None) => {
-                let message = format!("provider {:?} closed the stream before it completed", s.provider);
-                s.fail(&message, "upstream_stream_truncated")
-            }
-            Err(_) => {
-                let message = format!(
-                    "provider {:?} sent nothing for {} s (stream_idle_timeout_in_seconds); stream aborted",
-                    s.provider,
-                    s.idle.as_secs()
-                );
-                s.fail(&message, "upstream_stream_idle_timeout")
-            }
-        };
-        Some((Ok(item), s))
+        }
     }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchyard_protocol::anthropic::stream::AnthropicEncoder;
+    use switchyard_protocol::openai::chat_convert::ToolNames;
+    use switchyard_protocol::openai::chat_stream::ChatDecoder;
 
-    async fn collect(chunks: Vec<Result<&'static [u8], std::io::Error>>, idle_ms: u64, hang: bool) -> String {
+    async fn collect(chunks: Vec<Result<&'static [u8], std::io::Error>>, idle_ms: u64, hang: bool, mode: RelayMode) -> String {
         let items: Vec<Result<Bytes, std::io::Error>> = chunks.into_iter().map(|c| c.map(Bytes::from_static)).collect();
         let mut upstream: ByteStream = Box::pin(futures::stream::iter(items));
         if hang {
             upstream = Box::pin(upstream.chain(futures::stream::pending()));
         }
-        let out: Vec<_> = relay(upstream, StreamDialect::OpenAiChat, Duration::from_millis(idle_ms), "p", Box::new(()))
-            .collect()
-            .await;
+        let out: Vec<_> = relay(upstream, mode, Duration::from_millis(idle_ms), "p", Box::new(())).collect().await;
         out.into_iter().filter_map(Result::ok).map(|b| String::from_utf8_lossy(&b).into_owned()).collect()
+    }
+
+    fn chat() -> RelayMode {
+        RelayMode::Passthrough(StreamDialect::OpenAiChat)
     }
 
     #[tokio::test]
     async fn complete_stream_is_relayed_verbatim() {
-        let out = collect(vec![Ok(b"data: {\"a\":1}\n\nda"), Ok(b"ta: [DONE]\n\n")], 1000, false).await;
+        let out = collect(vec![Ok(b"data: {\"a\":1}\n\nda"), Ok(b"ta: [DONE]\n\n")], 1000, false, chat()).await;
         assert_eq!(out, "data: {\"a\":1}\n\ndata: [DONE]\n\n");
     }
 
     #[tokio::test]
     async fn truncated_stream_ends_with_error_event_on_a_boundary() {
-        let out = collect(vec![Ok(b"data: {\"a\":1}\n\ndata: {\"b\"")], 1000, false).await;
+        let out = collect(vec![Ok(b"data: {\"a\":1}\n\ndata: {\"b\"")], 1000, false, chat()).await;
         assert!(out.starts_with("data: {\"a\":1}\n\ndata: {\"b\"\n\ndata: {\"error\":"), "{out}");
         assert!(out.contains("upstream_stream_truncated"));
         assert!(!out.contains("[DONE]"));
@@ -152,21 +240,51 @@ mod tests {
 
     #[tokio::test]
     async fn broken_stream_ends_with_error_event() {
-        let out =
-            collect(vec![Ok(b"data: {\"a\":1}\n"), Err(std::io::Error::other("connection reset"))], 1000, false).await;
+        let out = collect(vec![Ok(b"data: {\"a\":1}\n"), Err(std::io::Error::other("connection reset"))], 1000, false, chat()).await;
         assert!(out.starts_with("data: {\"a\":1}\n\ndata: {\"error\":"), "{out}");
         assert!(out.contains("connection reset"));
     }
 
     #[tokio::test]
     async fn silent_upstream_hits_idle_timeout() {
-        let out = collect(vec![Ok(b"data: {\"a\":1}\n\n")], 50, true).await;
+        let out = collect(vec![Ok(b"data: {\"a\":1}\n\n")], 50, true, chat()).await;
         assert!(out.contains("upstream_stream_idle_timeout"), "{out}");
     }
 
     #[tokio::test]
     async fn upstream_error_event_counts_as_terminal() {
-        let out = collect(vec![Ok(b"data: {\"error\":{\"message\":\"x\"}}\n\n")], 1000, false).await;
+        let out = collect(vec![Ok(b"data: {\"error\":{\"message\":\"x\"}}\n\n")], 1000, false, chat()).await;
         assert_eq!(out, "data: {\"error\":{\"message\":\"x\"}}\n\n");
+    }
+
+    #[tokio::test]
+    async fn anthropic_passthrough_errors_carry_event_lines() {
+        let mode = RelayMode::Passthrough(StreamDialect::AnthropicMessages);
+        let out = collect(vec![Ok(b"event: message_start\ndata: {}\n\n")], 1000, false, mode).await;
+        assert!(out.starts_with("event: message_start\ndata: {}\n\nevent: error\n"), "{out}");
+        assert!(out.contains("closed the stream before it completed"));
+    }
+
+    #[tokio::test]
+    async fn transcoding_a_broken_chat_stream_ends_with_an_anthropic_error_event() {
+        let mode = RelayMode::Transcode { decoder: Box::new(ChatDecoder::new(ToolNames::default())), encoder: Box::new(AnthropicEncoder::new("m")) };
+        let out = collect(
+            vec![Ok(b"data: {\"id\":\"c1\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"), Err(std::io::Error::other("reset"))],
+            1000,
+            false,
+            mode,
+        )
+        .await;
+        assert!(out.starts_with("event: message_start\n"), "{out}");
+        assert!(out.contains("event: content_block_delta\n"));
+        assert!(out.trim_end().ends_with("}") && out.contains("event: error\n"), "{out}");
+        assert!(!out.contains("message_stop"));
+    }
+
+    #[tokio::test]
+    async fn transcoding_a_silent_upstream_times_out_in_the_client_dialect() {
+        let mode = RelayMode::Transcode { decoder: Box::new(ChatDecoder::new(ToolNames::default())), encoder: Box::new(AnthropicEncoder::new("m")) };
+        let out = collect(vec![], 200, true, mode).await;
+        assert!(out.contains("event: error\n") && out.contains("sent nothing"), "{out}");
     }
 }

@@ -107,6 +107,11 @@ impl<'a> RawObject<'a> {
     /// Re-encodes the object with `model` replaced and the `drop` keys removed;
     /// every other member is copied byte for byte.
     pub fn rewrite(&self, model: &str, drop: &[&str]) -> Vec<u8> {
+        self.rewrite_with(model, drop, &[])
+    }
+
+    /// Like [`RawObject::rewrite`], also replacing the raw JSON of some members.
+    pub fn rewrite_with(&self, model: &str, drop: &[&str], replace: &[(String, Vec<u8>)]) -> Vec<u8> {
         let size: usize = self.members.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum();
         let mut out = Vec::with_capacity(size + model.len() + 16);
         out.push(b'{');
@@ -129,6 +134,8 @@ impl<'a> RawObject<'a> {
             if is_model {
                 write_json_string(&mut out, model);
                 wrote_model = true;
+            } else if let Some((_, raw)) = replace.iter().find(|(k, _)| k == key) {
+                out.extend_from_slice(raw);
             } else {
                 out.extend_from_slice(value.get().as_bytes());
             }

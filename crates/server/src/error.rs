@@ -3,6 +3,7 @@
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::StatusCode;
+use switchyard_core::protocol::anthropic::error::error_type_for_status as anthropic_type_for_status;
 use switchyard_core::protocol::openai::error::{error_type_for_status, ErrorResponse};
 use switchyard_core::GatewayError;
 
@@ -47,5 +48,54 @@ impl From<GatewayError> for OpenAiError {
 impl IntoResponse for OpenAiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// An error answered in Anthropic's dialect: `{"type":"error","error":{"type","message"}}`.
+pub struct AnthropicError {
+    pub status: StatusCode,
+    pub kind: String,
+    pub message: String,
+}
+
+impl AnthropicError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, kind: anthropic_type_for_status(status.as_u16()).to_string(), message: message.into() }
+    }
+}
+
+impl From<GatewayError> for AnthropicError {
+    fn from(e: GatewayError) -> Self {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
+        if status.is_server_error() {
+            tracing::warn!(kind = e.kind(), status = status.as_u16(), "{e}");
+        }
+        let kind = match &e {
+            GatewayError::Upstream { detail, .. } => detail
+                .kind
+                .clone()
+                .filter(|k| k.ends_with("_error"))
+                .unwrap_or_else(|| anthropic_type_for_status(status.as_u16()).to_string()),
+            _ => anthropic_type_for_status(status.as_u16()).to_string(),
+        };
+        // Anthropic errors have no `param`; name the field in the message instead.
+        let message = match e.param() {
+            Some(p) if !e.to_string().contains(p) => format!("{p}: {e}"),
+            _ => e.to_string(),
+        };
+        Self { status, kind, message }
+    }
+}
+
+impl From<OpenAiError> for AnthropicError {
+    fn from(e: OpenAiError) -> Self {
+        Self::new(e.status, e.body.error.message)
+    }
+}
+
+impl IntoResponse for AnthropicError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"type": "error", "error": {"type": self.kind, "message": self.message}});
+        (self.status, Json(body)).into_response()
     }
 }

@@ -28,12 +28,18 @@ pub mod defaults {
     pub const MAX_IDLE_CONNS_PER_HOST: usize = 256;
     pub const MAX_REQUEST_BODY_MB: u64 = 32;
     pub const KEY_WEIGHT: f64 = 1.0;
+    /// `max_tokens` for Anthropic when a client (OpenAI dialects) gave none.
+    pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 }
 
 /// Everything the config file holds that Switchyard uses.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GatewayConfig {
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// Provider used when a model has no known `<provider>/` prefix (for clients
+    /// that cannot prefix, such as a coding agent's background model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_provider: Option<String>,
     #[serde(skip_serializing_if = "ClientConfig::is_default")]
     pub client: ClientConfig,
 }
@@ -58,6 +64,83 @@ pub struct ProviderConfig {
     pub network_config: NetworkConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_provider_config: Option<CustomProviderConfig>,
+    /// Switchyard's own per-provider request adjustments (not a Bifrost field).
+    #[serde(skip_serializing_if = "RequestShaping::is_default")]
+    pub request_shaping: RequestShaping,
+}
+
+/// How requests are adjusted for one upstream.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestShaping {
+    /// Request fields removed before sending: `store`, `tools[].function.strict`, …
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drop_fields: Vec<String>,
+    /// `max_tokens` sent to an anthropic-base upstream when the client gave none.
+    pub default_max_tokens: u32,
+    /// Which client `anthropic-beta` values reach an anthropic-base upstream.
+    pub anthropic_beta: BetaPolicy,
+    /// How a key is sent to an anthropic-base upstream.
+    pub anthropic_auth: AnthropicAuth,
+}
+
+impl Default for RequestShaping {
+    fn default() -> Self {
+        Self {
+            drop_fields: Vec::new(),
+            default_max_tokens: defaults::DEFAULT_MAX_TOKENS,
+            anthropic_beta: BetaPolicy::Forward,
+            anthropic_auth: AnthropicAuth::XApiKey,
+        }
+    }
+}
+
+impl RequestShaping {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BetaPolicy {
+    /// `"forward"` or `"drop"`.
+    Forward,
+    Drop,
+    /// Only these beta names pass.
+    Allow(Vec<String>),
+}
+
+impl BetaPolicy {
+    /// Filters a client's comma-separated `anthropic-beta` header.
+    pub fn filter(&self, header: &str) -> Option<String> {
+        let kept: Vec<&str> = header
+            .split(',')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .filter(|b| match self {
+                Self::Forward => true,
+                Self::Drop => false,
+                Self::Allow(list) => list.iter().any(|a| a == b),
+            })
+            .collect();
+        (!kept.is_empty()).then(|| kept.join(","))
+    }
+}
+
+impl Serialize for BetaPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Forward => s.serialize_str("forward"),
+            Self::Drop => s.serialize_str("drop"),
+            Self::Allow(list) => list.serialize(s),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnthropicAuth {
+    XApiKey,
+    Bearer,
 }
 
 impl ProviderConfig {

@@ -10,11 +10,14 @@ use super::env::{env_reference, EnvResolver};
 use super::reader::{
     check_keys, did_you_mean, join, opt_bool, opt_f64, opt_int, opt_object, opt_str, opt_str_array, wrong_type, Diags,
 };
-use super::{defaults, ClientConfig, CustomProviderConfig, GatewayConfig, KeyConfig, NetworkConfig, ProviderConfig};
+use super::{
+    defaults, AnthropicAuth, BetaPolicy, ClientConfig, CustomProviderConfig, GatewayConfig, KeyConfig, NetworkConfig, ProviderConfig,
+    RequestShaping,
+};
 use crate::request_type::{BaseFormat, RequestType, BIFROST_ONLY_REQUEST_TYPES};
 use crate::url_rule::PathOverride;
 
-const ROOT_KNOWN: &[&str] = &["$schema", "providers", "client"];
+const ROOT_KNOWN: &[&str] = &["$schema", "providers", "client", "default_provider"];
 const ROOT_BIFROST: &[&str] = &[
     "version",
     "source_of_truth",
@@ -60,7 +63,8 @@ const CLIENT_BIFROST: &[&str] = &[
     "header_filter_config",
     "mcp_agent_depth",
 ];
-const PROVIDER_KNOWN: &[&str] = &["keys", "network_config", "custom_provider_config"];
+const PROVIDER_KNOWN: &[&str] = &["keys", "network_config", "custom_provider_config", "request_shaping"];
+const SHAPING_KNOWN: &[&str] = &["drop_fields", "default_max_tokens", "anthropic_beta", "anthropic_auth"];
 const PROVIDER_BIFROST: &[&str] = &[
     "concurrency_and_buffer_size",
     "proxy_config",
@@ -206,6 +210,13 @@ fn read_root(root: &Value, env: &dyn EnvResolver, d: &mut Diags) -> Option<Gatew
         }
         Some(other) => wrong_type(d, "providers", "an object keyed by provider name", other),
     }
+    if let Some(default) = opt_str(map, "default_provider", "", d) {
+        if !config.providers.contains_key(&default) && map.get("providers").and_then(|p| p.get(&default)).is_none() {
+            let hint = did_you_mean(&default, config.providers.keys().map(String::as_str)).map(|m| format!("did you mean `{m}`?"));
+            d.error("default_provider", format!("names provider `{default}`, which is not configured"), hint);
+        }
+        config.default_provider = Some(default);
+    }
     Some(config)
 }
 
@@ -242,6 +253,7 @@ fn read_provider(
     }
     let network = read_network(map, path, env, d);
     let keys = read_keys(map, path, env, d);
+    let request_shaping = read_shaping(map, path, d);
 
     let keyless = custom.as_ref().is_some_and(|c| c.is_key_less);
     let keys_path = join(path, "keys");
@@ -276,7 +288,53 @@ fn read_provider(
             Some("remove one of them".into()),
         );
     }
-    Some(ProviderConfig { keys, network_config: network, custom_provider_config: custom })
+    Some(ProviderConfig { keys, network_config: network, custom_provider_config: custom, request_shaping })
+}
+
+fn read_shaping(map: &Map<String, Value>, provider_path: &str, d: &mut Diags) -> RequestShaping {
+    let mut s = RequestShaping::default();
+    let path = join(provider_path, "request_shaping");
+    let Some(map) = opt_object(map, "request_shaping", provider_path, d) else {
+        return s;
+    };
+    check_keys(map, &path, SHAPING_KNOWN, &[], d);
+    if let Some(fields) = opt_str_array(map, "drop_fields", &path, d) {
+        for (i, f) in fields.iter().enumerate() {
+            if crate::shaping::FieldPath::parse(f).is_none() {
+                d.error(
+                    &format!("{}[{i}]", join(&path, "drop_fields")),
+                    format!("{f:?} is not a field path"),
+                    Some("dotted names, `[]` for every item of an array: `store`, `tools[].function.strict`".into()),
+                );
+            }
+        }
+        s.drop_fields = fields;
+    }
+    if let Some(v) = opt_int(map, "default_max_tokens", &path, 1, 1_000_000, d) {
+        s.default_max_tokens = u32::try_from(v).unwrap_or(u32::MAX);
+    }
+    match map.get("anthropic_beta") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(v)) if v == "forward" => s.anthropic_beta = BetaPolicy::Forward,
+        Some(Value::String(v)) if v == "drop" => s.anthropic_beta = BetaPolicy::Drop,
+        Some(Value::Array(_)) => {
+            s.anthropic_beta = BetaPolicy::Allow(opt_str_array(map, "anthropic_beta", &path, d).unwrap_or_default())
+        }
+        Some(other) => d.error(
+            &join(&path, "anthropic_beta"),
+            format!("must be \"forward\", \"drop\" or a list of beta names, got {other}"),
+            None,
+        ),
+    }
+    match opt_str(map, "anthropic_auth", &path, d).as_deref() {
+        None => {}
+        Some("x-api-key") => s.anthropic_auth = AnthropicAuth::XApiKey,
+        Some("bearer") => s.anthropic_auth = AnthropicAuth::Bearer,
+        Some(other) => {
+            d.error(&join(&path, "anthropic_auth"), format!("unknown value {other:?}"), Some("\"x-api-key\" or \"bearer\"".into()))
+        }
+    }
+    s
 }
 
 fn read_custom(map: &Map<String, Value>, path: &str, d: &mut Diags) -> Option<CustomProviderConfig> {

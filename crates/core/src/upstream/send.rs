@@ -9,6 +9,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use switchyard_protocol::upstream_error::parse_upstream_error;
 
 use super::retry::{is_retryable_status, retry_after, MAX_RETRY_AFTER};
+use crate::config::AnthropicAuth;
 use crate::error::GatewayError;
 use crate::keys::ResolvedKey;
 use crate::provider::Provider;
@@ -78,9 +79,9 @@ fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
         headers.insert("anthropic-version", HeaderValue::from_static(ANTHROPIC_VERSION));
     }
     if let Some(key) = req.key {
-        let (name, value) = match p.base_format {
-            BaseFormat::Openai => (http::header::AUTHORIZATION, format!("Bearer {}", key.secret)),
-            BaseFormat::Anthropic => (http::HeaderName::from_static("x-api-key"), key.secret.clone()),
+        let (name, value) = match (p.base_format, p.anthropic_auth) {
+            (BaseFormat::Anthropic, AnthropicAuth::XApiKey) => (http::HeaderName::from_static("x-api-key"), key.secret.clone()),
+            _ => (http::header::AUTHORIZATION, format!("Bearer {}", key.secret)),
         };
         if let Ok(mut v) = HeaderValue::from_str(&value) {
             v.set_sensitive(true);

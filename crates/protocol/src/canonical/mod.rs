@@ -354,3 +354,33 @@ pub trait StreamDecoder: Send {
 pub trait StreamEncoder: Send {
     fn encode(&mut self, event: &StreamEvent) -> Vec<bytes::Bytes>;
 }
+
+/// Replays a complete answer as stream events (for an upstream that answered
+/// a streaming request with one JSON body).
+pub fn events_from_response(r: &Response) -> Vec<StreamEvent> {
+    let input_only = Usage { output_tokens: 0, ..r.usage };
+    let mut out = vec![StreamEvent::MessageStart { id: r.id.clone(), model: r.model.clone(), usage: input_only }];
+    for (index, b) in r.content.iter().enumerate() {
+        let (start, delta) = match b {
+            Block::Text(t) => (BlockStart::Text, Some(BlockDelta::Text(t.text.clone()))),
+            Block::ToolCall(c) => (
+                BlockStart::ToolCall { id: c.id.clone(), name: c.name.clone() },
+                Some(BlockDelta::ToolArguments(c.arguments.clone())),
+            ),
+            Block::Thinking { text, .. } => (BlockStart::Thinking, Some(BlockDelta::Thinking(text.clone()))),
+            Block::RedactedThinking { data } => (BlockStart::RedactedThinking { data: data.clone() }, None),
+            _ => continue,
+        };
+        out.push(StreamEvent::BlockStart { index, block: start });
+        if let Some(d) = delta {
+            out.push(StreamEvent::BlockDelta { index, delta: d });
+        }
+        if let Block::Thinking { signature: Some(sig), .. } = b {
+            out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Signature(sig.clone()) });
+        }
+        out.push(StreamEvent::BlockStop { index });
+    }
+    out.push(StreamEvent::MessageDelta { stop_reason: r.stop_reason, stop_sequence: r.stop_sequence.clone(), usage: r.usage });
+    out.push(StreamEvent::MessageStop);
+    out
+}

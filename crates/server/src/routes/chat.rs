@@ -1,30 +1,12 @@
-//! `POST /v1/chat/completions`.
+//! Reading request bodies and relaying gateway responses.
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderValue, StatusCode};
 use switchyard_core::ProxyBody;
 
 use crate::error::OpenAiError;
-use crate::headers::forwarded;
-use crate::state::AppState;
-
-pub async fn chat_completions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match read_body(body, state.max_body_bytes) {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
-    match state.gateway.proxy_chat(body, forwarded(&headers)).await {
-        Ok(resp) => relay_response(resp),
-        Err(e) => OpenAiError::from(e).into_response(),
-    }
-}
 
 pub(crate) fn read_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, OpenAiError> {
     body.map_err(|rejection| {

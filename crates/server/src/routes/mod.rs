@@ -1,6 +1,8 @@
 //! The route table.
 
+mod anthropic;
 mod chat;
+mod dispatch;
 mod health;
 mod models;
 
@@ -15,11 +17,20 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let limit = state.max_body_bytes;
     let openai = Router::new()
-        .route("/v1/chat/completions", post(chat::chat_completions))
+        .route("/v1/chat/completions", post(dispatch::chat_completions))
+        .route("/v1/responses", post(dispatch::responses))
+        .route("/v1/completions", post(dispatch::completions))
+        .route("/v1/embeddings", post(dispatch::embeddings))
         .route("/v1/models", get(models::list_models));
+    let anthropic = Router::new()
+        .route("/v1/messages", post(dispatch::anthropic_messages))
+        .route("/v1/messages/count_tokens", post(dispatch::anthropic_count_tokens))
+        .route("/v1/models", get(anthropic::list_models))
+        .route("/api/hello", get(anthropic::hello).head(anthropic::hello));
     Router::new()
         .merge(openai.clone())
         .nest("/openai", openai)
+        .nest("/anthropic", anthropic)
         .route("/health", get(health::health))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -33,10 +44,5 @@ async fn not_found(uri: http::Uri) -> OpenAiError {
 }
 
 async fn method_not_allowed(method: http::Method, uri: http::Uri) -> OpenAiError {
-    OpenAiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("{method} is not allowed on {}", uri.path()),
-        None,
-        Some("method_not_allowed"),
-    )
+    OpenAiError::new(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {}", uri.path()), None, Some("method_not_allowed"))
 }

@@ -1,0 +1,375 @@
+//! Dispatch: (inbound dialect) → (route) → (upstream operation) → (outbound
+//! dialect). The cheapest operation the provider allows wins:
+//! 1. same dialect, allowed → passthrough (rewrite `model`, forward bytes);
+//! 2. different dialect → translate through the canonical model;
+//! 3. same dialect not allowed but chat is → emulate via chat;
+//! 4. otherwise a clear error naming provider, request type and what it allows.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use http::{HeaderMap, HeaderValue, Method};
+use serde_json::{json, Value};
+use switchyard_protocol::anthropic::messages::{self as anthropic_messages, AnthropicTarget};
+use switchyard_protocol::anthropic::stream::{AnthropicDecoder, AnthropicEncoder};
+use switchyard_protocol::canonical::estimate::estimate_input_tokens;
+use switchyard_protocol::canonical::{self, ConvertError, Request, Response, StreamDecoder, StreamEncoder};
+use switchyard_protocol::openai::chat_convert::{self, ToolNames};
+use switchyard_protocol::openai::chat_stream::{ChatDecoder, ChatEncoder};
+use switchyard_protocol::openai::completions::{self, CompletionsEncoder};
+use switchyard_protocol::openai::responses::{self, ResponsesContext, ResponsesEncoder};
+use switchyard_protocol::raw_json::{RawJsonError, RawObject};
+
+use crate::error::GatewayError;
+use crate::gateway::{check_allowed, pick_key, Gateway, ProxyBody, ProxyResponse, Snapshot};
+use crate::provider::Provider;
+use crate::relay::{relay, ByteStream, RelayMode, StreamDialect};
+use crate::request_type::{BaseFormat, RequestType};
+use crate::routing::split_model;
+use crate::upstream::{send, UpstreamRequest};
+
+/// The API a client called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inbound {
+    OpenAiChat,
+    OpenAiResponses,
+    OpenAiCompletions,
+    OpenAiEmbeddings,
+    AnthropicMessages,
+    AnthropicCountTokens,
+}
+
+impl Inbound {
+    fn request_type(self, stream: bool) -> RequestType {
+        match (self, stream) {
+            (Self::OpenAiChat | Self::AnthropicMessages, false) => RequestType::ChatCompletion,
+            (Self::OpenAiChat | Self::AnthropicMessages, true) => RequestType::ChatCompletionStream,
+            (Self::OpenAiResponses, false) => RequestType::Responses,
+            (Self::OpenAiResponses, true) => RequestType::ResponsesStream,
+            (Self::OpenAiCompletions, false) => RequestType::TextCompletion,
+            (Self::OpenAiCompletions, true) => RequestType::TextCompletionStream,
+            (Self::OpenAiEmbeddings, _) => RequestType::Embedding,
+            (Self::AnthropicCountTokens, _) => RequestType::CountTokens,
+        }
+    }
+}
+
+/// Client headers that may influence the upstream request.
+#[derive(Debug, Clone, Default)]
+pub struct InboundHeaders {
+    /// Headers that passed the server's allow-list.
+    pub forwarded: HeaderMap,
+    /// The client's `anthropic-beta`, forwarded (filtered) to anthropic-base upstreams only.
+    pub anthropic_beta: Option<String>,
+}
+
+enum Plan {
+    Passthrough { request_type: RequestType, dialect: StreamDialect },
+    Translate { request_type: RequestType },
+    LocalCountTokens,
+}
+
+fn plan(inbound: Inbound, p: &Provider, stream: bool) -> Result<Plan, GatewayError> {
+    let own = inbound.request_type(stream);
+    let chat = if stream { RequestType::ChatCompletionStream } else { RequestType::ChatCompletion };
+    let via_chat = || {
+        if p.allows(chat) {
+            Ok(Plan::Translate { request_type: chat })
+        } else {
+            Err(not_allowed(p, own))
+        }
+    };
+    match (inbound, p.base_format) {
+        (Inbound::OpenAiChat, BaseFormat::Openai) => {
+            check_allowed(p, own)?;
+            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::OpenAiChat })
+        }
+        (Inbound::OpenAiResponses, BaseFormat::Openai) if p.allows(own) => {
+            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::OpenAiResponses })
+        }
+        (Inbound::OpenAiCompletions, BaseFormat::Openai) if p.allows(own) => {
+            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::OpenAiChat })
+        }
+        (Inbound::OpenAiEmbeddings, BaseFormat::Openai) => {
+            check_allowed(p, own)?;
+            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::OpenAiChat })
+        }
+        (Inbound::OpenAiEmbeddings, BaseFormat::Anthropic) => Err(GatewayError::Unsupported {
+            provider: p.name.clone(),
+            base_format: p.base_format.to_string(),
+            request_type: own,
+            detail: Some("the Anthropic API has no embeddings endpoint".into()),
+        }),
+        (Inbound::AnthropicMessages, BaseFormat::Anthropic) => {
+            check_allowed(p, chat)?;
+            Ok(Plan::Passthrough { request_type: chat, dialect: StreamDialect::AnthropicMessages })
+        }
+        (Inbound::AnthropicCountTokens, BaseFormat::Anthropic) if p.allows(own) => {
+            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::AnthropicMessages })
+        }
+        (Inbound::AnthropicCountTokens, _) => Ok(Plan::LocalCountTokens),
+        // Chat on anthropic; Messages on openai; Responses and Completions on
+        // anthropic, or on openai without their own endpoint: via chat/messages.
+        _ => via_chat(),
+    }
+}
+
+fn not_allowed(p: &Provider, t: RequestType) -> GatewayError {
+    GatewayError::RequestTypeNotAllowed { provider: p.name.clone(), request_type: t, allowed: p.allowed_names() }
+}
+
+fn invalid_json(e: RawJsonError) -> GatewayError {
+    let param = e.param().map(str::to_string);
+    GatewayError::InvalidRequest { message: e.to_string(), param }
+}
+
+fn convert_err(e: ConvertError) -> GatewayError {
+    GatewayError::InvalidRequest { message: e.message, param: e.param }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Resolves `<provider>/<model>`; a model without a known provider goes, whole,
+/// to the default provider when one is configured.
+fn route<'m>(snapshot: &Snapshot, model: &'m str) -> Result<(std::sync::Arc<Provider>, &'m str), GatewayError> {
+    if let Some((name, rest)) = split_model(model) {
+        if let Some(p) = snapshot.providers.get(name) {
+            return Ok((p.clone(), rest));
+        }
+    }
+    if let Some(p) = snapshot.config.default_provider.as_ref().and_then(|d| snapshot.providers.get(d)) {
+        return Ok((p.clone(), model));
+    }
+    crate::gateway::route(snapshot, model)
+}
+
+/// Validates what every dialect requires before anything goes upstream.
+fn check_shape(inbound: Inbound, obj: &RawObject<'_>, stream: bool) -> Result<(), GatewayError> {
+    match inbound {
+        Inbound::OpenAiChat => {
+            obj.require_non_empty_array("messages").map_err(invalid_json)?;
+            if !stream && obj.get("stream_options").is_some_and(|v| v.get() != "null") {
+                return Err(GatewayError::invalid("`stream_options` is only allowed when `stream` is true", Some("stream_options")));
+            }
+        }
+        Inbound::AnthropicMessages => {
+            obj.require_non_empty_array("messages").map_err(invalid_json)?;
+            if !obj.contains("max_tokens") {
+                return Err(GatewayError::invalid("`max_tokens` is required", Some("max_tokens")));
+            }
+        }
+        Inbound::AnthropicCountTokens => obj.require_non_empty_array("messages").map_err(invalid_json)?,
+        Inbound::OpenAiResponses if !obj.contains("input") => {
+            return Err(GatewayError::invalid("`input` is required", Some("input")))
+        }
+        Inbound::OpenAiCompletions if !obj.contains("prompt") => {
+            return Err(GatewayError::invalid("`prompt` is required", Some("prompt")))
+        }
+        Inbound::OpenAiEmbeddings if !obj.contains("input") => {
+            return Err(GatewayError::invalid("`input` is required", Some("input")))
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn is_sse(resp: &reqwest::Response) -> bool {
+    resp.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"))
+}
+
+fn upstream_headers(p: &Provider, headers: &InboundHeaders) -> HeaderMap {
+    let mut out = headers.forwarded.clone();
+    if p.base_format == BaseFormat::Anthropic {
+        if let Some(beta) = headers.anthropic_beta.as_deref().and_then(|b| p.anthropic_beta.filter(b)) {
+            if let Ok(v) = HeaderValue::from_str(&beta) {
+                out.insert("anthropic-beta", v);
+            }
+        }
+    }
+    out
+}
+
+impl Gateway {
+    /// Serves one inbound request end to end.
+    pub async fn handle(&self, inbound: Inbound, body: Bytes, headers: InboundHeaders) -> Result<ProxyResponse, GatewayError> {
+        let snapshot = self.snapshot();
+        let obj = RawObject::parse(&body).map_err(invalid_json)?;
+        let model = obj.required_str("model").map_err(invalid_json)?;
+        let stream = match inbound {
+            Inbound::OpenAiEmbeddings | Inbound::AnthropicCountTokens => false,
+            _ => obj.optional_bool("stream").map_err(invalid_json)?.unwrap_or(false),
+        };
+        check_shape(inbound, &obj, stream)?;
+        let (provider, upstream_model) = route(&snapshot, &model)?;
+        match plan(inbound, &provider, stream)? {
+            Plan::Passthrough { request_type, dialect } => {
+                let url = provider.url_for(request_type).ok_or_else(|| no_endpoint(&provider, request_type))?;
+                let key = pick_key(&provider, upstream_model)?;
+                let upstream_body = Bytes::from(provider.drop_fields.rewrite_raw(&obj, upstream_model));
+                tracing::debug!(provider = %provider.name, model = upstream_model, stream, %url, "passthrough");
+                let resp = send(UpstreamRequest {
+                    provider: &provider,
+                    method: Method::POST,
+                    url,
+                    body: Some(upstream_body),
+                    key,
+                    forwarded: upstream_headers(&provider, &headers),
+                    accept_event_stream: stream,
+                })
+                .await?;
+                let status = resp.response.status().as_u16();
+                let content_type = resp.response.headers().get(http::header::CONTENT_TYPE).cloned();
+                let body = if stream && is_sse(&resp.response) {
+                    let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
+                    let hold = Box::new((snapshot.clone(), provider.clone()));
+                    ProxyBody::Stream(relay(upstream, RelayMode::Passthrough(dialect), provider.stream_idle_timeout, &provider.name, hold))
+                } else {
+                    ProxyBody::Full(resp.bytes(&provider.name).await?)
+                };
+                Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body })
+            }
+            Plan::LocalCountTokens => {
+                let value: Value = serde_json::from_slice(&body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
+                let req = anthropic_messages::request_to_canonical(&value).map_err(convert_err)?;
+                let tokens = estimate_input_tokens(&req);
+                Ok(ProxyResponse {
+                    status: 200,
+                    content_type: Some(HeaderValue::from_static("application/json")),
+                    provider: provider.name.clone(),
+                    body: ProxyBody::Full(Bytes::from(json!({"input_tokens": tokens}).to_string())),
+                })
+            }
+            Plan::Translate { request_type } => {
+                self.translate(inbound, &snapshot, &provider, upstream_model, &body, request_type, stream, &headers).await
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn translate(
+        &self,
+        inbound: Inbound,
+        snapshot: &std::sync::Arc<Snapshot>,
+        provider: &std::sync::Arc<Provider>,
+        upstream_model: &str,
+        body: &[u8],
+        request_type: RequestType,
+        stream: bool,
+        headers: &InboundHeaders,
+    ) -> Result<ProxyResponse, GatewayError> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
+        let mut ctx = ResponsesContext::default();
+        let mut canon: Request = match inbound {
+            Inbound::OpenAiChat => chat_convert::request_to_canonical(&value),
+            Inbound::OpenAiResponses => responses::request_to_canonical(&value).map(|(r, c)| {
+                ctx = c;
+                r
+            }),
+            Inbound::OpenAiCompletions => completions::request_to_canonical(&value),
+            Inbound::AnthropicMessages => anthropic_messages::request_to_canonical(&value),
+            Inbound::OpenAiEmbeddings | Inbound::AnthropicCountTokens => {
+                return Err(GatewayError::invalid("this request cannot be translated", None))
+            }
+        }
+        .map_err(convert_err)?;
+        canon.model = upstream_model.to_string();
+        let mut names = ToolNames::default();
+        let mut upstream_body = match provider.base_format {
+            BaseFormat::Anthropic => {
+                anthropic_messages::request_from_canonical(&canon, &AnthropicTarget { default_max_tokens: provider.default_max_tokens })
+            }
+            BaseFormat::Openai => chat_convert::request_from_canonical(&canon, &mut names),
+        }
+        .map_err(convert_err)?;
+        provider.drop_fields.apply(&mut upstream_body);
+        let url = provider.url_for(request_type).ok_or_else(|| no_endpoint(provider, request_type))?;
+        let key = pick_key(provider, upstream_model)?;
+        tracing::debug!(provider = %provider.name, model = upstream_model, stream, %url, ?inbound, "translating");
+        let resp = send(UpstreamRequest {
+            provider,
+            method: Method::POST,
+            url,
+            body: Some(Bytes::from(serde_json::to_vec(&upstream_body).unwrap_or_default())),
+            key,
+            forwarded: upstream_headers(provider, headers),
+            accept_event_stream: stream,
+        })
+        .await?;
+        let created = now();
+        let encoder: Box<dyn StreamEncoder> = match inbound {
+            Inbound::OpenAiChat => Box::new(ChatEncoder::new(upstream_model, created, canon.include_usage)),
+            Inbound::OpenAiResponses => Box::new(ResponsesEncoder::new(upstream_model, created, ctx.clone())),
+            Inbound::OpenAiCompletions => Box::new(CompletionsEncoder::new(upstream_model, created, canon.include_usage)),
+            _ => Box::new(AnthropicEncoder::new(upstream_model)),
+        };
+        let status = resp.response.status().as_u16();
+        if stream && is_sse(&resp.response) {
+            let decoder: Box<dyn StreamDecoder> = match provider.base_format {
+                BaseFormat::Anthropic => Box::new(AnthropicDecoder::new()),
+                BaseFormat::Openai => Box::new(ChatDecoder::new(names)),
+            };
+            let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
+            let hold = Box::new((snapshot.clone(), provider.clone()));
+            let body = relay(upstream, RelayMode::Transcode { decoder, encoder }, provider.stream_idle_timeout, &provider.name, hold);
+            return Ok(ProxyResponse {
+                status,
+                content_type: Some(HeaderValue::from_static("text/event-stream")),
+                provider: provider.name.clone(),
+                body: ProxyBody::Stream(body),
+            });
+        }
+        let bytes = resp.bytes(&provider.name).await?;
+        let upstream_json: Value = serde_json::from_slice(&bytes).map_err(|e| GatewayError::BadUpstreamResponse {
+            provider: provider.name.clone(),
+            message: format!("response is not JSON: {e}"),
+        })?;
+        let canonical_resp: Response = match provider.base_format {
+            BaseFormat::Anthropic => anthropic_messages::response_to_canonical(&upstream_json),
+            BaseFormat::Openai => chat_convert::response_to_canonical(&upstream_json, &names),
+        }
+        .map_err(|e| GatewayError::BadUpstreamResponse { provider: provider.name.clone(), message: e.message })?;
+        if stream {
+            // The upstream answered a stream request with one JSON body: replay it as events.
+            let mut encoder = encoder;
+            let mut out = Vec::new();
+            for e in canonical::events_from_response(&canonical_resp) {
+                for b in encoder.encode(&e) {
+                    out.extend_from_slice(&b);
+                }
+            }
+            return Ok(ProxyResponse {
+                status,
+                content_type: Some(HeaderValue::from_static("text/event-stream")),
+                provider: provider.name.clone(),
+                body: ProxyBody::Full(Bytes::from(out)),
+            });
+        }
+        let out = match inbound {
+            Inbound::OpenAiChat => chat_convert::response_from_canonical(&canonical_resp, upstream_model, created),
+            Inbound::OpenAiResponses => responses::response_from_canonical(&canonical_resp, upstream_model, created, &ctx),
+            Inbound::OpenAiCompletions => completions::response_from_canonical(&canonical_resp, upstream_model, created),
+            _ => anthropic_messages::response_from_canonical(&canonical_resp, upstream_model),
+        };
+        Ok(ProxyResponse {
+            status,
+            content_type: Some(HeaderValue::from_static("application/json")),
+            provider: provider.name.clone(),
+            body: ProxyBody::Full(Bytes::from(out.to_string())),
+        })
+    }
+}
+
+fn no_endpoint(provider: &Provider, t: RequestType) -> GatewayError {
+    GatewayError::Unsupported {
+        provider: provider.name.clone(),
+        base_format: provider.base_format.to_string(),
+        request_type: t,
+        detail: Some(format!("set custom_provider_config.request_path_overrides.{t} to the upstream path or URL")),
+    }
+}
