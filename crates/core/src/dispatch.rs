@@ -152,7 +152,10 @@ fn check_shape(inbound: Inbound, obj: &RawObject<'_>, stream: bool) -> Result<()
         Inbound::OpenAiChat => {
             obj.require_non_empty_array("messages").map_err(invalid_json)?;
             if !stream && obj.get("stream_options").is_some_and(|v| v.get() != "null") {
-                return Err(GatewayError::invalid("`stream_options` is only allowed when `stream` is true", Some("stream_options")));
+                return Err(GatewayError::invalid(
+                    "`stream_options` is only allowed when `stream` is true",
+                    Some("stream_options"),
+                ));
             }
         }
         Inbound::AnthropicMessages => {
@@ -197,7 +200,12 @@ fn upstream_headers(p: &Provider, headers: &InboundHeaders) -> HeaderMap {
 
 impl Gateway {
     /// Serves one inbound request end to end.
-    pub async fn handle(&self, inbound: Inbound, body: Bytes, headers: InboundHeaders) -> Result<ProxyResponse, GatewayError> {
+    pub async fn handle(
+        &self,
+        inbound: Inbound,
+        body: Bytes,
+        headers: InboundHeaders,
+    ) -> Result<ProxyResponse, GatewayError> {
         let snapshot = self.snapshot();
         let obj = RawObject::parse(&body).map_err(invalid_json)?;
         let model = obj.required_str("model").map_err(invalid_json)?;
@@ -228,14 +236,21 @@ impl Gateway {
                 let body = if stream && is_sse(&resp.response) {
                     let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
                     let hold = Box::new((snapshot.clone(), provider.clone()));
-                    ProxyBody::Stream(relay(upstream, RelayMode::Passthrough(dialect), provider.stream_idle_timeout, &provider.name, hold))
+                    ProxyBody::Stream(relay(
+                        upstream,
+                        RelayMode::Passthrough(dialect),
+                        provider.stream_idle_timeout,
+                        &provider.name,
+                        hold,
+                    ))
                 } else {
                     ProxyBody::Full(resp.bytes(&provider.name).await?)
                 };
                 Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body })
             }
             Plan::LocalCountTokens => {
-                let value: Value = serde_json::from_slice(&body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
+                let value: Value =
+                    serde_json::from_slice(&body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
                 let req = anthropic_messages::request_to_canonical(&value).map_err(convert_err)?;
                 let tokens = estimate_input_tokens(&req);
                 Ok(ProxyResponse {
@@ -246,7 +261,8 @@ impl Gateway {
                 })
             }
             Plan::Translate { request_type } => {
-                self.translate(inbound, &snapshot, &provider, upstream_model, &body, request_type, stream, &headers).await
+                self.translate(inbound, &snapshot, &provider, upstream_model, &body, request_type, stream, &headers)
+                    .await
             }
         }
     }
@@ -281,9 +297,10 @@ impl Gateway {
         canon.model = upstream_model.to_string();
         let mut names = ToolNames::default();
         let mut upstream_body = match provider.base_format {
-            BaseFormat::Anthropic => {
-                anthropic_messages::request_from_canonical(&canon, &AnthropicTarget { default_max_tokens: provider.default_max_tokens })
-            }
+            BaseFormat::Anthropic => anthropic_messages::request_from_canonical(
+                &canon,
+                &AnthropicTarget { default_max_tokens: provider.default_max_tokens },
+            ),
             BaseFormat::Openai => chat_convert::request_from_canonical(&canon, &mut names),
         }
         .map_err(convert_err)?;
@@ -305,7 +322,9 @@ impl Gateway {
         let encoder: Box<dyn StreamEncoder> = match inbound {
             Inbound::OpenAiChat => Box::new(ChatEncoder::new(upstream_model, created, canon.include_usage)),
             Inbound::OpenAiResponses => Box::new(ResponsesEncoder::new(upstream_model, created, ctx.clone())),
-            Inbound::OpenAiCompletions => Box::new(CompletionsEncoder::new(upstream_model, created, canon.include_usage)),
+            Inbound::OpenAiCompletions => {
+                Box::new(CompletionsEncoder::new(upstream_model, created, canon.include_usage))
+            }
             _ => Box::new(AnthropicEncoder::new(upstream_model)),
         };
         let status = resp.response.status().as_u16();
@@ -316,7 +335,13 @@ impl Gateway {
             };
             let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
             let hold = Box::new((snapshot.clone(), provider.clone()));
-            let body = relay(upstream, RelayMode::Transcode { decoder, encoder }, provider.stream_idle_timeout, &provider.name, hold);
+            let body = relay(
+                upstream,
+                RelayMode::Transcode { decoder, encoder },
+                provider.stream_idle_timeout,
+                &provider.name,
+                hold,
+            );
             return Ok(ProxyResponse {
                 status,
                 content_type: Some(HeaderValue::from_static("text/event-stream")),
@@ -352,8 +377,12 @@ impl Gateway {
         }
         let out = match inbound {
             Inbound::OpenAiChat => chat_convert::response_from_canonical(&canonical_resp, upstream_model, created),
-            Inbound::OpenAiResponses => responses::response_from_canonical(&canonical_resp, upstream_model, created, &ctx),
-            Inbound::OpenAiCompletions => completions::response_from_canonical(&canonical_resp, upstream_model, created),
+            Inbound::OpenAiResponses => {
+                responses::response_from_canonical(&canonical_resp, upstream_model, created, &ctx)
+            }
+            Inbound::OpenAiCompletions => {
+                completions::response_from_canonical(&canonical_resp, upstream_model, created)
+            }
             _ => anthropic_messages::response_from_canonical(&canonical_resp, upstream_model),
         };
         Ok(ProxyResponse {

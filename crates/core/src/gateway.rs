@@ -12,10 +12,10 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 
 use crate::config::{EnvResolver, GatewayConfig, ProcessEnv};
+use crate::dispatch::{Inbound, InboundHeaders};
 use crate::error::GatewayError;
 use crate::models::{ModelCache, ModelsReport};
 use crate::provider::{Provider, ProviderBuildError};
-use crate::dispatch::{Inbound, InboundHeaders};
 use crate::relay::ByteStream;
 use crate::request_type::RequestType;
 use crate::routing::split_model;

@@ -43,6 +43,7 @@
 //! ```
 
 pub mod config;
+mod dispatch;
 pub mod error;
 mod gateway;
 pub mod keys;
@@ -53,12 +54,11 @@ pub mod request_type;
 pub mod routing;
 mod sdk;
 pub mod shaping;
-mod dispatch;
 pub mod upstream;
 pub mod url_rule;
 
-pub use error::GatewayError;
 pub use dispatch::{Inbound, InboundHeaders};
+pub use error::GatewayError;
 pub use gateway::{Gateway, ProxyBody, ProxyResponse, Snapshot};
 pub use sdk::{ChatChunkStream, ChatRequest};
 pub use switchyard_protocol as protocol;

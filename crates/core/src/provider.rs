@@ -7,9 +7,9 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::{self, AnthropicAuth, BetaPolicy, EnvResolver, ProviderConfig};
-use crate::shaping::DropFields;
 use crate::keys::ResolvedKey;
 use crate::request_type::{BaseFormat, RequestType, RequestTypeSet};
+use crate::shaping::DropFields;
 use crate::upstream::client::build_client;
 use crate::upstream::retry::RetryPolicy;
 use crate::url_rule::{self, PathOverride};

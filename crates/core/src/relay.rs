@@ -44,10 +44,13 @@ impl StreamDialect {
             Self::OpenAiResponses => {
                 let name = event.event.as_deref().unwrap_or_default();
                 matches!(name, "response.completed" | "response.incomplete" | "response.failed" | "error")
-                    || ["\"response.completed\"", "\"response.incomplete\"", "\"response.failed\""].iter().any(|t| data.contains(t))
+                    || ["\"response.completed\"", "\"response.incomplete\"", "\"response.failed\""]
+                        .iter()
+                        .any(|t| data.contains(t))
             }
             Self::AnthropicMessages => {
-                matches!(event.event.as_deref(), Some("message_stop" | "error")) || data.starts_with("{\"type\":\"message_stop\"")
+                matches!(event.event.as_deref(), Some("message_stop" | "error"))
+                    || data.starts_with("{\"type\":\"message_stop\"")
             }
         }
     }
@@ -164,7 +167,13 @@ impl RelayState {
 }
 
 /// Wraps an upstream byte stream into the client-facing relay.
-pub fn relay(upstream: ByteStream, mode: RelayMode, idle: Duration, provider: &str, hold: Box<dyn Any + Send + Sync>) -> ByteStream {
+pub fn relay(
+    upstream: ByteStream,
+    mode: RelayMode,
+    idle: Duration,
+    provider: &str,
+    hold: Box<dyn Any + Send + Sync>,
+) -> ByteStream {
     let state = RelayState {
         upstream,
         mode,
@@ -210,7 +219,12 @@ mod tests {
     use switchyard_protocol::openai::chat_convert::ToolNames;
     use switchyard_protocol::openai::chat_stream::ChatDecoder;
 
-    async fn collect(chunks: Vec<Result<&'static [u8], std::io::Error>>, idle_ms: u64, hang: bool, mode: RelayMode) -> String {
+    async fn collect(
+        chunks: Vec<Result<&'static [u8], std::io::Error>>,
+        idle_ms: u64,
+        hang: bool,
+        mode: RelayMode,
+    ) -> String {
         let items: Vec<Result<Bytes, std::io::Error>> = chunks.into_iter().map(|c| c.map(Bytes::from_static)).collect();
         let mut upstream: ByteStream = Box::pin(futures::stream::iter(items));
         if hang {
@@ -240,7 +254,13 @@ mod tests {
 
     #[tokio::test]
     async fn broken_stream_ends_with_error_event() {
-        let out = collect(vec![Ok(b"data: {\"a\":1}\n"), Err(std::io::Error::other("connection reset"))], 1000, false, chat()).await;
+        let out = collect(
+            vec![Ok(b"data: {\"a\":1}\n"), Err(std::io::Error::other("connection reset"))],
+            1000,
+            false,
+            chat(),
+        )
+        .await;
         assert!(out.starts_with("data: {\"a\":1}\n\ndata: {\"error\":"), "{out}");
         assert!(out.contains("connection reset"));
     }
@@ -267,7 +287,10 @@ mod tests {
 
     #[tokio::test]
     async fn transcoding_a_broken_chat_stream_ends_with_an_anthropic_error_event() {
-        let mode = RelayMode::Transcode { decoder: Box::new(ChatDecoder::new(ToolNames::default())), encoder: Box::new(AnthropicEncoder::new("m")) };
+        let mode = RelayMode::Transcode {
+            decoder: Box::new(ChatDecoder::new(ToolNames::default())),
+            encoder: Box::new(AnthropicEncoder::new("m")),
+        };
         let out = collect(
             vec![Ok(b"data: {\"id\":\"c1\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"), Err(std::io::Error::other("reset"))],
             1000,
@@ -283,7 +306,10 @@ mod tests {
 
     #[tokio::test]
     async fn transcoding_a_silent_upstream_times_out_in_the_client_dialect() {
-        let mode = RelayMode::Transcode { decoder: Box::new(ChatDecoder::new(ToolNames::default())), encoder: Box::new(AnthropicEncoder::new("m")) };
+        let mode = RelayMode::Transcode {
+            decoder: Box::new(ChatDecoder::new(ToolNames::default())),
+            encoder: Box::new(AnthropicEncoder::new("m")),
+        };
         let out = collect(vec![], 200, true, mode).await;
         assert!(out.contains("event: error\n") && out.contains("sent nothing"), "{out}");
     }

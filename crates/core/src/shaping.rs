@@ -23,7 +23,8 @@ impl FieldPath {
                 Some(n) => (n, true),
                 None => (part, false),
             };
-            let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+            let valid =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
             if !valid {
                 return None;
             }

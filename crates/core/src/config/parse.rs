@@ -11,8 +11,8 @@ use super::reader::{
     check_keys, did_you_mean, join, opt_bool, opt_f64, opt_int, opt_object, opt_str, opt_str_array, wrong_type, Diags,
 };
 use super::{
-    defaults, AnthropicAuth, BetaPolicy, ClientConfig, CustomProviderConfig, GatewayConfig, KeyConfig, NetworkConfig, ProviderConfig,
-    RequestShaping,
+    defaults, AnthropicAuth, BetaPolicy, ClientConfig, CustomProviderConfig, GatewayConfig, KeyConfig, NetworkConfig,
+    ProviderConfig, RequestShaping,
 };
 use crate::request_type::{BaseFormat, RequestType, BIFROST_ONLY_REQUEST_TYPES};
 use crate::url_rule::PathOverride;
@@ -212,7 +212,8 @@ fn read_root(root: &Value, env: &dyn EnvResolver, d: &mut Diags) -> Option<Gatew
     }
     if let Some(default) = opt_str(map, "default_provider", "", d) {
         if !config.providers.contains_key(&default) && map.get("providers").and_then(|p| p.get(&default)).is_none() {
-            let hint = did_you_mean(&default, config.providers.keys().map(String::as_str)).map(|m| format!("did you mean `{m}`?"));
+            let hint = did_you_mean(&default, config.providers.keys().map(String::as_str))
+                .map(|m| format!("did you mean `{m}`?"));
             d.error("default_provider", format!("names provider `{default}`, which is not configured"), hint);
         }
         config.default_provider = Some(default);
@@ -330,9 +331,11 @@ fn read_shaping(map: &Map<String, Value>, provider_path: &str, d: &mut Diags) ->
         None => {}
         Some("x-api-key") => s.anthropic_auth = AnthropicAuth::XApiKey,
         Some("bearer") => s.anthropic_auth = AnthropicAuth::Bearer,
-        Some(other) => {
-            d.error(&join(&path, "anthropic_auth"), format!("unknown value {other:?}"), Some("\"x-api-key\" or \"bearer\"".into()))
-        }
+        Some(other) => d.error(
+            &join(&path, "anthropic_auth"),
+            format!("unknown value {other:?}"),
+            Some("\"x-api-key\" or \"bearer\"".into()),
+        ),
     }
     s
 }

@@ -80,7 +80,9 @@ fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
     }
     if let Some(key) = req.key {
         let (name, value) = match (p.base_format, p.anthropic_auth) {
-            (BaseFormat::Anthropic, AnthropicAuth::XApiKey) => (http::HeaderName::from_static("x-api-key"), key.secret.clone()),
+            (BaseFormat::Anthropic, AnthropicAuth::XApiKey) => {
+                (http::HeaderName::from_static("x-api-key"), key.secret.clone())
+            }
             _ => (http::header::AUTHORIZATION, format!("Bearer {}", key.secret)),
         };
         if let Ok(mut v) = HeaderValue::from_str(&value) {

@@ -11,9 +11,22 @@ use crate::canonical::{
 /// Top-level request fields that have a canonical home; every other one is
 /// kept in `anthropic_extra`.
 const MAPPED: &[&str] = &[
-    "model", "max_tokens", "messages", "system", "stream", "stop_sequences", "temperature", "top_p", "top_k",
-    "tools", "tool_choice", "thinking",
+    "model",
+    "max_tokens",
+    "messages",
+    "system",
+    "stream",
+    "stop_sequences",
+    "temperature",
+    "top_p",
+    "top_k",
+    "tools",
+    "tool_choice",
+    "thinking",
 ];
+
+/// Claude Code's first system block, meant for Anthropic's billing only.
+const BILLING_HEADER: &str = "x-anthropic-billing-header:";
 
 /// Thinking budgets for efforts when the client gave none (≥1024, Anthropic's minimum).
 pub fn budget_for_effort(effort: &str) -> Option<u32> {
@@ -49,7 +62,12 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
             for (i, b) in blocks.iter().enumerate() {
                 let path = format!("system[{i}]");
                 let bf = Fields::of(b, &path)?;
-                req.system.push(Text { text: bf.req_str("text")?.to_string(), cache_control: bf.get("cache_control").cloned() });
+                let text = bf.req_str("text")?;
+                // Claude Code's billing marker is for Anthropic only (LiteLLM strips it for Bedrock too).
+                if text.starts_with(BILLING_HEADER) {
+                    continue;
+                }
+                req.system.push(Text { text: text.to_string(), cache_control: bf.get("cache_control").cloned() });
             }
         }
         Some(other) => return Err(ConvertError::type_error("system", "a string or an array of text blocks", other)),
@@ -72,7 +90,8 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
             req.messages.push(Message { role, content: rest });
         }
         if !system_parts.is_empty() {
-            req.messages.push(Message { role: Role::System, content: system_parts.into_iter().map(|(_, b)| b).collect() });
+            req.messages
+                .push(Message { role: Role::System, content: system_parts.into_iter().map(|(_, b)| b).collect() });
         }
     }
     if let Some(tools) = f.array("tools")? {
@@ -88,7 +107,10 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
             req.tools.push(ToolDef {
                 name: tf.req_str("name")?.to_string(),
                 description: tf.str("description")?.map(str::to_string),
-                parameters: tf.get("input_schema").cloned().unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+                parameters: tf
+                    .get("input_schema")
+                    .cloned()
+                    .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
                 cache_control: tf.get("cache_control").cloned(),
             });
         }
@@ -107,11 +129,7 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
             req.parallel_tool_calls = Some(false);
         }
     }
-    let effort = f
-        .object("output_config")?
-        .and_then(|o| o.get("effort"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let effort = f.object("output_config")?.and_then(|o| o.get("effort")).and_then(Value::as_str).map(str::to_string);
     if let Some(th) = f.object("thinking")? {
         match th.get("type").and_then(Value::as_str) {
             Some("enabled") => {
@@ -150,7 +168,9 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
 fn content_blocks(content: Option<&Value>, path: &str) -> Result<Vec<(bool, Block)>, ConvertError> {
     match content {
         None => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(if s.is_empty() { vec![] } else { vec![(false, Block::Text(Text::plain(s.clone())))] }),
+        Some(Value::String(s)) => {
+            Ok(if s.is_empty() { vec![] } else { vec![(false, Block::Text(Text::plain(s.clone())))] })
+        }
         Some(Value::Array(items)) => {
             let mut out = Vec::with_capacity(items.len());
             for (j, item) in items.iter().enumerate() {
@@ -169,7 +189,10 @@ fn media_source(v: Option<&Value>, path: &str) -> Result<MediaSource, ConvertErr
     let v = v.ok_or_else(|| ConvertError::new(path, format!("`{path}` is required")))?;
     let f = Fields::of(v, path)?;
     Ok(match f.req_str("type")? {
-        "base64" => MediaSource::Base64 { media_type: f.req_str("media_type")?.to_string(), data: f.req_str("data")?.to_string() },
+        "base64" => MediaSource::Base64 {
+            media_type: f.req_str("media_type")?.to_string(),
+            data: f.req_str("data")?.to_string(),
+        },
         "url" => MediaSource::Url(f.req_str("url")?.to_string()),
         "text" => MediaSource::PlainText(f.req_str("data")?.to_string()),
         other => return Err(ConvertError::new(f.path("type"), format!("source type `{other}` cannot be translated"))),
@@ -202,7 +225,9 @@ fn block(item: &Value, path: &str) -> Result<Option<(bool, Block)>, ConvertError
             let content = match f.get("content") {
                 None => Vec::new(),
                 Some(Value::String(s)) => vec![Block::Text(Text::plain(s.clone()))],
-                Some(Value::Array(_)) => content_blocks(f.get("content"), &f.path("content"))?.into_iter().map(|(_, b)| b).collect(),
+                Some(Value::Array(_)) => {
+                    content_blocks(f.get("content"), &f.path("content"))?.into_iter().map(|(_, b)| b).collect()
+                }
                 Some(other) => return Err(ConvertError::type_error(&f.path("content"), "a string or an array", other)),
             };
             Block::ToolResult(ToolResult {
@@ -256,7 +281,8 @@ impl Default for AnthropicTarget {
 /// Anthropic requires `^[a-zA-Z0-9_-]+$` tool ids; other characters become `_`
 /// (applied identically to `tool_use.id` and `tool_result.tool_use_id`).
 pub fn sanitize_tool_id(id: &str) -> String {
-    let s: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    let s: String =
+        id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
     if s.is_empty() {
         "toolu_empty".into()
     } else {
@@ -399,7 +425,9 @@ fn block_out(b: &Block) -> Result<Option<Value>, ConvertError> {
     Ok(Some(match b {
         Block::Text(t) if t.text.is_empty() => return Ok(None),
         Block::Text(t) => text_block(t),
-        Block::Image { source, cache_control } => with_cache(json!({"type": "image", "source": source_out(source)}), cache_control),
+        Block::Image { source, cache_control } => {
+            with_cache(json!({"type": "image", "source": source_out(source)}), cache_control)
+        }
         Block::Document { source, title, cache_control } => {
             let mut d = json!({"type": "document", "source": source_out(source)});
             if let Some(t) = title {
@@ -416,7 +444,10 @@ fn block_out(b: &Block) -> Result<Option<Value>, ConvertError> {
                     _ => {
                         return Err(ConvertError::new(
                             "messages",
-                            format!("arguments of tool call {} ({}) are not a JSON object: {}", c.id, c.name, c.arguments),
+                            format!(
+                                "arguments of tool call {} ({}) are not a JSON object: {}",
+                                c.id, c.name, c.arguments
+                            ),
                         ))
                     }
                 }
@@ -433,7 +464,9 @@ fn block_out(b: &Block) -> Result<Option<Value>, ConvertError> {
         }
         // Never fabricate a signature: unsigned thinking cannot be replayed.
         Block::Thinking { signature: None, .. } => return Ok(None),
-        Block::Thinking { text, signature: Some(sig) } => json!({"type": "thinking", "thinking": text, "signature": sig}),
+        Block::Thinking { text, signature: Some(sig) } => {
+            json!({"type": "thinking", "thinking": text, "signature": sig})
+        }
         Block::RedactedThinking { data } => json!({"type": "redacted_thinking", "data": data}),
     }))
 }
@@ -475,7 +508,8 @@ fn messages_out(messages: &[Message]) -> Result<Vec<Value>, ConvertError> {
             // tool_result blocks must come first in their user turn.
             blocks.sort_by_key(|b| !matches!(b, Block::ToolResult(_)));
         }
-        let content: Vec<Value> = blocks.iter().map(block_out).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect();
+        let content: Vec<Value> =
+            blocks.iter().map(block_out).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect();
         if content.is_empty() {
             continue;
         }
@@ -499,7 +533,11 @@ fn pair_tool_results(turns: &mut Vec<(Role, Vec<Block>)>) {
     let mut i = 0;
     while i < turns.len() {
         let calls: Vec<String> = if turns[i].0 == Role::Assistant {
-            turns[i].1.iter().filter_map(|b| if let Block::ToolCall(c) = b { Some(c.id.clone()) } else { None }).collect()
+            turns[i]
+                .1
+                .iter()
+                .filter_map(|b| if let Block::ToolCall(c) = b { Some(c.id.clone()) } else { None })
+                .collect()
         } else {
             Vec::new()
         };
@@ -521,7 +559,11 @@ fn pair_tool_results(turns: &mut Vec<(Role, Vec<Block>)>) {
         }
         if turns[i].0 == Role::User {
             let prev_calls: Vec<String> = if i > 0 && turns[i - 1].0 == Role::Assistant {
-                turns[i - 1].1.iter().filter_map(|b| if let Block::ToolCall(c) = b { Some(c.id.clone()) } else { None }).collect()
+                turns[i - 1]
+                    .1
+                    .iter()
+                    .filter_map(|b| if let Block::ToolCall(c) = b { Some(c.id.clone()) } else { None })
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -638,15 +680,22 @@ pub fn response_from_canonical(resp: &Response, model: &str) -> Value {
         .filter_map(|b| match b {
             Block::Text(t) => Some(json!({"type": "text", "text": t.text})),
             Block::ToolCall(c) => {
-                let input = serde_json::from_str::<Value>(&c.arguments).ok().filter(Value::is_object).unwrap_or(json!({}));
+                let input =
+                    serde_json::from_str::<Value>(&c.arguments).ok().filter(Value::is_object).unwrap_or(json!({}));
                 Some(json!({"type": "tool_use", "id": sanitize_tool_id(&c.id), "name": c.name, "input": input}))
             }
-            Block::Thinking { text, signature: Some(sig) } => Some(json!({"type": "thinking", "thinking": text, "signature": sig})),
+            Block::Thinking { text, signature: Some(sig) } => {
+                Some(json!({"type": "thinking", "thinking": text, "signature": sig}))
+            }
             Block::RedactedThinking { data } => Some(json!({"type": "redacted_thinking", "data": data})),
             _ => None,
         })
         .collect();
-    let stop = if resp.content.iter().any(|b| matches!(b, Block::ToolCall(_))) { StopReason::ToolUse } else { resp.stop_reason };
+    let stop = if resp.content.iter().any(|b| matches!(b, Block::ToolCall(_))) {
+        StopReason::ToolUse
+    } else {
+        resp.stop_reason
+    };
     json!({
         "id": message_id(&resp.id),
         "type": "message",

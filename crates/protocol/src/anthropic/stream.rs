@@ -33,7 +33,10 @@ impl AnthropicDecoder {
 impl StreamDecoder for AnthropicDecoder {
     fn event(&mut self, _name: Option<&str>, data: &str) -> Vec<StreamEvent> {
         let Ok(v) = serde_json::from_str::<Value>(data) else {
-            return vec![StreamEvent::Error { kind: "api_error".into(), message: format!("unreadable upstream event: {data}") }];
+            return vec![StreamEvent::Error {
+                kind: "api_error".into(),
+                message: format!("unreadable upstream event: {data}"),
+            }];
         };
         let idx = v.get("index").and_then(Value::as_u64).unwrap_or(0);
         match v.get("type").and_then(Value::as_str).unwrap_or_default() {
@@ -57,7 +60,9 @@ impl StreamDecoder for AnthropicDecoder {
                         }
                     }
                     "thinking" => BlockStart::Thinking,
-                    "redacted_thinking" => BlockStart::RedactedThinking { data: b["data"].as_str().unwrap_or_default().to_string() },
+                    "redacted_thinking" => {
+                        BlockStart::RedactedThinking { data: b["data"].as_str().unwrap_or_default().to_string() }
+                    }
                     _ => return vec![],
                 };
                 let index = self.next;
@@ -83,7 +88,9 @@ impl StreamDecoder for AnthropicDecoder {
                 };
                 vec![StreamEvent::BlockDelta { index, delta }]
             }
-            "content_block_stop" => self.index(idx).map(|index| vec![StreamEvent::BlockStop { index }]).unwrap_or_default(),
+            "content_block_stop" => {
+                self.index(idx).map(|index| vec![StreamEvent::BlockStop { index }]).unwrap_or_default()
+            }
             "message_delta" => {
                 let mut stop_reason = stop_reason_from(v["delta"]["stop_reason"].as_str().unwrap_or("end_turn"));
                 if self.saw_tool_use {
@@ -159,7 +166,10 @@ impl StreamEncoder for AnthropicEncoder {
                     BlockStart::Thinking => json!({"type": "thinking", "thinking": "", "signature": ""}),
                     BlockStart::RedactedThinking { data } => json!({"type": "redacted_thinking", "data": data}),
                 };
-                event("content_block_start", json!({"type": "content_block_start", "index": index, "content_block": content_block}))
+                event(
+                    "content_block_start",
+                    json!({"type": "content_block_start", "index": index, "content_block": content_block}),
+                )
             }
             StreamEvent::BlockDelta { index, delta } => {
                 let delta = match delta {
@@ -170,7 +180,9 @@ impl StreamEncoder for AnthropicEncoder {
                 };
                 event("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": delta}))
             }
-            StreamEvent::BlockStop { index } => event("content_block_stop", json!({"type": "content_block_stop", "index": index})),
+            StreamEvent::BlockStop { index } => {
+                event("content_block_stop", json!({"type": "content_block_stop", "index": index}))
+            }
             StreamEvent::MessageDelta { stop_reason, stop_sequence, usage } => {
                 let stop = if self.open_tool { StopReason::ToolUse } else { *stop_reason };
                 event(
@@ -181,9 +193,10 @@ impl StreamEncoder for AnthropicEncoder {
             }
             StreamEvent::MessageStop => event("message_stop", json!({"type": "message_stop"})),
             StreamEvent::Ping => event("ping", json!({"type": "ping"})),
-            StreamEvent::Error { kind, message } => {
-                event("error", json!({"type": "error", "error": {"type": anthropic_error_type(kind), "message": message}}))
-            }
+            StreamEvent::Error { kind, message } => event(
+                "error",
+                json!({"type": "error", "error": {"type": anthropic_error_type(kind), "message": message}}),
+            ),
         };
         vec![one]
     }

@@ -27,7 +27,8 @@ fn block_tokens(b: &Block) -> u64 {
 
 pub fn estimate_input_tokens(req: &Request) -> u64 {
     let system: u64 = req.system.iter().map(|t| text_tokens(&t.text)).sum();
-    let messages: u64 = req.messages.iter().map(|m| PER_MESSAGE + m.content.iter().map(block_tokens).sum::<u64>()).sum();
+    let messages: u64 =
+        req.messages.iter().map(|m| PER_MESSAGE + m.content.iter().map(block_tokens).sum::<u64>()).sum();
     let tools: u64 = req
         .tools
         .iter()

@@ -97,11 +97,9 @@ impl<'a> Fields<'a> {
     pub fn u32(&self, key: &str) -> Result<Option<u32>, ConvertError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .map(Some)
-                .ok_or_else(|| ConvertError::new(self.path(key), format!("`{}` must be a non-negative integer", self.path(key)))),
+            Some(Value::Number(n)) => n.as_u64().and_then(|v| u32::try_from(v).ok()).map(Some).ok_or_else(|| {
+                ConvertError::new(self.path(key), format!("`{}` must be a non-negative integer", self.path(key)))
+            }),
             Some(other) => Err(ConvertError::type_error(&self.path(key), "an integer", other)),
         }
     }

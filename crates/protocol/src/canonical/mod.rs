@@ -110,7 +110,10 @@ impl ToolResult {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaSource {
-    Base64 { media_type: String, data: String },
+    Base64 {
+        media_type: String,
+        data: String,
+    },
     Url(String),
     /// Plain text document.
     PlainText(String),
@@ -247,14 +250,33 @@ pub enum BlockDelta {
 /// order; `index` is the block's position in the final content.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
-    MessageStart { id: String, model: String, usage: Usage },
-    BlockStart { index: usize, block: BlockStart },
-    BlockDelta { index: usize, delta: BlockDelta },
-    BlockStop { index: usize },
+    MessageStart {
+        id: String,
+        model: String,
+        usage: Usage,
+    },
+    BlockStart {
+        index: usize,
+        block: BlockStart,
+    },
+    BlockDelta {
+        index: usize,
+        delta: BlockDelta,
+    },
+    BlockStop {
+        index: usize,
+    },
     /// Final stop reason and cumulative usage.
-    MessageDelta { stop_reason: StopReason, stop_sequence: Option<String>, usage: Usage },
+    MessageDelta {
+        stop_reason: StopReason,
+        stop_sequence: Option<String>,
+        usage: Usage,
+    },
     MessageStop,
-    Error { kind: String, message: String },
+    Error {
+        kind: String,
+        message: String,
+    },
     Ping,
 }
 
@@ -380,7 +402,11 @@ pub fn events_from_response(r: &Response) -> Vec<StreamEvent> {
         }
         out.push(StreamEvent::BlockStop { index });
     }
-    out.push(StreamEvent::MessageDelta { stop_reason: r.stop_reason, stop_sequence: r.stop_sequence.clone(), usage: r.usage });
+    out.push(StreamEvent::MessageDelta {
+        stop_reason: r.stop_reason,
+        stop_sequence: r.stop_sequence.clone(),
+        usage: r.usage,
+    });
     out.push(StreamEvent::MessageStop);
     out
 }

@@ -23,11 +23,14 @@ fn fnv1a(s: &str) -> u64 {
 
 impl ToolNames {
     pub fn to_openai(&mut self, name: &str) -> String {
-        let valid = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if valid {
             return name.to_string();
         }
-        let cleaned: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(55).collect();
+        let cleaned: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(55).collect();
         let short = format!("{cleaned}_{:08x}", fnv1a(name) as u32);
         if !self.map.iter().any(|(s, _)| *s == short) {
             self.map.push((short.clone(), name.to_string()));
@@ -60,7 +63,8 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
         user: f.str("safety_identifier")?.or(f.str("user")?).map(str::to_string),
         ..Request::default()
     };
-    req.include_usage = f.object("stream_options")?.and_then(|o| o.get("include_usage")).and_then(Value::as_bool).unwrap_or(false);
+    req.include_usage =
+        f.object("stream_options")?.and_then(|o| o.get("include_usage")).and_then(Value::as_bool).unwrap_or(false);
     for key in OPENAI_ONLY {
         let set = match f.get(key) {
             None | Some(Value::Bool(false)) => false,
@@ -77,7 +81,8 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
         }
     }
     if let Some(effort) = f.str("reasoning_effort")? {
-        req.reasoning = Some(Reasoning { effort: Some(effort.to_string()), budget_tokens: None, disabled: effort == "none" });
+        req.reasoning =
+            Some(Reasoning { effort: Some(effort.to_string()), budget_tokens: None, disabled: effort == "none" });
     }
     req.response_format = response_format(f.object("response_format")?)?;
     let messages = f.array("messages")?.ok_or_else(|| ConvertError::new("messages", "`messages` is required"))?;
@@ -113,7 +118,9 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
                     for (j, c) in calls.iter().enumerate() {
                         let cpath = format!("{path}.tool_calls[{j}]");
                         let cf = Fields::of(c, &cpath)?;
-                        let func = cf.get("function").ok_or_else(|| ConvertError::new(cf.path("function"), format!("`{}` is required", cf.path("function"))))?;
+                        let func = cf.get("function").ok_or_else(|| {
+                            ConvertError::new(cf.path("function"), format!("`{}` is required", cf.path("function")))
+                        })?;
                         let ff = Fields::of(func, &cpath)?;
                         content.push(Block::ToolCall(ToolCall {
                             id: cf.req_str("id")?.to_string(),
@@ -148,14 +155,25 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
             let path = format!("tools[{i}]");
             let tf = Fields::of(t, &path)?;
             if tf.str("type")?.unwrap_or("function") != "function" {
-                return Err(ConvertError::new(tf.path("type"), format!("tool type `{}` cannot be translated; only function tools can", tf.str("type")?.unwrap_or_default())));
+                return Err(ConvertError::new(
+                    tf.path("type"),
+                    format!(
+                        "tool type `{}` cannot be translated; only function tools can",
+                        tf.str("type")?.unwrap_or_default()
+                    ),
+                ));
             }
-            let func = tf.get("function").ok_or_else(|| ConvertError::new(tf.path("function"), format!("`{}` is required", tf.path("function"))))?;
+            let func = tf.get("function").ok_or_else(|| {
+                ConvertError::new(tf.path("function"), format!("`{}` is required", tf.path("function")))
+            })?;
             let ff = Fields::of(func, &path)?;
             req.tools.push(ToolDef {
                 name: ff.req_str("name")?.to_string(),
                 description: ff.str("description")?.map(str::to_string),
-                parameters: ff.get("parameters").cloned().unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+                parameters: ff
+                    .get("parameters")
+                    .cloned()
+                    .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
                 cache_control: None,
             });
         }
@@ -172,13 +190,23 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
             let tf = Fields::of(v, "tool_choice")?;
             match tf.str("type")?.unwrap_or("function") {
                 "function" => Some(ToolChoice::Tool(
-                    v.pointer("/function/name").and_then(Value::as_str).ok_or_else(|| ConvertError::new("tool_choice.function.name", "`tool_choice.function.name` is required"))?.to_string(),
+                    v.pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            ConvertError::new("tool_choice.function.name", "`tool_choice.function.name` is required")
+                        })?
+                        .to_string(),
                 )),
                 "allowed_tools" => match v.pointer("/allowed_tools/mode").and_then(Value::as_str) {
                     Some("required") => Some(ToolChoice::Required),
                     _ => Some(ToolChoice::Auto),
                 },
-                other => return Err(ConvertError::new("tool_choice.type", format!("tool_choice type `{other}` cannot be translated"))),
+                other => {
+                    return Err(ConvertError::new(
+                        "tool_choice.type",
+                        format!("tool_choice type `{other}` cannot be translated"),
+                    ))
+                }
             }
         }
         Some(other) => return Err(ConvertError::type_error("tool_choice", "a string or an object", other)),
@@ -187,7 +215,10 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
 }
 
 fn unsupported(key: &str) -> ConvertError {
-    ConvertError::new(key, format!("`{key}` has no equivalent on this provider's base format (anthropic) and would be lost; remove it"))
+    ConvertError::new(
+        key,
+        format!("`{key}` has no equivalent on this provider's base format (anthropic) and would be lost; remove it"),
+    )
 }
 
 fn response_format(rf: Option<&Map<String, Value>>) -> Result<Option<ResponseFormat>, ConvertError> {
@@ -227,7 +258,12 @@ fn text_of(v: Option<&Value>, path: &str) -> Result<String, ConvertError> {
                 match pf.str("type")?.unwrap_or("text") {
                     "text" => out.push(pf.str("text")?.unwrap_or_default().to_string()),
                     "refusal" => out.push(pf.str("refusal")?.unwrap_or_default().to_string()),
-                    other => return Err(ConvertError::new(format!("{path}[{i}].type"), format!("content part `{other}` is not allowed here"))),
+                    other => {
+                        return Err(ConvertError::new(
+                            format!("{path}[{i}].type"),
+                            format!("content part `{other}` is not allowed here"),
+                        ))
+                    }
                 }
             }
             Ok(out.join(""))
@@ -257,7 +293,12 @@ fn user_parts(v: Option<&Value>, path: &str) -> Result<Vec<Block>, ConvertError>
                             .pointer("/image_url/url")
                             .or_else(|| p.get("image_url").filter(|v| v.is_string()))
                             .and_then(Value::as_str)
-                            .ok_or_else(|| ConvertError::new(format!("{ppath}.image_url.url"), format!("`{ppath}.image_url.url` is required")))?;
+                            .ok_or_else(|| {
+                                ConvertError::new(
+                                    format!("{ppath}.image_url.url"),
+                                    format!("`{ppath}.image_url.url` is required"),
+                                )
+                            })?;
                         out.push(Block::Image { source: MediaSource::from_url(url), cache_control: None });
                     }
                     "file" => {
@@ -265,7 +306,9 @@ fn user_parts(v: Option<&Value>, path: &str) -> Result<Vec<Block>, ConvertError>
                             ConvertError::new(format!("{ppath}.file.file_data"), "only inline files (`file.file_data`) can be translated; `file_id` refers to OpenAI storage")
                         })?;
                         let source = match MediaSource::from_url(data) {
-                            MediaSource::Url(raw) => MediaSource::Base64 { media_type: "application/pdf".into(), data: raw },
+                            MediaSource::Url(raw) => {
+                                MediaSource::Base64 { media_type: "application/pdf".into(), data: raw }
+                            }
                             s => s,
                         };
                         out.push(Block::Document {
@@ -274,7 +317,12 @@ fn user_parts(v: Option<&Value>, path: &str) -> Result<Vec<Block>, ConvertError>
                             cache_control: None,
                         });
                     }
-                    other => return Err(ConvertError::new(format!("{ppath}.type"), format!("content part `{other}` cannot be translated"))),
+                    other => {
+                        return Err(ConvertError::new(
+                            format!("{ppath}.type"),
+                            format!("content part `{other}` cannot be translated"),
+                        ))
+                    }
                 }
             }
             Ok(out)
@@ -305,10 +353,15 @@ pub fn request_from_canonical(req: &Request, names: &mut ToolNames) -> Result<Va
             Role::User => {
                 for b in &m.content {
                     if let Block::ToolResult(r) = b {
-                        let mut text = r.content.iter().map(|b| match b {
-                            Block::Text(t) => t.text.clone(),
-                            _ => "[non-text tool output omitted]".to_string(),
-                        }).collect::<Vec<_>>().join("\n");
+                        let mut text = r
+                            .content
+                            .iter()
+                            .map(|b| match b {
+                                Block::Text(t) => t.text.clone(),
+                                _ => "[non-text tool output omitted]".to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n");
                         if r.is_error {
                             text = format!("Error: {text}");
                         }
@@ -320,8 +373,12 @@ pub fn request_from_canonical(req: &Request, names: &mut ToolNames) -> Result<Va
                     .iter()
                     .filter_map(|b| match b {
                         Block::Text(t) if !t.text.is_empty() => Some(json!({"type": "text", "text": t.text})),
-                        Block::Image { source, .. } => Some(json!({"type": "image_url", "image_url": {"url": source.to_url()}})),
-                        Block::Document { source: MediaSource::PlainText(t), .. } => Some(json!({"type": "text", "text": t})),
+                        Block::Image { source, .. } => {
+                            Some(json!({"type": "image_url", "image_url": {"url": source.to_url()}}))
+                        }
+                        Block::Document { source: MediaSource::PlainText(t), .. } => {
+                            Some(json!({"type": "text", "text": t}))
+                        }
                         Block::Document { source, title, .. } => {
                             let mut file = json!({"file_data": source.to_url()});
                             if let Some(t) = title {
@@ -357,7 +414,8 @@ pub fn request_from_canonical(req: &Request, names: &mut ToolNames) -> Result<Va
                 if text.is_empty() && calls.is_empty() {
                     continue;
                 }
-                let mut msg = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
+                let mut msg =
+                    json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
                 if !calls.is_empty() {
                     msg["tool_calls"] = Value::Array(calls);
                 }
@@ -380,7 +438,10 @@ pub fn request_from_canonical(req: &Request, names: &mut ToolNames) -> Result<Va
     }
     if !req.stop.is_empty() {
         if req.stop.len() > 4 {
-            return Err(ConvertError::new("stop_sequences", "at most 4 stop sequences can be sent to an openai-base provider"));
+            return Err(ConvertError::new(
+                "stop_sequences",
+                "at most 4 stop sequences can be sent to an openai-base provider",
+            ));
         }
         out.insert("stop".into(), json!(req.stop));
     }
@@ -507,7 +568,10 @@ pub fn usage_json(u: &Usage) -> Value {
 
 pub fn response_to_canonical(body: &Value, names: &ToolNames) -> Result<Response, ConvertError> {
     let f = Fields::of(body, "")?;
-    let choice = f.array("choices")?.and_then(|c| c.first()).ok_or_else(|| ConvertError::new("choices", "response has no choices"))?;
+    let choice = f
+        .array("choices")?
+        .and_then(|c| c.first())
+        .ok_or_else(|| ConvertError::new("choices", "response has no choices"))?;
     let msg = choice.get("message").cloned().unwrap_or(Value::Null);
     let mut content = Vec::new();
     let text = text_of(msg.get("content"), "choices[0].message.content")?;
@@ -552,7 +616,9 @@ pub fn response_from_canonical(resp: &Response, model: &str, created: i64) -> Va
         .content
         .iter()
         .filter_map(|b| match b {
-            Block::ToolCall(c) => Some(json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}})),
+            Block::ToolCall(c) => {
+                Some(json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
+            }
             _ => None,
         })
         .collect();
@@ -560,7 +626,11 @@ pub fn response_from_canonical(resp: &Response, model: &str, created: i64) -> Va
     if !calls.is_empty() {
         message["tool_calls"] = Value::Array(calls);
     }
-    let stop = if resp.content.iter().any(|b| matches!(b, Block::ToolCall(_))) { StopReason::ToolUse } else { resp.stop_reason };
+    let stop = if resp.content.iter().any(|b| matches!(b, Block::ToolCall(_))) {
+        StopReason::ToolUse
+    } else {
+        resp.stop_reason
+    };
     json!({
         "id": completion_id(&resp.id),
         "object": "chat.completion",

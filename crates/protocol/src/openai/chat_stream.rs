@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::chat_convert::{completion_id, finish_reason_to_stop, stop_to_finish_reason, usage_from, usage_json, ToolNames};
+use super::chat_convert::{
+    completion_id, finish_reason_to_stop, stop_to_finish_reason, usage_from, usage_json, ToolNames,
+};
 use crate::canonical::{BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent, Usage};
 use crate::sse::SseEvent;
 
@@ -111,14 +113,18 @@ impl ChatDecoder {
                     None => {
                         self.saw_tool = true;
                         let id = call.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-                        let name = self.names.original(call.pointer("/function/name").and_then(Value::as_str).unwrap_or_default());
+                        let name = self
+                            .names
+                            .original(call.pointer("/function/name").and_then(Value::as_str).unwrap_or_default());
                         self.close(out);
                         let i = self.open(Open::Tool(k), BlockStart::ToolCall { id, name }, out);
                         self.tools.push((k, i));
                         i
                     }
                 };
-                if let Some(args) = call.pointer("/function/arguments").and_then(Value::as_str).filter(|a| !a.is_empty()) {
+                if let Some(args) =
+                    call.pointer("/function/arguments").and_then(Value::as_str).filter(|a| !a.is_empty())
+                {
                     out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::ToolArguments(args.to_string()) });
                 }
             }
@@ -141,7 +147,10 @@ impl StreamDecoder for ChatDecoder {
         let v: Value = match serde_json::from_str(data) {
             Ok(v) => v,
             Err(_) => {
-                out.push(StreamEvent::Error { kind: "api_error".into(), message: format!("unreadable upstream chunk: {data}") });
+                out.push(StreamEvent::Error {
+                    kind: "api_error".into(),
+                    message: format!("unreadable upstream chunk: {data}"),
+                });
                 return out;
             }
         };
@@ -184,7 +193,14 @@ pub struct ChatEncoder {
 
 impl ChatEncoder {
     pub fn new(model: impl Into<String>, created: i64, include_usage: bool) -> Self {
-        Self { id: String::new(), model: model.into(), created, include_usage, tool_ordinals: Vec::new(), saw_tool: false }
+        Self {
+            id: String::new(),
+            model: model.into(),
+            created,
+            include_usage,
+            tool_ordinals: Vec::new(),
+            saw_tool: false,
+        }
     }
 
     fn chunk(&self, delta: Value, finish: Option<&str>) -> Bytes {
@@ -214,7 +230,9 @@ impl StreamEncoder for ChatEncoder {
                 )]
             }
             StreamEvent::BlockDelta { delta: BlockDelta::Text(t), .. } => vec![self.chunk(json!({"content": t}), None)],
-            StreamEvent::BlockDelta { delta: BlockDelta::Thinking(t), .. } => vec![self.chunk(json!({"reasoning_content": t}), None)],
+            StreamEvent::BlockDelta { delta: BlockDelta::Thinking(t), .. } => {
+                vec![self.chunk(json!({"reasoning_content": t}), None)]
+            }
             StreamEvent::BlockDelta { index, delta: BlockDelta::ToolArguments(a) } => {
                 let k = self.tool_ordinals.iter().find(|(i, _)| i == index).map(|(_, k)| *k).unwrap_or(0);
                 vec![self.chunk(json!({"tool_calls": [{"index": k, "function": {"arguments": a}}]}), None)]
@@ -231,7 +249,11 @@ impl StreamEncoder for ChatEncoder {
             }
             StreamEvent::MessageStop => vec![Bytes::from_static(b"data: [DONE]\n\n")],
             StreamEvent::Error { kind, message } => {
-                let kind = if kind.ends_with("_error") && kind != "invalid_request_error" { "server_error" } else { kind.as_str() };
+                let kind = if kind.ends_with("_error") && kind != "invalid_request_error" {
+                    "server_error"
+                } else {
+                    kind.as_str()
+                };
                 let body = json!({"error": {"message": message, "type": kind, "param": null, "code": "upstream_stream_error"}});
                 vec![SseEvent::data(body.to_string()).encode()]
             }

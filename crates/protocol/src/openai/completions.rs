@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use super::chat_convert::{stop_to_finish_reason, usage_json};
 use crate::canonical::{
-    string_or_array, Block, BlockDelta, ConvertError, Fields, Message, Request, Response, Role, StopReason, StreamEncoder,
-    StreamEvent, Text,
+    string_or_array, Block, BlockDelta, ConvertError, Fields, Message, Request, Response, Role, StopReason,
+    StreamEncoder, StreamEvent, Text,
 };
 use crate::sse::SseEvent;
 
@@ -19,9 +19,14 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
     let prompt = match f.get("prompt") {
         None => return Err(ConvertError::new("prompt", "`prompt` is required")),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) if items.len() == 1 && items[0].is_string() => items[0].as_str().unwrap_or_default().to_string(),
+        Some(Value::Array(items)) if items.len() == 1 && items[0].is_string() => {
+            items[0].as_str().unwrap_or_default().to_string()
+        }
         Some(Value::Array(_)) => {
-            return Err(ConvertError::new("prompt", "only a single string prompt can be translated (batches and token arrays cannot)"))
+            return Err(ConvertError::new(
+                "prompt",
+                "only a single string prompt can be translated (batches and token arrays cannot)",
+            ))
         }
         Some(other) => return Err(ConvertError::type_error("prompt", "a string", other)),
     };
@@ -34,7 +39,10 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
         ("logit_bias", f.object("logit_bias")?.is_none_or(|m| m.is_empty())),
     ] {
         if !ok {
-            return Err(ConvertError::new(key, format!("`{key}` cannot be expressed through a chat or messages upstream; remove it")));
+            return Err(ConvertError::new(
+                key,
+                format!("`{key}` cannot be expressed through a chat or messages upstream; remove it"),
+            ));
         }
     }
     Ok(Request {
@@ -45,7 +53,11 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
         top_p: f.f64("top_p")?,
         stop: string_or_array(f.get("stop"), "stop")?,
         stream: f.bool("stream")?.unwrap_or(false),
-        include_usage: f.object("stream_options")?.and_then(|o| o.get("include_usage")).and_then(Value::as_bool).unwrap_or(false),
+        include_usage: f
+            .object("stream_options")?
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         user: f.str("user")?.map(str::to_string),
         ..Request::default()
     })

@@ -8,8 +8,9 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::canonical::{
-    Accumulator, Block, BlockDelta, BlockStart, ConvertError, Fields, MediaSource, Message, Reasoning, Request, Response,
-    ResponseFormat, Role, StopReason, StreamEncoder, StreamEvent, Text, ToolCall, ToolChoice, ToolDef, ToolResult, Usage,
+    Accumulator, Block, BlockDelta, BlockStart, ConvertError, Fields, MediaSource, Message, Reasoning, Request,
+    Response, ResponseFormat, Role, StopReason, StreamEncoder, StreamEvent, Text, ToolCall, ToolChoice, ToolDef,
+    ToolResult, Usage,
 };
 use crate::sse::SseEvent;
 
@@ -59,7 +60,8 @@ pub fn request_to_canonical(body: &Value) -> Result<(Request, ResponsesContext),
     }
     if let Some(r) = f.object("reasoning")? {
         if let Some(effort) = r.get("effort").and_then(Value::as_str) {
-            req.reasoning = Some(Reasoning { effort: Some(effort.into()), budget_tokens: None, disabled: effort == "none" });
+            req.reasoning =
+                Some(Reasoning { effort: Some(effort.into()), budget_tokens: None, disabled: effort == "none" });
         }
     }
     if let Some(format) = f.object("text")?.and_then(|t| t.get("format")) {
@@ -105,11 +107,15 @@ pub fn request_to_canonical(body: &Value) -> Result<(Request, ResponsesContext),
             "none" => ToolChoice::None,
             _ => ToolChoice::Auto,
         }),
-        Some(Value::Object(o)) => Some(match (o.get("type").and_then(Value::as_str), o.get("name").and_then(Value::as_str)) {
-            (Some("function"), Some(name)) => ToolChoice::Tool(name.to_string()),
-            (Some("allowed_tools"), _) if o.get("mode").and_then(Value::as_str) == Some("required") => ToolChoice::Required,
-            _ => ToolChoice::Auto,
-        }),
+        Some(Value::Object(o)) => {
+            Some(match (o.get("type").and_then(Value::as_str), o.get("name").and_then(Value::as_str)) {
+                (Some("function"), Some(name)) => ToolChoice::Tool(name.to_string()),
+                (Some("allowed_tools"), _) if o.get("mode").and_then(Value::as_str) == Some("required") => {
+                    ToolChoice::Required
+                }
+                _ => ToolChoice::Auto,
+            })
+        }
         Some(other) => return Err(ConvertError::type_error("tool_choice", "a string or an object", other)),
     };
     Ok((req, ctx))
@@ -176,7 +182,9 @@ fn input_items(f: &Fields<'_>, req: &mut Request) -> Result<(), ConvertError> {
                         seen_conversation = true;
                         push(&mut req.messages, Role::Assistant, content);
                     }
-                    other => return Err(ConvertError::new(it.path("role"), format!("unknown role `{other}` at {path}"))),
+                    other => {
+                        return Err(ConvertError::new(it.path("role"), format!("unknown role `{other}` at {path}")))
+                    }
                 }
             }
             "function_call" => {
@@ -194,9 +202,16 @@ fn input_items(f: &Fields<'_>, req: &mut Request) -> Result<(), ConvertError> {
                     Some(Value::String(s)) => vec![Block::Text(Text::plain(s.clone()))],
                     Some(v @ Value::Array(_)) => message_content(Some(v), &it.path("output"))?,
                     None => Vec::new(),
-                    Some(other) => return Err(ConvertError::type_error(&it.path("output"), "a string or an array", other)),
+                    Some(other) => {
+                        return Err(ConvertError::type_error(&it.path("output"), "a string or an array", other))
+                    }
                 };
-                let result = Block::ToolResult(ToolResult { call_id: it.req_str("call_id")?.to_string(), content, is_error: false, cache_control: None });
+                let result = Block::ToolResult(ToolResult {
+                    call_id: it.req_str("call_id")?.to_string(),
+                    content,
+                    is_error: false,
+                    cache_control: None,
+                });
                 push(&mut req.messages, Role::User, vec![result]);
             }
             "reasoning" => {
@@ -211,7 +226,11 @@ fn input_items(f: &Fields<'_>, req: &mut Request) -> Result<(), ConvertError> {
                     .join("\n");
                 // Reasoning from another provider cannot be replayed; ours carries its signature.
                 if let Some(sig) = encrypted.strip_prefix(SIGNATURE_PREFIX) {
-                    push(&mut req.messages, Role::Assistant, vec![Block::Thinking { text: summary, signature: Some(sig.to_string()) }]);
+                    push(
+                        &mut req.messages,
+                        Role::Assistant,
+                        vec![Block::Thinking { text: summary, signature: Some(sig.to_string()) }],
+                    );
                 } else if let Some(data) = encrypted.strip_prefix(REDACTED_PREFIX) {
                     push(&mut req.messages, Role::Assistant, vec![Block::RedactedThinking { data: data.to_string() }]);
                 }
@@ -223,7 +242,10 @@ fn input_items(f: &Fields<'_>, req: &mut Request) -> Result<(), ConvertError> {
                 ))
             }
             other => {
-                return Err(ConvertError::new(it.path("type"), format!("input item type `{other}` at {path} cannot be translated to this provider")))
+                return Err(ConvertError::new(
+                    it.path("type"),
+                    format!("input item type `{other}` at {path} cannot be translated to this provider"),
+                ))
             }
         }
     }
@@ -256,17 +278,31 @@ fn message_content(v: Option<&Value>, path: &str) -> Result<Vec<Block>, ConvertE
                     "input_file" => {
                         let source = if let Some(data) = pf.str("file_data")? {
                             match MediaSource::from_url(data) {
-                                MediaSource::Url(raw) => MediaSource::Base64 { media_type: "application/pdf".into(), data: raw },
+                                MediaSource::Url(raw) => {
+                                    MediaSource::Base64 { media_type: "application/pdf".into(), data: raw }
+                                }
                                 s => s,
                             }
                         } else if let Some(url) = pf.str("file_url")? {
                             MediaSource::Url(url.to_string())
                         } else {
-                            return Err(ConvertError::new(pf.path("file_data"), "only inline (`file_data`) or URL (`file_url`) files can be translated"));
+                            return Err(ConvertError::new(
+                                pf.path("file_data"),
+                                "only inline (`file_data`) or URL (`file_url`) files can be translated",
+                            ));
                         };
-                        out.push(Block::Document { source, title: pf.str("filename")?.map(str::to_string), cache_control: None });
+                        out.push(Block::Document {
+                            source,
+                            title: pf.str("filename")?.map(str::to_string),
+                            cache_control: None,
+                        });
                     }
-                    other => return Err(ConvertError::new(pf.path("type"), format!("content part `{other}` cannot be translated"))),
+                    other => {
+                        return Err(ConvertError::new(
+                            pf.path("type"),
+                            format!("content part `{other}` cannot be translated"),
+                        ))
+                    }
                 }
             }
             Ok(out)
@@ -332,7 +368,9 @@ pub fn response_from_canonical(resp: &Response, model: &str, created_at: i64, ct
     let output: Vec<Value> =
         resp.content.iter().enumerate().filter_map(|(i, b)| item_for(b, &item_id(b, &rid, i), ctx)).collect();
     let (status, incomplete) = match resp.stop_reason {
-        StopReason::MaxTokens | StopReason::ContextWindowExceeded => ("incomplete", json!({"reason": "max_output_tokens"})),
+        StopReason::MaxTokens | StopReason::ContextWindowExceeded => {
+            ("incomplete", json!({"reason": "max_output_tokens"}))
+        }
         StopReason::Refusal => ("incomplete", json!({"reason": "content_filter"})),
         _ => ("completed", Value::Null),
     };
@@ -411,7 +449,9 @@ impl StreamEncoder for ResponsesEncoder {
             StreamEvent::BlockStart { index, block } => {
                 let item_id = self.id_of(*index);
                 let item = match block {
-                    BlockStart::Text => json!({"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []}),
+                    BlockStart::Text => {
+                        json!({"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []})
+                    }
                     BlockStart::ToolCall { id, name } => {
                         let mut item = json!({"id": item_id, "type": "function_call", "status": "in_progress", "call_id": id, "name": name, "arguments": ""});
                         if let Some(ns) = self.ctx.namespace_of(name) {
@@ -419,17 +459,25 @@ impl StreamEncoder for ResponsesEncoder {
                         }
                         item
                     }
-                    BlockStart::Thinking | BlockStart::RedactedThinking { .. } => json!({"id": item_id, "type": "reasoning", "summary": []}),
+                    BlockStart::Thinking | BlockStart::RedactedThinking { .. } => {
+                        json!({"id": item_id, "type": "reasoning", "summary": []})
+                    }
                 };
                 out.push(self.ev("response.output_item.added", json!({"output_index": index, "item": item})));
                 match block {
                     BlockStart::Text => {
                         let part = json!({"type": "output_text", "text": "", "annotations": []});
-                        out.push(self.ev("response.content_part.added", json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": part})));
+                        out.push(self.ev(
+                            "response.content_part.added",
+                            json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": part}),
+                        ));
                     }
                     BlockStart::Thinking => {
                         let part = json!({"type": "summary_text", "text": ""});
-                        out.push(self.ev("response.reasoning_summary_part.added", json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": part})));
+                        out.push(self.ev(
+                            "response.reasoning_summary_part.added",
+                            json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": part}),
+                        ));
                     }
                     _ => {}
                 }
@@ -450,16 +498,28 @@ impl StreamEncoder for ResponsesEncoder {
                     Block::Text(t) => {
                         out.push(self.ev("response.output_text.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "text": t.text, "logprobs": []})));
                         let part = json!({"type": "output_text", "text": t.text, "annotations": []});
-                        out.push(self.ev("response.content_part.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": part})));
+                        out.push(self.ev(
+                            "response.content_part.done",
+                            json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": part}),
+                        ));
                     }
                     Block::ToolCall(c) => {
                         let args = if c.arguments.is_empty() { "{}".to_string() } else { c.arguments.clone() };
-                        out.push(self.ev("response.function_call_arguments.done", json!({"item_id": item_id, "output_index": index, "name": c.name, "arguments": args})));
+                        out.push(self.ev(
+                            "response.function_call_arguments.done",
+                            json!({"item_id": item_id, "output_index": index, "name": c.name, "arguments": args}),
+                        ));
                     }
                     Block::Thinking { text, .. } => {
-                        out.push(self.ev("response.reasoning_summary_text.done", json!({"item_id": item_id, "output_index": index, "summary_index": 0, "text": text})));
+                        out.push(self.ev(
+                            "response.reasoning_summary_text.done",
+                            json!({"item_id": item_id, "output_index": index, "summary_index": 0, "text": text}),
+                        ));
                         let part = json!({"type": "summary_text", "text": text});
-                        out.push(self.ev("response.reasoning_summary_part.done", json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": part})));
+                        out.push(self.ev(
+                            "response.reasoning_summary_part.done",
+                            json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": part}),
+                        ));
                     }
                     _ => {}
                 }

@@ -51,6 +51,10 @@ pub async fn anthropic_messages(State(s): State<AppState>, h: HeaderMap, b: Resu
     run(s, Inbound::AnthropicMessages, h, b).await
 }
 
-pub async fn anthropic_count_tokens(State(s): State<AppState>, h: HeaderMap, b: Result<Bytes, BytesRejection>) -> Response {
+pub async fn anthropic_count_tokens(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Response {
     run(s, Inbound::AnthropicCountTokens, h, b).await
 }

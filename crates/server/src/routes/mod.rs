@@ -44,5 +44,10 @@ async fn not_found(uri: http::Uri) -> OpenAiError {
 }
 
 async fn method_not_allowed(method: http::Method, uri: http::Uri) -> OpenAiError {
-    OpenAiError::new(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {}", uri.path()), None, Some("method_not_allowed"))
+    OpenAiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+        None,
+        Some("method_not_allowed"),
+    )
 }

@@ -32,9 +32,16 @@ pub async fn start(providers_json: &str) -> Harness {
 pub async fn start_with(providers_json: &str, opts: FakeOptions, max_body_mb: Option<u64>) -> Harness {
     let fake = FakeUpstream::start_with(opts).await.expect("fake upstream starts");
     let text = providers_json.replace("{gw}", &fake.url("")).replace("{ws}", &fake.workspace_url(""));
-    let text = format!("{{\"providers\": {text}}}");
-    let (mut config, _) = GatewayConfig::parse(&text, &env()).unwrap_or_else(|e| panic!("test config invalid: {e}"));
-    config.client.max_request_body_size_mb = max_body_mb;
+    let text = format!(
+        "{{\"providers\": {text}, \"client\": {{\"max_request_body_size_mb\": {}}}}}",
+        max_body_mb.unwrap_or(32)
+    );
+    start_from_config_text(fake, &text).await
+}
+
+/// Starts Switchyard on a whole config file text, in front of `fake`.
+pub async fn start_from_config_text(fake: FakeUpstream, text: &str) -> Harness {
+    let (config, _) = GatewayConfig::parse(text, &env()).unwrap_or_else(|e| panic!("test config invalid: {e}"));
     let max_body = config.max_request_body_bytes();
     let gateway = Gateway::with_env(config, Arc::new(env())).expect("gateway builds");
     let app = switchyard_server::router(AppState::new(gateway.clone(), max_body));
