@@ -5,6 +5,7 @@
 //! 3. same dialect not allowed but chat is → emulate via chat;
 //! 4. otherwise a clear error naming provider, request type and what it allows.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -12,14 +13,10 @@ use futures::TryStreamExt;
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{json, Value};
 use switchyard_protocol::anthropic::messages::{self as anthropic_messages, AnthropicTarget};
-use switchyard_protocol::anthropic::stream::{AnthropicDecoder, AnthropicEncoder};
 use switchyard_protocol::canonical::estimate::estimate_input_tokens;
-use switchyard_protocol::canonical::{self, ConvertError, Request, Response, StreamDecoder, StreamEncoder};
-use switchyard_protocol::openai::chat_convert::{self, ToolNames};
-use switchyard_protocol::openai::chat_stream::{ChatDecoder, ChatEncoder};
-use switchyard_protocol::openai::completions::{self, CompletionsEncoder};
-use switchyard_protocol::openai::responses::{self, ResponsesContext, ResponsesEncoder};
+use switchyard_protocol::canonical::ConvertError;
 use switchyard_protocol::raw_json::{RawJsonError, RawObject};
+use switchyard_protocol::translate::{translate_request, ClientDialect, UpstreamDialect};
 
 use crate::error::GatewayError;
 use crate::gateway::{check_allowed, pick_key, Gateway, ProxyBody, ProxyResponse, Snapshot};
@@ -134,7 +131,7 @@ fn now() -> i64 {
 
 /// Resolves `<provider>/<model>`; a model without a known provider goes, whole,
 /// to the default provider when one is configured.
-fn route<'m>(snapshot: &Snapshot, model: &'m str) -> Result<(std::sync::Arc<Provider>, &'m str), GatewayError> {
+fn route<'m>(snapshot: &Snapshot, model: &'m str) -> Result<(Arc<Provider>, &'m str), GatewayError> {
     if let Some((name, rest)) = split_model(model) {
         if let Some(p) = snapshot.providers.get(name) {
             return Ok((p.clone(), rest));
@@ -271,39 +268,31 @@ impl Gateway {
     async fn translate(
         &self,
         inbound: Inbound,
-        snapshot: &std::sync::Arc<Snapshot>,
-        provider: &std::sync::Arc<Provider>,
+        snapshot: &Arc<Snapshot>,
+        provider: &Arc<Provider>,
         upstream_model: &str,
         body: &[u8],
         request_type: RequestType,
         stream: bool,
         headers: &InboundHeaders,
     ) -> Result<ProxyResponse, GatewayError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
-        let mut ctx = ResponsesContext::default();
-        let mut canon: Request = match inbound {
-            Inbound::OpenAiChat => chat_convert::request_to_canonical(&value),
-            Inbound::OpenAiResponses => responses::request_to_canonical(&value).map(|(r, c)| {
-                ctx = c;
-                r
-            }),
-            Inbound::OpenAiCompletions => completions::request_to_canonical(&value),
-            Inbound::AnthropicMessages => anthropic_messages::request_to_canonical(&value),
+        let client = match inbound {
+            Inbound::OpenAiChat => ClientDialect::OpenAiChat,
+            Inbound::OpenAiResponses => ClientDialect::OpenAiResponses,
+            Inbound::OpenAiCompletions => ClientDialect::OpenAiCompletions,
+            Inbound::AnthropicMessages => ClientDialect::AnthropicMessages,
             Inbound::OpenAiEmbeddings | Inbound::AnthropicCountTokens => {
                 return Err(GatewayError::invalid("this request cannot be translated", None))
             }
-        }
-        .map_err(convert_err)?;
-        canon.model = upstream_model.to_string();
-        let mut names = ToolNames::default();
-        let mut upstream_body = match provider.base_format {
-            BaseFormat::Anthropic => anthropic_messages::request_from_canonical(
-                &canon,
-                &AnthropicTarget { default_max_tokens: provider.default_max_tokens },
-            ),
-            BaseFormat::Openai => chat_convert::request_from_canonical(&canon, &mut names),
-        }
-        .map_err(convert_err)?;
+        };
+        let upstream = match provider.base_format {
+            BaseFormat::Anthropic => UpstreamDialect::AnthropicMessages,
+            BaseFormat::Openai => UpstreamDialect::OpenAiChat,
+        };
+        let value: Value = serde_json::from_slice(body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
+        let target = AnthropicTarget { default_max_tokens: provider.default_max_tokens };
+        let (mut upstream_body, translation) =
+            translate_request(client, upstream, &value, upstream_model, &target, now()).map_err(convert_err)?;
         provider.drop_fields.apply(&mut upstream_body);
         let url = provider.url_for(request_type).ok_or_else(|| no_endpoint(provider, request_type))?;
         let key = pick_key(provider, upstream_model)?;
@@ -318,79 +307,35 @@ impl Gateway {
             accept_event_stream: stream,
         })
         .await?;
-        let created = now();
-        let encoder: Box<dyn StreamEncoder> = match inbound {
-            Inbound::OpenAiChat => Box::new(ChatEncoder::new(upstream_model, created, canon.include_usage)),
-            Inbound::OpenAiResponses => Box::new(ResponsesEncoder::new(upstream_model, created, ctx.clone())),
-            Inbound::OpenAiCompletions => {
-                Box::new(CompletionsEncoder::new(upstream_model, created, canon.include_usage))
-            }
-            _ => Box::new(AnthropicEncoder::new(upstream_model)),
-        };
         let status = resp.response.status().as_u16();
+        let event_stream = Some(HeaderValue::from_static("text/event-stream"));
         if stream && is_sse(&resp.response) {
-            let decoder: Box<dyn StreamDecoder> = match provider.base_format {
-                BaseFormat::Anthropic => Box::new(AnthropicDecoder::new()),
-                BaseFormat::Openai => Box::new(ChatDecoder::new(names)),
-            };
+            let mode = RelayMode::Transcode { decoder: translation.decoder(), encoder: translation.encoder() };
             let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
             let hold = Box::new((snapshot.clone(), provider.clone()));
-            let body = relay(
-                upstream,
-                RelayMode::Transcode { decoder, encoder },
-                provider.stream_idle_timeout,
-                &provider.name,
-                hold,
-            );
+            let body = relay(upstream, mode, provider.stream_idle_timeout, &provider.name, hold);
             return Ok(ProxyResponse {
                 status,
-                content_type: Some(HeaderValue::from_static("text/event-stream")),
+                content_type: event_stream,
                 provider: provider.name.clone(),
                 body: ProxyBody::Stream(body),
             });
         }
         let bytes = resp.bytes(&provider.name).await?;
-        let upstream_json: Value = serde_json::from_slice(&bytes).map_err(|e| GatewayError::BadUpstreamResponse {
-            provider: provider.name.clone(),
-            message: format!("response is not JSON: {e}"),
-        })?;
-        let canonical_resp: Response = match provider.base_format {
-            BaseFormat::Anthropic => anthropic_messages::response_to_canonical(&upstream_json),
-            BaseFormat::Openai => chat_convert::response_to_canonical(&upstream_json, &names),
-        }
-        .map_err(|e| GatewayError::BadUpstreamResponse { provider: provider.name.clone(), message: e.message })?;
-        if stream {
+        let bad = |message: String| GatewayError::BadUpstreamResponse { provider: provider.name.clone(), message };
+        let upstream_json: Value =
+            serde_json::from_slice(&bytes).map_err(|e| bad(format!("response is not JSON: {e}")))?;
+        let answer = translation.upstream_response(&upstream_json).map_err(|e| bad(e.message))?;
+        let (content_type, out) = if stream {
             // The upstream answered a stream request with one JSON body: replay it as events.
-            let mut encoder = encoder;
-            let mut out = Vec::new();
-            for e in canonical::events_from_response(&canonical_resp) {
-                for b in encoder.encode(&e) {
-                    out.extend_from_slice(&b);
-                }
-            }
-            return Ok(ProxyResponse {
-                status,
-                content_type: Some(HeaderValue::from_static("text/event-stream")),
-                provider: provider.name.clone(),
-                body: ProxyBody::Full(Bytes::from(out)),
-            });
-        }
-        let out = match inbound {
-            Inbound::OpenAiChat => chat_convert::response_from_canonical(&canonical_resp, upstream_model, created),
-            Inbound::OpenAiResponses => {
-                responses::response_from_canonical(&canonical_resp, upstream_model, created, &ctx)
-            }
-            Inbound::OpenAiCompletions => {
-                completions::response_from_canonical(&canonical_resp, upstream_model, created)
-            }
-            _ => anthropic_messages::response_from_canonical(&canonical_resp, upstream_model),
+            (event_stream, translation.replay_as_stream(&answer))
+        } else {
+            (
+                Some(HeaderValue::from_static("application/json")),
+                Bytes::from(translation.client_response(&answer).to_string()),
+            )
         };
-        Ok(ProxyResponse {
-            status,
-            content_type: Some(HeaderValue::from_static("application/json")),
-            provider: provider.name.clone(),
-            body: ProxyBody::Full(Bytes::from(out.to_string())),
-        })
+        Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body: ProxyBody::Full(out) })
     }
 }
 

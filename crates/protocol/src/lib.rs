@@ -11,4 +11,5 @@ pub mod model_list;
 pub mod openai;
 pub mod raw_json;
 pub mod sse;
+pub mod translate;
 pub mod upstream_error;
