@@ -1,31 +1,57 @@
-//! A fake upstream for tests, behaving like Databricks AI Gateway's Unified
-//! (MLflow, OpenAI-compatible) API on one listener and the workspace's Unity
-//! Catalog API on a second one (a different host, as in production).
+//! A fake upstream for tests, behaving like Databricks AI Gateway on one
+//! listener and the workspace's Unity Catalog API on a second one (a different
+//! host, as in production).
+//!
+//! The AI Gateway listener answers, under any path prefix (`/mlflow`, `/anthropic`, …):
+//! - `POST …/chat/completions`: OpenAI Chat Completions (Databricks Unified API);
+//! - `POST …/v1/messages` (also `?beta=true`) and `POST …/v1/messages/count_tokens`:
+//!   Anthropic Messages, validated like the real API ([`anthropic`]);
+//! - `POST …/v1/responses`: OpenAI Responses ([`responses`]);
+//! - `POST …/v1/completions`, `POST …/v1/embeddings`: legacy completions and embeddings;
+//! - `GET …/models`: an OpenAI model list, or Anthropic's paged list when the
+//!   request carries `anthropic-version` (also `GET …/models/{id}`).
+//!
+//! What the "model" says is scripted in [`agent_script`], the same for chat,
+//! messages and responses: coding agents (a `Bash` or `exec_command` tool) get
+//! one shell call and then `Agent task complete: <output>`.
 //!
 //! Behaviour is chosen by the model name, since that is what passes unchanged
-//! through the gateway:
-//! - `fault-503-once…` / `fault-429-once…`: the first request for that exact
-//!   model fails (503 Databricks body / 429 with `retry-after`), later ones succeed;
-//! - `fault-503-always…`: always 503;
-//! - `error-400…`: 400 with a Databricks `{"error_code","message"}` body;
-//! - `error-openai-404…`: 404 with an OpenAI error body;
-//! - `fault-reset…`: streams two chunks, then breaks the connection;
-//! - `fault-truncate…`: streams two chunks, then ends cleanly without `[DONE]`;
+//! through the gateway (errors come in the endpoint's own shape: Databricks for
+//! chat/completions/embeddings, Anthropic for messages, OpenAI for responses):
+//! - `fault-503-once…` / `fault-429-once…` / `fault-529-once…`: the first request for
+//!   that exact model fails (503 / 429 with `retry-after` / 529 `overloaded_error`),
+//!   later ones succeed;
+//! - `fault-503-always…` / `fault-529-always…`: always fails;
+//! - `error-400…`: 400 (Databricks `{"error_code","message"}` on chat);
+//! - `error-openai-404…`: 404 (OpenAI body on chat, Anthropic `not_found_error` on messages);
+//! - `fault-reset…`: streams the first events, then breaks the connection;
+//! - `fault-truncate…`: streams the first events, then ends cleanly without the
+//!   terminal event (`[DONE]`, `message_stop`, `response.completed`);
+//! - `fault-stream-error…`: streams the first events, then an in-band error
+//!   (Anthropic `event: error` overloaded, Responses `response.failed`);
 //! - `hang…`: never answers;
-//! - `slow…`: 50 ms between stream chunks;
-//! - anything else: a normal answer. With `tools` and a user turn last, the
-//!   answer is a call of the first tool; after a `tool` message, the answer
-//!   quotes the tool result.
+//! - `slow…`: 50 ms between stream events;
+//! - `cached…`: usage reports prompt-cache reads (100) and writes (20);
+//! - `think…`: Anthropic answers start with a signed `thinking` block, Responses
+//!   answers with a `reasoning` item;
+//! - anything else: a normal answer.
+//!
+//! Auth (`FakeOptions::expect_bearer`): `Authorization: Bearer <token>` or
+//! `x-api-key: <token>`.
 //!
 //! Every request is recorded (method, path, headers, JSON body) and readable
-//! in-process or at `GET /__fake/requests`.
+//! in-process or at `GET /__fake/requests` (`DELETE` clears it).
+
+pub mod agent_script;
+pub mod anthropic;
+mod faults;
+pub mod legacy;
+pub mod responses;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -35,9 +61,12 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use agent_script::{Conversation, Reply};
+use faults::{ApiError, Dialect};
+
 #[derive(Debug, Clone, Default)]
 pub struct FakeOptions {
-    /// When set, requests must carry `Authorization: Bearer <token>`.
+    /// When set, requests must carry `Authorization: Bearer <token>` or `x-api-key: <token>`.
     pub expect_bearer: Option<String>,
 }
 
@@ -59,16 +88,16 @@ impl RecordedRequest {
 }
 
 #[derive(Default)]
-struct Shared {
+pub(crate) struct Shared {
     opts: FakeOptions,
     requests: Mutex<Vec<RecordedRequest>>,
     /// Requests seen per model, for the `…-once` faults.
-    seen: Mutex<HashMap<String, u32>>,
+    pub(crate) seen: Mutex<HashMap<String, u32>>,
 }
 
 #[derive(Clone)]
-struct AppState {
-    shared: Arc<Shared>,
+pub(crate) struct AppState {
+    pub(crate) shared: Arc<Shared>,
     host: &'static str,
 }
 
@@ -163,13 +192,22 @@ fn databricks_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({"error_code": code, "message": message, "details": []}))).into_response()
 }
 
-fn check_auth(s: &AppState, headers: &HeaderMap) -> Option<Response> {
+fn check_auth(s: &AppState, headers: &HeaderMap, dialect: Dialect) -> Option<Response> {
     let expected = s.shared.opts.expect_bearer.as_ref()?;
-    let got = headers.get("authorization").and_then(|v| v.to_str().ok());
-    if got == Some(format!("Bearer {expected}").as_str()) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("authorization") == Some(format!("Bearer {expected}").as_str()) || header("x-api-key") == Some(expected) {
         return None;
     }
-    Some(databricks_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "Invalid access token."))
+    let message = match dialect {
+        Dialect::Anthropic => "invalid x-api-key",
+        Dialect::OpenAi => "Incorrect API key provided.",
+        Dialect::Databricks => "Invalid access token.",
+    };
+    let mut e = ApiError::new(StatusCode::UNAUTHORIZED, message);
+    if dialect == Dialect::OpenAi {
+        e = e.openai_code("invalid_api_key");
+    }
+    Some(e.render(dialect))
 }
 
 async fn gateway_handler(
@@ -180,21 +218,68 @@ async fn gateway_handler(
     body: Bytes,
 ) -> Response {
     record(&s, &method, &uri, &headers, &body);
-    if let Some(denied) = check_auth(&s, &headers) {
+    let path = uri.path();
+    let anthropic_version = headers.contains_key("anthropic-version");
+    let dialect = if path.contains("/v1/messages") || anthropic_version {
+        Dialect::Anthropic
+    } else if path.ends_with("/v1/responses") {
+        Dialect::OpenAi
+    } else {
+        Dialect::Databricks
+    };
+    if let Some(denied) = check_auth(&s, &headers, dialect) {
         return denied;
     }
-    let path = uri.path();
-    if method == Method::POST && path.ends_with("/chat/completions") {
-        return chat(&s, &body).await;
+    if method == Method::POST {
+        if path.ends_with("/chat/completions") {
+            return chat(&s, &body, path.starts_with("/mlflow/")).await;
+        }
+        if path.ends_with("/v1/messages") {
+            return anthropic::messages(&s, &body).await;
+        }
+        if path.ends_with("/v1/messages/count_tokens") {
+            return anthropic::count_tokens(&body).await;
+        }
+        if path.ends_with("/v1/responses") {
+            return responses::create(&s, &body).await;
+        }
+        if path.ends_with("/v1/completions") {
+            return legacy::completions(&s, &body).await;
+        }
+        if path.ends_with("/v1/embeddings") {
+            return legacy::embeddings(&s, &body).await;
+        }
     }
     if method == Method::GET && path.ends_with("/models") {
-        return Json(json!({"object": "list", "data": [
-            {"id": "fake-llama", "object": "model", "created": 1_700_000_000, "owned_by": "fake"},
-            {"id": "fake-gpt", "object": "model", "created": 1_700_000_001, "owned_by": "fake"}
-        ]}))
-        .into_response();
+        if anthropic_version {
+            return anthropic::list_models(uri.query());
+        }
+        return Json(json!({"object": "list", "data": OPENAI_MODELS.iter().map(openai_model).collect::<Vec<_>>()}))
+            .into_response();
     }
-    databricks_error(StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND", &format!("No API found for '{method} {path}'"))
+    if let (true, Some((_, id))) = (method == Method::GET, path.rsplit_once("/v1/models/")) {
+        if anthropic_version {
+            return anthropic::get_model(id);
+        }
+        return match OPENAI_MODELS.iter().find(|m| m.0 == id) {
+            Some(m) => Json(openai_model(m)).into_response(),
+            None => ApiError::new(StatusCode::NOT_FOUND, format!("The model `{id}` does not exist"))
+                .openai_code("model_not_found")
+                .param("model")
+                .render(Dialect::OpenAi),
+        };
+    }
+    let message = format!("No API found for '{method} {path}'");
+    match dialect {
+        Dialect::Databricks => databricks_error(StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND", &message),
+        other => ApiError::new(StatusCode::NOT_FOUND, message).render(other),
+    }
+}
+
+const OPENAI_MODELS: [(&str, u64); 2] = [("fake-llama", 1_700_000_000), ("fake-gpt", 1_700_000_001)];
+
+fn openai_model((id, created): &(&str, u64)) -> Value {
+    json!({"id": id, "object": "model", "created": created, "owned_by": "fake"})
 }
 
 #[derive(serde::Deserialize)]
@@ -213,7 +298,7 @@ async fn workspace_handler(
     body: Bytes,
 ) -> Response {
     record(&s, &method, &uri, &headers, &body);
-    if let Some(denied) = check_auth(&s, &headers) {
+    if let Some(denied) = check_auth(&s, &headers, Dialect::Databricks) {
         return denied;
     }
     if method != Method::GET || uri.path() != "/api/2.1/unity-catalog/models" {
@@ -241,82 +326,49 @@ async fn workspace_handler(
     Json(page).into_response()
 }
 
-struct ChatPlan {
-    text: Option<String>,
-    tool_call: Option<(String, String)>,
-    prompt_tokens: u64,
-}
-
-fn plan(req: &Value) -> ChatPlan {
-    let model = req["model"].as_str().unwrap_or("");
-    let messages = req["messages"].as_array().cloned().unwrap_or_default();
-    let text_of = |m: &Value| match &m["content"] {
-        Value::String(s) => s.clone(),
-        Value::Array(parts) => parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join(""),
-        _ => String::new(),
-    };
-    let prompt_tokens = messages.iter().map(|m| text_of(m).split_whitespace().count() as u64).sum::<u64>().max(1);
-    let last = messages.last().cloned().unwrap_or(Value::Null);
-    let tools = req["tools"].as_array().filter(|t| !t.is_empty());
-    if last["role"] == "tool" {
-        return ChatPlan { text: Some(format!("The tool said: {}", text_of(&last))), tool_call: None, prompt_tokens };
-    }
-    if let Some(tools) = tools {
-        let name = tools[0]["function"]["name"].as_str().unwrap_or("tool").to_string();
-        return ChatPlan { text: None, tool_call: Some((name, r#"{"location":"Paris"}"#.to_string())), prompt_tokens };
-    }
-    let user = messages.iter().rev().find(|m| m["role"] == "user").map(text_of).unwrap_or_default();
-    ChatPlan { text: Some(format!("Hello from {model}! You said: {user}")), tool_call: None, prompt_tokens }
-}
-
-async fn chat(s: &AppState, body: &Bytes) -> Response {
+async fn chat(s: &AppState, body: &Bytes, mlflow: bool) -> Response {
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return databricks_error(StatusCode::BAD_REQUEST, "MALFORMED_REQUEST", "Request body is not valid JSON");
     };
+    // Databricks' Unified (MLflow) route rejects these OpenAI fields (protocols.md §6.3).
+    if mlflow {
+        let strict = req["tools"].as_array().is_some_and(|t| t.iter().any(|t| t["function"].get("strict").is_some()));
+        if req.get("store").is_some() || strict {
+            let field = if strict { "tools[].function.strict" } else { "store" };
+            return databricks_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_PARAMETER_VALUE",
+                &format!("Invalid request: unsupported field {field}"),
+            );
+        }
+    }
     let model = req["model"].as_str().unwrap_or("").to_string();
-    let count = {
-        let mut seen = s.shared.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let c = seen.entry(model.clone()).or_insert(0);
-        *c += 1;
-        *c
+    let turn = match faults::begin(s, Dialect::Databricks, &model).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
-    if model.starts_with("fault-503-always") || (model.starts_with("fault-503-once") && count == 1) {
-        return databricks_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "TEMPORARILY_UNAVAILABLE",
-            "The service is temporarily unavailable.",
-        );
+    let count = turn.count;
+    let (text, tool_call) = match agent_script::reply(&Conversation::from_chat(&req)) {
+        Reply::Text(t) => (Some(t), None),
+        Reply::ToolCall { name, arguments } => (None, Some((name, arguments))),
+    };
+    let prompt_tokens = req["messages"]
+        .as_array()
+        .map(|m| m.iter().map(|m| agent_script::text_of(&m["content"]).split_whitespace().count() as u64).sum())
+        .unwrap_or(0u64)
+        .max(1);
+    let completion_tokens = text.as_deref().map(|t| t.split_whitespace().count() as u64).unwrap_or(8);
+    let mut usage = json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens});
+    if turn.cached {
+        usage["prompt_tokens"] = json!(prompt_tokens + 100);
+        usage["total_tokens"] = json!(prompt_tokens + 100 + completion_tokens);
+        usage["prompt_tokens_details"] = json!({"cached_tokens": 100});
     }
-    if model.starts_with("fault-429-once") && count == 1 {
-        let mut r = databricks_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "REQUEST_LIMIT_EXCEEDED",
-            "Rate limit exceeded for this endpoint.",
-        );
-        r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("0"));
-        return r;
-    }
-    if model.starts_with("error-400") {
-        return databricks_error(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            &format!("Invalid request: model {model} rejects this input"),
-        );
-    }
-    if model.starts_with("error-openai-404") {
-        return (StatusCode::NOT_FOUND, Json(json!({"error": {"message": format!("The model `{model}` does not exist"), "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}))).into_response();
-    }
-    if model.starts_with("hang") {
-        futures::future::pending::<()>().await;
-    }
-    let p = plan(&req);
-    let completion_tokens = p.text.as_deref().map(|t| t.split_whitespace().count() as u64).unwrap_or(8);
-    let usage = json!({"prompt_tokens": p.prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": p.prompt_tokens + completion_tokens});
-    let finish = if p.tool_call.is_some() { "tool_calls" } else { "stop" };
+    let finish = if tool_call.is_some() { "tool_calls" } else { "stop" };
     let id = format!("chatcmpl-fake{count}");
     if req["stream"] != Value::Bool(true) {
-        let tool_calls = p.tool_call.as_ref().map(|(name, args)| json!([{"id": "call_fake1", "type": "function", "function": {"name": name, "arguments": args}}]));
-        let mut message = json!({"role": "assistant", "content": p.text, "refusal": null});
+        let tool_calls = tool_call.as_ref().map(|(name, args)| json!([{"id": format!("call_fake{count}"), "type": "function", "function": {"name": name, "arguments": args}}]));
+        let mut message = json!({"role": "assistant", "content": text, "refusal": null});
         if let Some(tc) = tool_calls {
             message["tool_calls"] = tc;
         }
@@ -334,55 +386,26 @@ async fn chat(s: &AppState, body: &Bytes) -> Response {
         format!("data: {c}\n\n")
     };
     let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
-    if let Some(text) = &p.text {
+    if let Some(text) = &text {
         let words: Vec<&str> = text.split_inclusive(' ').collect();
         for w in words {
             events.push(chunk(json!({"content": w}), None));
         }
     }
-    if let Some((name, args)) = &p.tool_call {
-        events.push(chunk(json!({"tool_calls": [{"index": 0, "id": "call_fake1", "type": "function", "function": {"name": name, "arguments": ""}}]}), None));
+    if let Some((name, args)) = &tool_call {
+        events.push(chunk(json!({"tool_calls": [{"index": 0, "id": format!("call_fake{count}"), "type": "function", "function": {"name": name, "arguments": ""}}]}), None));
         let (a, b) = args.split_at(args.len() / 2);
         events.push(chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": a}}]}), None));
         events.push(chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": b}}]}), None));
     }
-    let fault_reset = model.starts_with("fault-reset");
-    let fault_truncate = model.starts_with("fault-truncate");
-    if fault_reset || fault_truncate {
-        events.truncate(2);
-    } else {
-        events.push(chunk(json!({}), Some(finish)));
-        if include_usage {
-            events.push(format!("data: {}\n\n", json!({"id": id, "object": "chat.completion.chunk", "created": 1_700_000_000, "model": model, "choices": [], "usage": usage})));
-        }
-        events.push("data: [DONE]\n\n".to_string());
+    events.push(chunk(json!({}), Some(finish)));
+    if include_usage {
+        events.push(format!("data: {}\n\n", json!({"id": id, "object": "chat.completion.chunk", "created": 1_700_000_000, "model": model, "choices": [], "usage": usage})));
     }
-    // Faults are paced so that the healthy part of the stream is flushed to the wire first.
-    let pace = if model.starts_with("slow") || fault_reset || fault_truncate {
-        Duration::from_millis(50)
-    } else {
-        Duration::ZERO
-    };
-    let stream =
-        futures::stream::unfold((events.into_iter(), fault_reset, false), move |(mut it, reset, failed)| async move {
-            if failed {
-                return None;
-            }
-            if !pace.is_zero() {
-                tokio::time::sleep(pace).await;
-            }
-            match it.next() {
-                Some(e) => Some((Ok::<Bytes, std::io::Error>(Bytes::from(e)), (it, reset, false))),
-                None if reset => {
-                    Some((Err(std::io::Error::other("fake upstream connection reset")), (it, reset, true)))
-                }
-                None => None,
-            }
-        });
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "text/event-stream")
-        .header("cache-control", "no-cache")
-        .body(Body::from_stream(stream))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    events.push("data: [DONE]\n\n".to_string());
+    let error = format!(
+        "data: {}\n\n",
+        json!({"error": {"message": "The model failed to generate a response.", "type": "server_error"}})
+    );
+    faults::sse_response(events, &turn, 2, error)
 }

@@ -307,7 +307,10 @@ pub fn request_from_canonical(req: &Request, target: &AnthropicTarget) -> Result
     out.insert("model".into(), json!(req.model));
     let mut max_tokens = req.max_tokens.unwrap_or(target.default_max_tokens);
     let mut thinking: Option<Value> = None;
-    if let Some(r) = &req.reasoning {
+    // Extended thinking only works with tool_choice auto/none; a forced tool wins.
+    let forced_tool =
+        matches!(req.tool_choice, Some(ToolChoice::Required | ToolChoice::Tool(_))) && !req.tools.is_empty();
+    if let (Some(r), false) = (&req.reasoning, forced_tool) {
         if !r.disabled {
             let budget = r.budget_tokens.or_else(|| r.effort.as_deref().and_then(budget_for_effort));
             if let Some(budget) = budget.map(|b| b.max(1024)) {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::messages::{message_id, sanitize_tool_id, stop_reason_from, stop_reason_str, usage_from, usage_json};
-use crate::canonical::{BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent};
+use crate::canonical::{merge_usage, BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent};
 use crate::sse::SseEvent;
 
 /// Decodes an Anthropic event stream. Block indexes are re-numbered so that
@@ -18,6 +18,8 @@ pub struct AnthropicDecoder {
     next: usize,
     complete: bool,
     saw_tool_use: bool,
+    /// Input counts arrive in `message_start`; `message_delta` may carry only output.
+    start_usage: crate::canonical::Usage,
 }
 
 impl AnthropicDecoder {
@@ -42,10 +44,11 @@ impl StreamDecoder for AnthropicDecoder {
         match v.get("type").and_then(Value::as_str).unwrap_or_default() {
             "message_start" => {
                 let m = &v["message"];
+                self.start_usage = usage_from(m.get("usage"));
                 vec![StreamEvent::MessageStart {
                     id: m["id"].as_str().unwrap_or_default().to_string(),
                     model: m["model"].as_str().unwrap_or_default().to_string(),
-                    usage: usage_from(m.get("usage")),
+                    usage: self.start_usage,
                 }]
             }
             "content_block_start" => {
@@ -86,6 +89,15 @@ impl StreamDecoder for AnthropicDecoder {
                     "signature_delta" => BlockDelta::Signature(s("signature")),
                     _ => return vec![],
                 };
+                let empty = match &delta {
+                    BlockDelta::Text(t)
+                    | BlockDelta::ToolArguments(t)
+                    | BlockDelta::Thinking(t)
+                    | BlockDelta::Signature(t) => t.is_empty(),
+                };
+                if empty {
+                    return vec![];
+                }
                 vec![StreamEvent::BlockDelta { index, delta }]
             }
             "content_block_stop" => {
@@ -99,7 +111,7 @@ impl StreamDecoder for AnthropicDecoder {
                 vec![StreamEvent::MessageDelta {
                     stop_reason,
                     stop_sequence: v["delta"]["stop_sequence"].as_str().map(str::to_string),
-                    usage: usage_from(v.get("usage")),
+                    usage: merge_usage(self.start_usage, usage_from(v.get("usage"))),
                 }]
             }
             "message_stop" => {

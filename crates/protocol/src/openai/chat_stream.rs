@@ -233,6 +233,7 @@ impl StreamEncoder for ChatEncoder {
             StreamEvent::BlockDelta { delta: BlockDelta::Thinking(t), .. } => {
                 vec![self.chunk(json!({"reasoning_content": t}), None)]
             }
+            StreamEvent::BlockDelta { delta: BlockDelta::ToolArguments(a), .. } if a.is_empty() => Vec::new(),
             StreamEvent::BlockDelta { index, delta: BlockDelta::ToolArguments(a) } => {
                 let k = self.tool_ordinals.iter().find(|(i, _)| i == index).map(|(_, k)| *k).unwrap_or(0);
                 vec![self.chunk(json!({"tool_calls": [{"index": k, "function": {"arguments": a}}]}), None)]

@@ -1,0 +1,259 @@
+//! Model-name driven faults shared by every generating endpoint, the error
+//! bodies of each API dialect, and the SSE response helper.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::AppState;
+
+/// The error body shape an endpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// Databricks `{"error_code","message","details"}` (chat, completions, embeddings, Unity Catalog).
+    Databricks,
+    /// OpenAI `{"error":{"message","type","param","code"}}` (Responses).
+    OpenAi,
+    /// Anthropic `{"type":"error","error":{"type","message"},"request_id"}` (messages, count_tokens).
+    Anthropic,
+}
+
+/// One error, with what each dialect needs to render it.
+pub(crate) struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub databricks_code: &'static str,
+    pub openai_type: &'static str,
+    pub openai_code: Option<&'static str>,
+    pub param: Option<&'static str>,
+    pub anthropic_type: &'static str,
+    pub retry_after: Option<&'static str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        let (databricks_code, openai_type, anthropic_type) = match status.as_u16() {
+            400 => ("BAD_REQUEST", "invalid_request_error", "invalid_request_error"),
+            401 => ("UNAUTHENTICATED", "invalid_request_error", "authentication_error"),
+            403 => ("PERMISSION_DENIED", "invalid_request_error", "permission_error"),
+            404 => ("ENDPOINT_NOT_FOUND", "invalid_request_error", "not_found_error"),
+            413 => ("BAD_REQUEST", "invalid_request_error", "request_too_large"),
+            429 => ("REQUEST_LIMIT_EXCEEDED", "requests", "rate_limit_error"),
+            504 => ("DEADLINE_EXCEEDED", "server_error", "timeout_error"),
+            529 => ("TEMPORARILY_UNAVAILABLE", "server_error", "overloaded_error"),
+            503 => ("TEMPORARILY_UNAVAILABLE", "server_error", "api_error"),
+            _ => ("INTERNAL_ERROR", "server_error", "api_error"),
+        };
+        ApiError {
+            status,
+            message: message.into(),
+            databricks_code,
+            openai_type,
+            openai_code: None,
+            param: None,
+            anthropic_type,
+            retry_after: None,
+        }
+    }
+
+    pub fn databricks_code(mut self, code: &'static str) -> Self {
+        self.databricks_code = code;
+        self
+    }
+
+    pub fn openai_code(mut self, code: &'static str) -> Self {
+        self.openai_code = Some(code);
+        self
+    }
+
+    pub fn param(mut self, param: &'static str) -> Self {
+        self.param = Some(param);
+        self
+    }
+
+    pub fn render(self, dialect: Dialect) -> Response {
+        let body = match dialect {
+            Dialect::Databricks => json!({"error_code": self.databricks_code, "message": self.message, "details": []}),
+            Dialect::OpenAi => json!({"error": {"message": self.message, "type": self.openai_type,
+                "param": self.param, "code": self.openai_code}}),
+            Dialect::Anthropic => anthropic_error_body(self.anthropic_type, &self.message),
+        };
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(after) = self.retry_after {
+            r.headers_mut().insert("retry-after", HeaderValue::from_static(after));
+        }
+        if dialect == Dialect::Anthropic {
+            r.headers_mut().insert("request-id", HeaderValue::from_static("req_fake_error"));
+        }
+        r
+    }
+}
+
+pub(crate) fn anthropic_error_body(kind: &str, message: &str) -> Value {
+    json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_fake_error"})
+}
+
+/// How a stream that got past the up-front faults misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamFault {
+    None,
+    /// `fault-reset…`: the healthy prefix, then the connection breaks.
+    Reset,
+    /// `fault-truncate…`: the healthy prefix, then a clean end without the terminal event.
+    Truncate,
+    /// `fault-stream-error…`: the healthy prefix, then the dialect's in-band error event.
+    ErrorEvent,
+}
+
+/// A request that passed the up-front faults.
+pub(crate) struct Turn {
+    /// How many requests this model has seen (1 for the first), for unique ids.
+    pub count: u32,
+    pub stream_fault: StreamFault,
+    /// Delay between SSE events (`slow…` and the stream faults).
+    pub pace: Duration,
+    /// `cached…`: usage reports prompt-cache reads and writes.
+    pub cached: bool,
+    /// `think…`: the answer starts with a reasoning/thinking part (Anthropic, Responses).
+    pub thinking: bool,
+}
+
+/// Counts the request for `model` and applies the model-name faults that happen
+/// before any answer: `Err` is the response to send instead.
+pub(crate) async fn begin(s: &AppState, dialect: Dialect, model: &str) -> Result<Turn, Response> {
+    let count = {
+        let mut seen = s.shared.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let c = seen.entry(model.to_string()).or_insert(0);
+        *c += 1;
+        *c
+    };
+    if model.starts_with("fault-503-always") || (model.starts_with("fault-503-once") && count == 1) {
+        return Err(
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.").render(dialect)
+        );
+    }
+    if model.starts_with("fault-529-always") || (model.starts_with("fault-529-once") && count == 1) {
+        let status = StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return Err(ApiError::new(status, "Overloaded").render(dialect));
+    }
+    if model.starts_with("fault-429-once") && count == 1 {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this endpoint.")
+            .openai_code("rate_limit_exceeded");
+        e.retry_after = Some("0");
+        return Err(e.render(dialect));
+    }
+    if model.starts_with("error-400") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid request: model {model} rejects this input"),
+        )
+        .render(dialect));
+    }
+    if model.starts_with("error-openai-404") {
+        let e = ApiError::new(StatusCode::NOT_FOUND, format!("The model `{model}` does not exist"))
+            .openai_code("model_not_found")
+            .param("model");
+        // The chat endpoint has always answered this one in OpenAI shape.
+        let dialect = if dialect == Dialect::Databricks { Dialect::OpenAi } else { dialect };
+        return Err(e.render(dialect));
+    }
+    if model.starts_with("hang") {
+        futures::future::pending::<()>().await;
+    }
+    let stream_fault = if model.starts_with("fault-reset") {
+        StreamFault::Reset
+    } else if model.starts_with("fault-truncate") {
+        StreamFault::Truncate
+    } else if model.starts_with("fault-stream-error") {
+        StreamFault::ErrorEvent
+    } else {
+        StreamFault::None
+    };
+    // Faults are paced so that the healthy part of the stream is flushed to the wire first.
+    let pace = if model.starts_with("slow") || stream_fault != StreamFault::None {
+        Duration::from_millis(50)
+    } else {
+        Duration::ZERO
+    };
+    Ok(Turn { count, stream_fault, pace, cached: model.starts_with("cached"), thinking: model.starts_with("think") })
+}
+
+/// Applies the turn's stream fault to a complete event list: keeps the first
+/// `healthy` events and then breaks, ends, or appends `error_event`.
+pub(crate) fn sse_response(mut events: Vec<String>, turn: &Turn, healthy: usize, error_event: String) -> Response {
+    match turn.stream_fault {
+        StreamFault::None => {}
+        StreamFault::Reset | StreamFault::Truncate => events.truncate(healthy),
+        StreamFault::ErrorEvent => {
+            events.truncate(healthy);
+            events.push(error_event);
+        }
+    }
+    sse_body(events, turn.pace, turn.stream_fault == StreamFault::Reset)
+}
+
+/// Streams `events` (already framed), `pace` apart; `reset` breaks the
+/// connection after the last one instead of ending cleanly.
+pub(crate) fn sse_body(events: Vec<String>, pace: Duration, reset: bool) -> Response {
+    let stream =
+        futures::stream::unfold((events.into_iter(), reset, false), move |(mut it, reset, failed)| async move {
+            if failed {
+                return None;
+            }
+            if !pace.is_zero() {
+                tokio::time::sleep(pace).await;
+            }
+            match it.next() {
+                Some(e) => Some((Ok::<Bytes, std::io::Error>(Bytes::from(e)), (it, reset, false))),
+                None if reset => {
+                    Some((Err(std::io::Error::other("fake upstream connection reset")), (it, reset, true)))
+                }
+                None => None,
+            }
+        });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// `event: <name>\ndata: <json>\n\n`.
+pub(crate) fn named_event(name: &str, data: &Value) -> String {
+    format!("event: {name}\ndata: {data}\n\n")
+}
+
+/// Splits a string into at least two fragments (word by word when it has
+/// several words, else in halves), which concatenate back to it.
+pub(crate) fn fragments(s: &str) -> Vec<String> {
+    let words: Vec<String> = s.split_inclusive(' ').map(str::to_string).collect();
+    if words.len() >= 2 {
+        return words;
+    }
+    let mut mid = s.len() / 2;
+    while !s.is_char_boundary(mid) {
+        mid += 1;
+    }
+    let (a, b) = s.split_at(mid);
+    vec![a.to_string(), b.to_string()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fragments;
+
+    #[test]
+    fn fragments_concatenate_back() {
+        for s in ["", "a", "ab", "héllo", "one two three", r#"{"cmd":"echo x"}"#] {
+            let f = fragments(s);
+            assert!(f.len() >= 2, "{s:?}");
+            assert_eq!(f.concat(), s);
+        }
+    }
+}
