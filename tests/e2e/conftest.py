@@ -63,10 +63,31 @@ def write_config(directory, fake_urls):
                 "custom_provider_config": {
                     "base_provider_type": "openai",
                     "is_key_less": True,
+                    "allowed_requests": {
+                        "list_models": True, "chat_completion": True, "chat_completion_stream": True,
+                        "embedding": True,
+                    },
                     "request_path_overrides": {
                         "list_models": f"{ws}/api/2.1/unity-catalog/models"
                     },
                 },
+                "request_shaping": {"drop_fields": ["store", "tools[].function.strict"]},
+            },
+            "databricks-anthropic": {
+                "network_config": {
+                    "base_url": f"{gw}/anthropic",
+                    "extra_headers": {"Authorization": "Bearer env.DATABRICKS_TOKEN"},
+                },
+                "custom_provider_config": {
+                    "base_provider_type": "anthropic",
+                    "is_key_less": True,
+                    "allowed_requests": {
+                        "chat_completion": True, "chat_completion_stream": True, "responses": True,
+                        "responses_stream": True, "text_completion": True, "text_completion_stream": True,
+                        "count_tokens": True,
+                    },
+                },
+                "request_shaping": {"drop_fields": ["tools[].eager_input_streaming"]},
             },
             "chat-only": {
                 "network_config": {

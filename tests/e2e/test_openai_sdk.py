@@ -172,4 +172,4 @@ def test_malformed_json_is_a_400_naming_the_problem(gateway):
 
 def test_health(gateway):
     r = httpx.get(f"{gateway}/health")
-    assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["providers"] == 2
+    assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["providers"] == 3
