@@ -12,9 +12,13 @@
 //!    the core `Gateway`, which takes a config snapshot, routes
 //!    `<provider>/<model>`, checks the request type is allowed, picks a key and
 //!    sends upstream with retries.
+//!    Management routes (`/api`, `/ui/`) pass [`admin::auth::require_admin`]
+//!    first, then go to the configuration service, which validates, persists
+//!    and swaps the gateway's snapshot.
 //! 5. The response is relayed: whole bodies as received, streams chunk by chunk
 //!    as they arrive. Errors render in the client's dialect ([`error`]).
 
+pub mod admin;
 pub mod error;
 pub mod headers;
 pub mod middleware;

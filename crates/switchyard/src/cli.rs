@@ -51,6 +51,9 @@ pub struct ServeArgs {
     /// On SIGTERM/Ctrl-C, how long requests and streams in flight may take to finish.
     #[arg(long, env = "SWITCHYARD_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// Admin token for the UI and /api; required when --host is not a loopback address.
+    #[arg(long, env = "SWITCHYARD_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `switchyard_core=debug`.
     #[arg(long, env = "SWITCHYARD_LOG", default_value = "info")]
     pub log: String,

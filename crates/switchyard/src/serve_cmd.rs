@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use switchyard_core::config::{load_file, GatewayConfig, ProcessEnv};
+use switchyard_core::config::{load_file, ProcessEnv};
 use switchyard_core::Gateway;
+use switchyard_server::admin::auth::AdminAuth;
+use switchyard_server::admin::service::{build_config, AdminError, BaseSettings, ConfigService};
 use switchyard_server::AppState;
 use switchyard_store::{ConfigStore, SqliteStore};
 
@@ -37,10 +39,10 @@ fn init_tracing(filter: &str) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-/// Loads the file (if any) into the store, then builds the gateway config from
-/// everything stored: file-managed providers plus those added at runtime.
-fn load_config(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<GatewayConfig> {
-    let mut config = GatewayConfig::default();
+/// Loads the file (if any) into the store; returns the settings that live
+/// outside the store (client limits, default provider).
+fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<BaseSettings> {
+    let mut base = BaseSettings::default();
     if let Some(path) = &args.config {
         let (file_config, warnings) =
             load_file(path, &ProcessEnv).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -54,36 +56,43 @@ fn load_config(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<Gate
             .collect::<Result<Vec<_>, _>>()
             .context("encoding providers for the store")?;
         store.sync_file_providers(&providers).context("saving file providers")?;
-        config.client = file_config.client;
-    }
-    let mut errors = Vec::new();
-    for stored in store.list_providers().context("reading providers from the store")? {
-        match GatewayConfig::parse_provider(&stored.name, &stored.config, &ProcessEnv) {
-            Ok((p, _)) => {
-                config.providers.insert(stored.name, p);
-            }
-            Err(e) => errors.push(format!("stored provider {} ({} managed): {e}", stored.name, stored.source.as_str())),
-        }
-    }
-    if !errors.is_empty() {
-        anyhow::bail!("{}", errors.join("\n"));
+        base.client = file_config.client;
+        base.default_provider = file_config.default_provider;
     }
     if let Some(mb) = args.max_body_size_mb {
-        config.client.max_request_body_size_mb = Some(mb);
+        base.client.max_request_body_size_mb = Some(mb);
     }
-    Ok(config)
+    Ok(base)
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = Arc::new(
+    if !args.host.is_loopback() && args.admin_token.as_deref().is_none_or(str::is_empty) {
+        anyhow::bail!(
+            "listening on {} exposes the admin UI and /api beyond this machine: set --admin-token or SWITCHYARD_ADMIN_TOKEN",
+            args.host
+        );
+    }
+    let store: Arc<dyn ConfigStore> = Arc::new(
         SqliteStore::open_dir(&args.data_dir)
             .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
     );
-    let config = load_config(&args, store.as_ref())?;
+    let base = load_file_into_store(&args, store.as_ref())?;
+    let config = build_config(&base, store.as_ref(), &ProcessEnv).map_err(|e| match e {
+        AdminError::Invalid(d) => anyhow::anyhow!(
+            "stored providers are invalid:\n  {}",
+            d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    })?;
     let max_body = config.max_request_body_bytes();
     let names: Vec<String> = config.providers.keys().cloned().collect();
     let gateway = Gateway::new(config).context("building providers")?;
-    let app = switchyard_server::router(AppState::new(gateway, max_body));
+    let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
+    let auth = match args.admin_token.clone().filter(|t| !t.is_empty()) {
+        Some(token) => AdminAuth::with_token(token),
+        None => AdminAuth::open(),
+    };
+    let app = switchyard_server::router(AppState::new(gateway, max_body).with_admin(service, auth));
     let addr = SocketAddr::new(args.host, args.port);
     let listener = switchyard_server::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;

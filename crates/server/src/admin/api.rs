@@ -1,0 +1,196 @@
+//! The management REST API under `/api`: providers (same JSON as the config
+//! file, secrets redacted), connection tests, and the OpenAPI description.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use switchyard_core::config::ConfigDiagnostic;
+use switchyard_core::request_type::RequestType;
+use switchyard_core::{Inbound, InboundHeaders, ProxyBody};
+
+use super::service::{AdminError, ConfigService, ProviderView};
+use crate::state::AppState;
+
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": {"message": message.into(), "type": type_for(status)}}))).into_response()
+}
+
+fn type_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "invalid_request_error",
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        409 => "conflict_error",
+        _ => "server_error",
+    }
+}
+
+fn diagnostics_json(d: &[ConfigDiagnostic]) -> Vec<Value> {
+    d.iter()
+        .map(|d| {
+            json!({"path": d.path, "message": d.message, "hint": d.hint,
+            "severity": if d.severity == switchyard_core::config::Severity::Error { "error" } else { "warning" }})
+        })
+        .collect()
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+            AdminError::Exists(_) | AdminError::FileManaged(_) => StatusCode::CONFLICT,
+            AdminError::Invalid(_) | AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AdminError::Store(_) | AdminError::Apply(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if let AdminError::Invalid(d) = &self {
+            let errors: Vec<&ConfigDiagnostic> =
+                d.iter().filter(|d| d.severity == switchyard_core::config::Severity::Error).collect();
+            let summary = errors
+                .iter()
+                .map(|d| format!("{}: {}", if d.path.is_empty() { "provider" } else { &d.path }, d.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let body = json!({"error": {"message": format!("invalid provider: {summary}"), "type": "invalid_request_error", "details": diagnostics_json(d)}});
+            return (status, Json(body)).into_response();
+        }
+        if status.is_server_error() {
+            tracing::error!("management API: {self}");
+        }
+        error(status, self.to_string())
+    }
+}
+
+fn service(state: &AppState) -> Result<Arc<ConfigService>, Response> {
+    state.admin.clone().ok_or_else(|| error(StatusCode::NOT_FOUND, "the management API is not enabled"))
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, Response> {
+    serde_json::from_slice(body).map_err(|e| error(StatusCode::BAD_REQUEST, format!("body is not valid JSON: {e}")))
+}
+
+fn with_warnings(view: ProviderView, warnings: &[ConfigDiagnostic]) -> Value {
+    let mut v = serde_json::to_value(view).unwrap_or(Value::Null);
+    if !warnings.is_empty() {
+        v["warnings"] = Value::Array(diagnostics_json(warnings));
+    }
+    v
+}
+
+pub async fn list(State(state): State<AppState>) -> Response {
+    let svc = match service(&state) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match svc.list() {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    match service(&state).map(|s| s.get(&name)) {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(r) => r,
+    }
+}
+
+pub async fn create(State(state): State<AppState>, body: Bytes) -> Response {
+    let (svc, value) = match service(&state).and_then(|s| parse_body(&body).map(|v| (s, v))) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match svc.create(value) {
+        Ok((view, warnings)) => (StatusCode::CREATED, Json(with_warnings(view, &warnings))).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn update(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
+    let (svc, mut value) = match service(&state).and_then(|s| parse_body(&body).map(|v| (s, v))) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Value::Object(o) = &mut value {
+        o.remove("warnings");
+    }
+    match svc.update(&name, value) {
+        Ok((view, warnings)) => Json(with_warnings(view, &warnings)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    match service(&state).map(|s| s.delete(&name)) {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `POST /api/providers/{name}/test`: lists models when the provider allows it,
+/// otherwise sends a one-token chat to `{"model": …}` from the body. Always 200;
+/// `ok` says whether the upstream answered, `error` has its exact words.
+pub async fn test_connection(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
+    let gateway = state.gateway.clone();
+    let snapshot = gateway.snapshot();
+    let Some(provider) = snapshot.providers.get(&name).cloned() else {
+        return error(StatusCode::NOT_FOUND, format!("provider {name:?} not found"));
+    };
+    let model = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_string));
+    let model = model.filter(|m| !m.trim().is_empty());
+    if model.is_none()
+        && provider.allows(RequestType::ListModels)
+        && provider.url_for(RequestType::ListModels).is_some()
+    {
+        let started = std::time::Instant::now();
+        return match switchyard_core::models::fetch_provider_models(&provider).await {
+            Ok(models) => Json(json!({"ok": true, "kind": "list_models", "count": models.len(),
+                "models": models.iter().take(50).map(|m| m.id.clone()).collect::<Vec<_>>(),
+                "latency_ms": started.elapsed().as_millis() as u64}))
+            .into_response(),
+            Err(e) => Json(json!({"ok": false, "kind": "list_models", "status": e.status(), "error": e.to_string()}))
+                .into_response(),
+        };
+    }
+    let Some(model) = model else {
+        return Json(json!({"ok": false, "kind": "chat", "error": "list models is off for this provider: give a model name to send a one-token chat"})).into_response();
+    };
+    let started = std::time::Instant::now();
+    let request =
+        json!({"model": format!("{name}/{model}"), "max_tokens": 1, "messages": [{"role": "user", "content": "ping"}]});
+    let result = gateway.handle(Inbound::OpenAiChat, Bytes::from(request.to_string()), InboundHeaders::default()).await;
+    match result {
+        Ok(resp) => {
+            let text = match resp.body {
+                ProxyBody::Full(b) => serde_json::from_slice::<Value>(&b)
+                    .ok()
+                    .and_then(|v| v.pointer("/choices/0/message/content").cloned()),
+                ProxyBody::Stream(_) => None,
+            };
+            Json(json!({"ok": true, "kind": "chat", "status": resp.status, "reply": text, "latency_ms": started.elapsed().as_millis() as u64})).into_response()
+        }
+        Err(e) => {
+            Json(json!({"ok": false, "kind": "chat", "status": e.status(), "error": e.to_string()})).into_response()
+        }
+    }
+}
+
+/// The request types and base formats the UI offers, from the code's own lists.
+pub async fn meta() -> Json<Value> {
+    let types: Vec<Value> = RequestType::ALL.iter().map(|t| json!({"id": t.as_str(), "label": t.label()})).collect();
+    Json(json!({"request_types": types, "base_formats": ["openai", "anthropic"], "version": env!("CARGO_PKG_VERSION")}))
+}
+
+pub async fn openapi() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("../../assets/openapi.json"))
+        .into_response()
+}

@@ -1,0 +1,134 @@
+//! Secrets in provider JSON: keys and credential-like extra headers are
+//! replaced by a marker on the way out; a marker sent back means "keep what
+//! is stored". `env.NAME` references are not secrets and are shown as is.
+
+use serde_json::{Map, Value};
+
+pub const MARKER: &str = "********";
+
+fn is_env_reference(v: &str) -> bool {
+    switchyard_core::config::env_reference(v).is_some()
+}
+
+/// Header names whose values are credentials.
+pub fn is_sensitive_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["authorization", "cookie", "api-key", "apikey", "token", "secret", "password", "credential", "-key", "x-api-key"]
+        .iter()
+        .any(|s| n.contains(s))
+}
+
+fn redact_value(v: &str) -> String {
+    if is_env_reference(v) {
+        return v.to_string();
+    }
+    // Keep the scheme so a reader can tell what kind of credential it is.
+    for scheme in ["Bearer ", "Basic ", "Token "] {
+        if v.starts_with(scheme) {
+            return format!("{scheme}{MARKER}");
+        }
+    }
+    MARKER.to_string()
+}
+
+pub fn is_redacted(v: &str) -> bool {
+    v.ends_with(MARKER)
+}
+
+/// Redacts a provider's config JSON for display.
+pub fn redact(mut provider: Value) -> Value {
+    if let Some(Value::Array(keys)) = provider.get_mut("keys") {
+        for k in keys {
+            if let Some(Value::String(v)) = k.get_mut("value") {
+                *v = redact_value(v);
+            }
+        }
+    }
+    if let Some(Value::Object(headers)) = provider.pointer_mut("/network_config/extra_headers") {
+        for (name, v) in headers.iter_mut() {
+            if let (true, Value::String(s)) = (is_sensitive_header(name), &*v) {
+                *v = Value::String(redact_value(s));
+            }
+        }
+    }
+    provider
+}
+
+/// Puts stored secrets back where an update carries markers. `Err` names the
+/// field whose marker has no stored secret to restore.
+pub fn restore(mut incoming: Value, stored: &Value) -> Result<Value, String> {
+    if let Some(Value::Array(keys)) = incoming.get_mut("keys") {
+        let stored_keys = stored.get("keys").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, k) in keys.iter_mut().enumerate() {
+            let Some(Value::String(v)) = k.get("value") else { continue };
+            if !is_redacted(v) {
+                continue;
+            }
+            let by_name = k
+                .get("name")
+                .and_then(Value::as_str)
+                .and_then(|n| stored_keys.iter().find(|s| s.get("name").and_then(Value::as_str) == Some(n)));
+            let found = by_name.or(stored_keys.get(i)).and_then(|s| s.get("value")).cloned();
+            match found {
+                Some(secret) => {
+                    if let Value::Object(o) = k {
+                        o.insert("value".into(), secret);
+                    }
+                }
+                None => return Err(format!("keys[{i}].value")),
+            }
+        }
+    }
+    let stored_headers: Map<String, Value> =
+        stored.pointer("/network_config/extra_headers").and_then(Value::as_object).cloned().unwrap_or_default();
+    if let Some(Value::Object(headers)) = incoming.pointer_mut("/network_config/extra_headers") {
+        for (name, v) in headers.iter_mut() {
+            let Value::String(s) = &*v else { continue };
+            if !is_redacted(s) {
+                continue;
+            }
+            let stored_value =
+                stored_headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+            match stored_value {
+                Some(secret) => *v = secret,
+                None => return Err(format!("network_config.extra_headers.{name}")),
+            }
+        }
+    }
+    Ok(incoming)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redacts_keys_and_credential_headers_but_not_env_references() {
+        let p = json!({"keys": [{"value": "sk-secret"}, {"value": "env.KEY"}],
+            "network_config": {"extra_headers": {"Authorization": "Bearer dapi123", "X-Trace": "on", "X-Api-Key": "k", "Cookie": "env.C"}}});
+        let r = redact(p);
+        assert_eq!(r["keys"][0]["value"], "********");
+        assert_eq!(r["keys"][1]["value"], "env.KEY");
+        assert_eq!(r["network_config"]["extra_headers"]["Authorization"], "Bearer ********");
+        assert_eq!(r["network_config"]["extra_headers"]["X-Api-Key"], "********");
+        assert_eq!(r["network_config"]["extra_headers"]["X-Trace"], "on");
+        assert_eq!(r["network_config"]["extra_headers"]["Cookie"], "env.C");
+        assert!(!r.to_string().contains("dapi123") && !r.to_string().contains("sk-secret"));
+    }
+
+    #[test]
+    fn markers_restore_stored_secrets() {
+        let stored = json!({"keys": [{"name": "a", "value": "sk-a"}, {"name": "b", "value": "sk-b"}],
+            "network_config": {"extra_headers": {"Authorization": "Bearer dapi123"}}});
+        let incoming = json!({"keys": [{"name": "b", "value": "********"}, {"value": "sk-new"}],
+            "network_config": {"extra_headers": {"authorization": "Bearer ********", "X-New": "1"}}});
+        let r = restore(incoming, &stored).unwrap();
+        assert_eq!(r["keys"][0]["value"], "sk-b", "matched by name");
+        assert_eq!(r["keys"][1]["value"], "sk-new");
+        assert_eq!(r["network_config"]["extra_headers"]["authorization"], "Bearer dapi123");
+        let err =
+            restore(json!({"network_config": {"extra_headers": {"X-Other-Token": "********"}}}), &stored).unwrap_err();
+        assert_eq!(err, "network_config.extra_headers.X-Other-Token");
+    }
+}

@@ -1,0 +1,49 @@
+//! The web UI: static files compiled into the binary (no separate front-end
+//! build), talking to `/api`. The HTML never contains secrets: everything
+//! shown comes from the API, which redacts them.
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+const INDEX: &str = include_str!("../../assets/ui/index.html");
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.js", "text/javascript; charset=utf-8", include_str!("../../assets/ui/app.js")),
+    ("app.css", "text/css; charset=utf-8", include_str!("../../assets/ui/app.css")),
+];
+
+pub async fn root() -> Redirect {
+    Redirect::to("/ui/")
+}
+
+pub async fn index() -> Response {
+    ([(header::CACHE_CONTROL, "no-cache")], Html(INDEX)).into_response()
+}
+
+pub async fn asset(Path(path): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == path) {
+        Some((_, mime, body)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "no-cache")], *body).into_response()
+        }
+        // Unknown paths under /ui/ are client-side routes: serve the app.
+        None if !path.contains('.') => index().await,
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+pub fn login_html(error: Option<&str>) -> String {
+    let error = error.map(|e| format!("<p class=\"form-error\" role=\"alert\">{e}</p>")).unwrap_or_default();
+    format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Switchyard</title><link rel="stylesheet" href="/login.css"></head>
+<body class="login-body"><main class="login-card"><h1 class="brand">Switchyard</h1>
+<p class="muted">This gateway is bound to a network address, so the admin token is required.</p>
+<form method="post" action="/login"><label for="token">Admin token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+{error}<button class="btn primary" type="submit">Sign in</button></form></main></body></html>"#
+    )
+}
+
+pub async fn login_css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../assets/ui/app.css")).into_response()
+}
