@@ -64,11 +64,12 @@ pub fn restore(mut incoming: Value, stored: &Value) -> Result<Value, String> {
             if !is_redacted(v) {
                 continue;
             }
-            let by_name = k
-                .get("name")
-                .and_then(Value::as_str)
-                .and_then(|n| stored_keys.iter().find(|s| s.get("name").and_then(Value::as_str) == Some(n)));
-            let found = by_name.or(stored_keys.get(i)).and_then(|s| s.get("value")).cloned();
+            // A named key matches the stored key of that name; an unnamed one, the same position.
+            let stored_key = match k.get("name").and_then(Value::as_str) {
+                Some(n) => stored_keys.iter().find(|s| s.get("name").and_then(Value::as_str) == Some(n)),
+                None => stored_keys.get(i),
+            };
+            let found = stored_key.and_then(|s| s.get("value")).cloned();
             match found {
                 Some(secret) => {
                     if let Value::Object(o) = k {

@@ -98,3 +98,34 @@ pub async fn json(resp: reqwest::Response) -> (u16, serde_json::Value) {
     let body = resp.json().await.expect("JSON body");
     (status, body)
 }
+
+/// A Switchyard with the management API and UI over an in-memory store.
+/// `file_providers` (may use `{gw}`/`{ws}`) are stored as file-managed.
+pub async fn start_admin(file_providers: &str, token: Option<&str>) -> Harness {
+    use switchyard_server::admin::auth::AdminAuth;
+    use switchyard_server::admin::service::{build_config, BaseSettings, ConfigService};
+    use switchyard_store::{ConfigStore, SqliteStore};
+
+    let fake = FakeUpstream::start().await.expect("fake upstream starts");
+    let text = file_providers.replace("{gw}", &fake.url("")).replace("{ws}", &fake.workspace_url(""));
+    let (file, _) = GatewayConfig::parse(&format!("{{\"providers\": {text}}}"), &env()).expect("valid file config");
+    let store: Arc<dyn ConfigStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+    let providers: Vec<(String, serde_json::Value)> =
+        file.providers.iter().map(|(n, p)| (n.clone(), serde_json::to_value(p).expect("json"))).collect();
+    store.sync_file_providers(&providers).expect("sync");
+    let base = BaseSettings::default();
+    let config = build_config(&base, store.as_ref(), &env()).expect("config");
+    let max_body = config.max_request_body_bytes();
+    let gateway = Gateway::with_env(config, Arc::new(env())).expect("gateway builds");
+    let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(env())));
+    let auth = match token {
+        Some(t) => AdminAuth::with_token(t.to_string()),
+        None => AdminAuth::open(),
+    };
+    let app = switchyard_server::router(AppState::new(gateway.clone(), max_body).with_admin(service, auth));
+    let listener = switchyard_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(switchyard_server::serve(listener, app, pending(), Duration::from_secs(1)));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    Harness { fake, base, gateway, http }
+}
