@@ -589,7 +589,7 @@ function playgroundPage() {
         h("div", { class: "field" }, h("label", { for: "pg-system" }, "System"), system),
         h("div", { class: "field" }, h("label", { for: "pg-prompt" }, "Message"), prompt, h("div", { class: "help" }, "Ctrl+Enter sends.")),
         h("div", { style: "display:flex;gap:8px" }, send, stop)),
-      h("div", { class: "card" }, h("h2", { class: "section-title", style: "margin-top:0" }, "Answer"), answer, stats))),
+      h("div", { class: "card" }, h("h2", { class: "section-title", style: "margin-top:0" }, "Answer"), answer, stats)),
   ];
 }
 

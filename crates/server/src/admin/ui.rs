@@ -35,7 +35,7 @@ pub fn login_html(error: Option<&str>) -> String {
     let error = error.map(|e| format!("<p class=\"form-error\" role=\"alert\">{e}</p>")).unwrap_or_default();
     format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Switchyard</title><link rel="stylesheet" href="/login.css"></head>
+<title>Sign in · Switchyard</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/login.css"></head>
 <body class="login-body"><main class="login-card"><h1 class="brand">Switchyard</h1>
 <p class="muted">This gateway is bound to a network address, so the admin token is required.</p>
 <form method="post" action="/login"><label for="token">Admin token</label>
