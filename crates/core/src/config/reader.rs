@@ -76,19 +76,8 @@ pub(crate) fn check_keys(map: &Map<String, Value>, path: &str, known: &[&str], u
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 pub(crate) fn wrong_type(d: &mut Diags, path: &str, expected: &str, got: &Value) {
-    d.error(path, format!("must be {expected}, got {}", type_name(got)), None);
+    d.error(path, format!("must be {expected}, got {}", switchyard_protocol::canonical::kind(got)), None);
 }
 
 pub(crate) fn opt_object<'a>(

@@ -483,15 +483,7 @@ fn messages_out(messages: &[Message]) -> Result<Vec<Value>, ConvertError> {
     for m in messages {
         let (role, blocks) = match m.role {
             Role::System => {
-                let text = m
-                    .content
-                    .iter()
-                    .filter_map(|b| match b {
-                        Block::Text(t) => Some(t.text.as_str()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                let text = crate::canonical::joined_text(&m.content, "\n");
                 if text.is_empty() {
                     continue;
                 }

@@ -97,15 +97,24 @@ pub struct ToolResult {
 
 impl ToolResult {
     pub fn text(&self) -> String {
-        self.content
-            .iter()
-            .filter_map(|b| match b {
-                Block::Text(t) => Some(t.text.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        joined_text(
+            &self.content,
+            "
+",
+        )
     }
+}
+
+/// The text blocks of `blocks`, joined with `sep`.
+pub fn joined_text(blocks: &[Block], sep: &str) -> String {
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Text(t) => Some(t.text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,13 +196,7 @@ pub struct Response {
 
 impl Response {
     pub fn text(&self) -> String {
-        self.content
-            .iter()
-            .filter_map(|b| match b {
-                Block::Text(t) => Some(t.text.as_str()),
-                _ => None,
-            })
-            .collect()
+        joined_text(&self.content, "")
     }
 }
 

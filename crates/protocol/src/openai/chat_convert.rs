@@ -3,8 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::canonical::{
-    string_or_array, Block, ConvertError, Fields, MediaSource, Message, Reasoning, Request, Response, ResponseFormat,
-    Role, StopReason, Text, ToolCall, ToolChoice, ToolDef, ToolResult, Usage,
+    joined_text, string_or_array, Block, ConvertError, Fields, MediaSource, Message, Reasoning, Request, Response,
+    ResponseFormat, Role, StopReason, Text, ToolCall, ToolChoice, ToolDef, ToolResult, Usage,
 };
 
 // ------------------------------------------------------------- tool names
@@ -345,7 +345,7 @@ pub fn request_from_canonical(req: &Request, names: &mut ToolNames) -> Result<Va
     for m in &req.messages {
         match m.role {
             Role::System => {
-                let text = joined_text(&m.content);
+                let text = joined_text(&m.content, "");
                 if !text.is_empty() {
                     messages.push(json!({"role": "system", "content": text}));
                 }
@@ -401,7 +401,7 @@ pub fn request_from_canonical(req: &Request, names: &mut ToolNames) -> Result<Va
                 messages.push(json!({"role": "user", "content": content}));
             }
             Role::Assistant => {
-                let text = joined_text(&m.content);
+                let text = joined_text(&m.content, "");
                 let calls: Vec<Value> = m
                     .content
                     .iter()
@@ -511,17 +511,6 @@ pub fn request_from_canonical(req: &Request, names: &mut ToolNames) -> Result<Va
     Ok(Value::Object(out))
 }
 
-fn joined_text(blocks: &[Block]) -> String {
-    blocks
-        .iter()
-        .filter_map(|b| match b {
-            Block::Text(t) => Some(t.text.as_str()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("")
-}
-
 // ------------------------------------------------------- response in/out
 
 pub fn finish_reason_to_stop(s: &str) -> StopReason {
@@ -611,7 +600,7 @@ pub fn completion_id(id: &str) -> String {
 }
 
 pub fn response_from_canonical(resp: &Response, model: &str, created: i64) -> Value {
-    let text = joined_text(&resp.content);
+    let text = joined_text(&resp.content, "");
     let calls: Vec<Value> = resp
         .content
         .iter()

@@ -160,11 +160,7 @@ fn input_items(f: &Fields<'_>, req: &mut Request) -> Result<(), ConvertError> {
                 let content = message_content(it.get("content"), &it.path("content"))?;
                 match role {
                     "system" | "developer" => {
-                        let text = content
-                            .iter()
-                            .filter_map(|b| if let Block::Text(t) = b { Some(t.text.as_str()) } else { None })
-                            .collect::<Vec<_>>()
-                            .join("\n");
+                        let text = crate::canonical::joined_text(&content, "\n");
                         if text.is_empty() {
                             continue;
                         }
