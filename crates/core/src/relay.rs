@@ -17,7 +17,7 @@ use futures::{Stream, StreamExt};
 use serde_json::json;
 use switchyard_protocol::canonical::{StreamDecoder, StreamEncoder, StreamEvent};
 use switchyard_protocol::openai::error::ErrorResponse;
-use switchyard_protocol::sse::{BoundaryTracker, SseEvent, SseParser};
+use switchyard_protocol::sse::{BoundaryTracker, SseEvent, SseParser, TerminalScanner};
 
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
@@ -37,21 +37,25 @@ pub enum StreamDialect {
 }
 
 impl StreamDialect {
-    fn is_terminal(self, event: &SseEvent) -> bool {
-        let data = event.data.trim_start();
+    /// Line prefixes that mark the end of a stream in this dialect.
+    fn terminal_markers(self) -> &'static [&'static [u8]] {
         match self {
-            Self::OpenAiChat => data.starts_with("[DONE]") || data.starts_with("{\"error\""),
-            Self::OpenAiResponses => {
-                let name = event.event.as_deref().unwrap_or_default();
-                matches!(name, "response.completed" | "response.incomplete" | "response.failed" | "error")
-                    || ["\"response.completed\"", "\"response.incomplete\"", "\"response.failed\""]
-                        .iter()
-                        .any(|t| data.contains(t))
-            }
-            Self::AnthropicMessages => {
-                matches!(event.event.as_deref(), Some("message_stop" | "error"))
-                    || data.starts_with("{\"type\":\"message_stop\"")
-            }
+            Self::OpenAiChat => &[b"data: [DONE]", b"data:[DONE]", b"data: {\"error\""],
+            Self::OpenAiResponses => &[
+                b"event: response.completed",
+                b"event: response.incomplete",
+                b"event: response.failed",
+                b"event: error",
+                b"data: {\"type\":\"response.completed\"",
+                b"data: {\"type\":\"response.incomplete\"",
+                b"data: {\"type\":\"response.failed\"",
+            ],
+            Self::AnthropicMessages => &[
+                b"event: message_stop",
+                b"event: error",
+                b"data: {\"type\":\"message_stop\"",
+                b"data: {\"type\":\"error\"",
+            ],
         }
     }
 
@@ -85,6 +89,8 @@ struct RelayState {
     idle: Duration,
     provider: String,
     parser: SseParser,
+    /// Passthrough only: finds the terminal event without parsing every event.
+    scanner: Option<TerminalScanner>,
     boundary: BoundaryTracker,
     terminal_seen: bool,
     done: bool,
@@ -114,11 +120,10 @@ impl RelayState {
     fn on_chunk(&mut self, chunk: Bytes) {
         self.last_data = Instant::now();
         match &mut self.mode {
-            RelayMode::Passthrough(dialect) => {
+            RelayMode::Passthrough(_) => {
                 self.boundary.observe(&chunk);
-                if !self.terminal_seen {
-                    let d = *dialect;
-                    self.terminal_seen = self.parser.push(&chunk).iter().any(|e| d.is_terminal(e));
+                if let (false, Some(scanner)) = (self.terminal_seen, self.scanner.as_mut()) {
+                    self.terminal_seen = scanner.push(&chunk);
                 }
                 self.pending.push_back(chunk);
             }
@@ -174,9 +179,14 @@ pub fn relay(
     provider: &str,
     hold: Box<dyn Any + Send + Sync>,
 ) -> ByteStream {
+    let scanner = match &mode {
+        RelayMode::Passthrough(d) => Some(TerminalScanner::new(d.terminal_markers())),
+        RelayMode::Transcode { .. } => None,
+    };
     let state = RelayState {
         upstream,
         mode,
+        scanner,
         idle,
         provider: provider.to_string(),
         parser: SseParser::new(),
@@ -283,6 +293,17 @@ mod tests {
         let out = collect(vec![Ok(b"event: message_start\ndata: {}\n\n")], 1000, false, mode).await;
         assert!(out.starts_with("event: message_start\ndata: {}\n\nevent: error\n"), "{out}");
         assert!(out.contains("closed the stream before it completed"));
+    }
+
+    #[tokio::test]
+    async fn responses_passthrough_ends_cleanly_on_response_completed() {
+        let mode = RelayMode::Passthrough(StreamDialect::OpenAiResponses);
+        let body: &'static [u8] = b"event: response.created\ndata: {}\n\nevent: response.comp";
+        let out = collect(vec![Ok(body), Ok(b"leted\ndata: {\"type\":\"response.completed\"}\n\n")], 1000, false, mode).await;
+        assert!(!out.contains("response.failed"), "{out}");
+        let mode = RelayMode::Passthrough(StreamDialect::OpenAiResponses);
+        let out = collect(vec![Ok(b"event: response.created\ndata: {}\n\n")], 1000, false, mode).await;
+        assert!(out.contains("event: response.failed"), "{out}");
     }
 
     #[tokio::test]

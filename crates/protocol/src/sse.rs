@@ -252,3 +252,61 @@ mod tests {
         assert_eq!(t.separator(), b"");
     }
 }
+
+/// Finds a stream's terminal event without parsing every event: looks for
+/// line-start markers (e.g. `data: [DONE]`) across chunk boundaries. A marker
+/// only counts at the start of a line, and JSON payloads cannot contain a raw
+/// newline, so text inside a payload never matches.
+#[derive(Debug, Clone)]
+pub struct TerminalScanner {
+    markers: &'static [&'static [u8]],
+    /// The end of the previous chunk (enough to complete a split marker).
+    tail: Vec<u8>,
+    at_start: bool,
+}
+
+impl TerminalScanner {
+    /// `markers` are line prefixes, without the leading newline.
+    pub fn new(markers: &'static [&'static [u8]]) -> Self {
+        Self { markers, tail: Vec::new(), at_start: true }
+    }
+
+    /// Feeds a chunk; true once a terminal marker has been seen at a line start.
+    pub fn push(&mut self, chunk: &[u8]) -> bool {
+        let longest = self.markers.iter().map(|m| m.len()).max().unwrap_or(0) + 1;
+        let mut window = std::mem::take(&mut self.tail);
+        if self.at_start {
+            window.push(b'\n');
+            self.at_start = false;
+        }
+        window.extend_from_slice(chunk);
+        let found = self.markers.iter().any(|m| {
+            memchr::memmem::find_iter(&window, m).any(|pos| pos > 0 && matches!(window[pos - 1], b'\n' | b'\r'))
+        });
+        let keep = window.len().min(longest);
+        self.tail = window[window.len() - keep..].to_vec();
+        found
+    }
+}
+
+#[cfg(test)]
+mod scanner_tests {
+    use super::TerminalScanner;
+
+    const CHAT: &[&[u8]] = &[b"data: [DONE]", b"data: {\"error\""];
+
+    #[test]
+    fn finds_markers_split_anywhere_but_only_at_line_starts() {
+        let stream: &[u8] = b"data: {\"c\":\"say data: [DONE] now\"}\n\ndata: [DONE]\n\n";
+        for cut in 0..=stream.len() {
+            let mut s = TerminalScanner::new(CHAT);
+            let a = s.push(&stream[..cut]);
+            let b = s.push(&stream[cut..]);
+            assert!(a || b, "cut at {cut}");
+        }
+        let mut s = TerminalScanner::new(CHAT);
+        assert!(!s.push(b"data: {\"c\":\"say data: [DONE] now\"}\n\n"), "inside a payload it does not count");
+        assert!(TerminalScanner::new(CHAT).push(b"data: [DONE]\n\n"), "at the very start it counts");
+        assert!(TerminalScanner::new(CHAT).push(b"x\r\ndata: {\"error\":{}}\r\n\r\n"));
+    }
+}
