@@ -299,7 +299,8 @@ mod tests {
     async fn responses_passthrough_ends_cleanly_on_response_completed() {
         let mode = RelayMode::Passthrough(StreamDialect::OpenAiResponses);
         let body: &'static [u8] = b"event: response.created\ndata: {}\n\nevent: response.comp";
-        let out = collect(vec![Ok(body), Ok(b"leted\ndata: {\"type\":\"response.completed\"}\n\n")], 1000, false, mode).await;
+        let out =
+            collect(vec![Ok(body), Ok(b"leted\ndata: {\"type\":\"response.completed\"}\n\n")], 1000, false, mode).await;
         assert!(!out.contains("response.failed"), "{out}");
         let mode = RelayMode::Passthrough(StreamDialect::OpenAiResponses);
         let out = collect(vec![Ok(b"event: response.created\ndata: {}\n\n")], 1000, false, mode).await;

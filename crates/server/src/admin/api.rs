@@ -43,7 +43,7 @@ fn diagnostics_json(d: &[ConfigDiagnostic]) -> Vec<Value> {
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let status = match &self {
-            AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+            AdminError::NotFound(_) | AdminError::Disabled => StatusCode::NOT_FOUND,
             AdminError::Exists(_) | AdminError::FileManaged(_) => StatusCode::CONFLICT,
             AdminError::Invalid(_) | AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AdminError::Store(_) | AdminError::Apply(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -66,12 +66,12 @@ impl IntoResponse for AdminError {
     }
 }
 
-fn service(state: &AppState) -> Result<Arc<ConfigService>, Response> {
-    state.admin.clone().ok_or_else(|| error(StatusCode::NOT_FOUND, "the management API is not enabled"))
+fn service(state: &AppState) -> Result<Arc<ConfigService>, AdminError> {
+    state.admin.clone().ok_or(AdminError::Disabled)
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|e| error(StatusCode::BAD_REQUEST, format!("body is not valid JSON: {e}")))
+fn parse_body(body: &Bytes) -> Result<Value, AdminError> {
+    serde_json::from_slice(body).map_err(|e| AdminError::BadRequest(format!("body is not valid JSON: {e}")))
 }
 
 fn with_warnings(view: ProviderView, warnings: &[ConfigDiagnostic]) -> Value {
@@ -82,56 +82,35 @@ fn with_warnings(view: ProviderView, warnings: &[ConfigDiagnostic]) -> Value {
     v
 }
 
-pub async fn list(State(state): State<AppState>) -> Response {
-    let svc = match service(&state) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    match svc.list() {
-        Ok(list) => Json(list).into_response(),
-        Err(e) => e.into_response(),
-    }
+pub async fn list(State(state): State<AppState>) -> Result<Response, AdminError> {
+    Ok(Json(service(&state)?.list()?).into_response())
 }
 
-pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    match service(&state).map(|s| s.get(&name)) {
-        Ok(Ok(v)) => Json(v).into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(r) => r,
-    }
+pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, AdminError> {
+    Ok(Json(service(&state)?.get(&name)?).into_response())
 }
 
-pub async fn create(State(state): State<AppState>, body: Bytes) -> Response {
-    let (svc, value) = match service(&state).and_then(|s| parse_body(&body).map(|v| (s, v))) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match svc.create(value) {
-        Ok((view, warnings)) => (StatusCode::CREATED, Json(with_warnings(view, &warnings))).into_response(),
-        Err(e) => e.into_response(),
-    }
+pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, AdminError> {
+    let (view, warnings) = service(&state)?.create(parse_body(&body)?)?;
+    Ok((StatusCode::CREATED, Json(with_warnings(view, &warnings))).into_response())
 }
 
-pub async fn update(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
-    let (svc, mut value) = match service(&state).and_then(|s| parse_body(&body).map(|v| (s, v))) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn update(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let mut value = parse_body(&body)?;
     if let Value::Object(o) = &mut value {
         o.remove("warnings");
     }
-    match svc.update(&name, value) {
-        Ok((view, warnings)) => Json(with_warnings(view, &warnings)).into_response(),
-        Err(e) => e.into_response(),
-    }
+    let (view, warnings) = service(&state)?.update(&name, value)?;
+    Ok(Json(with_warnings(view, &warnings)).into_response())
 }
 
-pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    match service(&state).map(|s| s.delete(&name)) {
-        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(r) => r,
-    }
+pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, AdminError> {
+    service(&state)?.delete(&name)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /api/providers/{name}/test`: lists models when the provider allows it,

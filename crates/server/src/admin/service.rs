@@ -26,6 +26,8 @@ pub struct BaseSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    #[error("the management API is not enabled")]
+    Disabled,
     #[error("provider {0:?} not found")]
     NotFound(String),
     #[error("provider {0:?} already exists")]
