@@ -230,6 +230,14 @@ async fn gateway_handler(
     if let Some(denied) = check_auth(&s, &headers, dialect) {
         return denied;
     }
+    // Databricks' Unified (MLflow) API is chat only: no Responses or legacy completions there.
+    if path.starts_with("/mlflow/") && (path.ends_with("/v1/responses") || path.ends_with("/v1/completions")) {
+        return databricks_error(
+            StatusCode::NOT_FOUND,
+            "ENDPOINT_NOT_FOUND",
+            &format!("No API found for '{method} {path}'"),
+        );
+    }
     if method == Method::POST {
         if path.ends_with("/chat/completions") {
             return chat(&s, &body, path.starts_with("/mlflow/")).await;

@@ -91,10 +91,16 @@ function nameProblem(v, existing) {
   return null;
 }
 
+/** A reserved line for a field's message, so that showing or clearing it never
+ * moves what is below (a layout shift between press and release loses the click). */
+function errorSlot() {
+  return h("div", { class: "field-error", role: "alert" });
+}
+
 function setError(input, message) {
   const field = input.closest(".field") || input.parentElement;
   let err = field.querySelector(":scope > .field-error");
-  if (!message) { input.classList.remove("invalid"); input.removeAttribute("aria-invalid"); if (err) err.remove(); return; }
+  if (!message) { input.classList.remove("invalid"); input.removeAttribute("aria-invalid"); if (err) err.textContent = ""; return; }
   input.classList.add("invalid");
   input.setAttribute("aria-invalid", "true");
   if (!err) { err = h("div", { class: "field-error", role: "alert" }); field.append(err); }
@@ -113,7 +119,18 @@ function openModal(title, body, footer, wide = false) {
   const root = document.getElementById("modal-root");
   const previous = document.activeElement;
   const close = () => { root.innerHTML = ""; document.removeEventListener("keydown", onKey); if (previous) previous.focus(); };
-  const onKey = (e) => { if (e.key === "Escape") close(); };
+  const onKey = (e) => {
+    if (e.key === "Escape") close();
+    // Tab and Shift+Tab cycle inside the dialog (aria-modal): focus never reaches the page behind it.
+    if (e.key === "Tab") {
+      const items = [...dialog.querySelectorAll("button, input, select, textarea, a[href]")].filter((el) => !el.disabled && el.offsetParent !== null);
+      if (!items.length) return;
+      const [first, last] = [items[0], items[items.length - 1]];
+      const inside = dialog.contains(document.activeElement);
+      if (e.shiftKey && (!inside || document.activeElement === first)) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && (!inside || document.activeElement === last)) { e.preventDefault(); first.focus(); }
+    }
+  };
   const dialog = h("div", { class: "dialog" + (wide ? " wide" : ""), role: "dialog", "aria-modal": "true", "aria-labelledby": "dialog-title" },
     h("header", {}, h("h2", { id: "dialog-title" }, title), h("button", { class: "btn icon", "aria-label": "Close", onclick: close }, "✕")),
     h("div", { class: "body" }, body),
@@ -152,7 +169,7 @@ function requestTypesEditor(allowed, overrides) {
       };
       input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); apply(); } if (e.key === "Escape") { e.stopPropagation(); pop.remove(); pop = null; gear.focus(); } });
       pop = h("div", { class: "popover", role: "dialog", "aria-label": `Custom Path or URL for ${t.label}` },
-        h("div", { class: "field" }, h("label", { for: input.id }, "Custom Path or URL"), input,
+        h("div", { class: "field" }, h("label", { for: input.id }, "Custom Path or URL"), input, errorSlot(),
           h("div", { class: "help" }, "A path is appended to the base URL; a full URL may point at another host (e.g. the workspace's Unity Catalog API).")),
         h("div", { class: "row" }, h("button", { type: "button", class: "btn", onclick: () => { input.value = ""; apply(); } }, "Clear"),
           h("button", { type: "button", class: "btn primary", onclick: apply }, "Done")));
@@ -164,7 +181,34 @@ function requestTypesEditor(allowed, overrides) {
       gear);
     wrap.append(row);
   }
-  return { el: wrap, state };
+  const setAllowed = (ids) => {
+    state.allowed = new Set(ids);
+    for (const t of META.request_types) {
+      const box = wrap.querySelector(`#type-${t.id}`);
+      if (box) box.checked = state.allowed.has(t.id);
+    }
+  };
+  return { el: wrap, state, setAllowed };
+}
+
+/** What a new provider of each base format allows by default: the operations its
+ * wire format has. Responses and completions on an OpenAI-compatible upstream are
+ * then emulated via chat, which works even where the upstream has no such endpoint. */
+const DEFAULT_TYPES = {
+  openai: ["list_models", "chat_completion", "chat_completion_stream", "embedding"],
+  anthropic: ["list_models", "chat_completion", "chat_completion_stream", "responses", "responses_stream",
+    "text_completion", "text_completion_stream", "count_tokens"],
+};
+
+/** Fields Databricks AI Gateway rejects, per base format (protocols.md §6.3). */
+const DATABRICKS_DROPS = { openai: "store, tools[].function.strict", anthropic: "tools[].eager_input_streaming" };
+
+function looksLikeDatabricks(url) {
+  return /databricks\.(com|net)|azuredatabricks\.net|gcp\.databricks/.test(url);
+}
+
+function parseList(v) {
+  return v.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
 }
 
 function customConfigFrom(base, keyless, editor) {
@@ -193,20 +237,31 @@ function addCustomProviderDialog() {
   const base = h("select", { id: "cp-format" }, h("option", { value: "openai" }, "OpenAI"), h("option", { value: "anthropic" }, "Anthropic"));
   const url = h("input", { type: "url", id: "cp-base-url", placeholder: "https://<workspace-id>.ai-gateway.cloud.databricks.com/mlflow" });
   const key = h("input", { type: "password", id: "cp-key", placeholder: "API key or env.NAME", autocomplete: "off" });
-  const keyField = h("div", { class: "field", hidden: true }, h("label", { for: "cp-key" }, "API key"), key,
+  const keyField = h("div", { class: "field", hidden: true }, h("label", { for: "cp-key" }, "API key"), key, errorSlot(),
     h("div", { class: "help" }, "Sent as Authorization: Bearer (OpenAI) or x-api-key (Anthropic). env.NAME reads it from the environment."));
   const keyless = switchEl("cp-keyless", "Is Keyless?", true, (e) => { keyField.hidden = e.target.checked; });
-  const editor = requestTypesEditor(META.request_types.map((t) => t.id), {});
+  const editor = requestTypesEditor(DEFAULT_TYPES.openai, {});
+  const drops = h("input", { type: "text", id: "cp-drop-fields", placeholder: "store, tools[].function.strict" });
+  let dropsTouched = false;
+  drops.addEventListener("input", () => { dropsTouched = true; });
+  const suggestDrops = () => {
+    if (dropsTouched) return;
+    drops.value = looksLikeDatabricks(url.value) ? DATABRICKS_DROPS[base.value] : "";
+  };
+  base.addEventListener("change", () => { editor.setAllowed(DEFAULT_TYPES[base.value]); suggestDrops(); });
+  url.addEventListener("input", suggestDrops);
   const formError = h("div", { class: "form-error", role: "alert" });
   const body = h("form", { onsubmit: (e) => { e.preventDefault(); submit(); } },
-    h("div", { class: "field" }, h("label", { for: "cp-name" }, "Name"), name, h("div", { class: "help" }, "Clients address it as <name>/<model>.")),
+    h("div", { class: "field" }, h("label", { for: "cp-name" }, "Name"), name, errorSlot(), h("div", { class: "help" }, "Clients address it as <name>/<model>.")),
     h("div", { class: "grid2" },
       h("div", { class: "field" }, h("label", { for: "cp-format" }, "Base Format"), base),
       h("div", { class: "field" }, h("label", { for: "cp-keyless" }, "Authentication"), keyless)),
-    h("div", { class: "field" }, h("label", { for: "cp-base-url" }, "Base URL"), url,
+    h("div", { class: "field" }, h("label", { for: "cp-base-url" }, "Base URL"), url, errorSlot(),
       h("div", { class: "help" }, "Only the base: Switchyard appends /v1/chat/completions, /v1/messages, /v1/models …")),
     keyField,
     h("div", { class: "field" }, h("label", {}, "Allowed Request Types"), editor.el),
+    h("div", { class: "field" }, h("label", { for: "cp-drop-fields" }, "Drop request fields"), drops,
+      h("div", { class: "help" }, "Fields removed before sending, for upstreams that reject them (filled in for Databricks). Comma separated; [] means every item.")),
     formError);
   name.addEventListener("blur", () => setError(name, nameProblem(name.value.trim(), names)));
   url.addEventListener("blur", () => setError(url, baseUrlProblem(url.value.trim())));
@@ -221,6 +276,8 @@ function addCustomProviderDialog() {
     if (problems.some(([, p]) => p)) { formError.textContent = "Fix the highlighted fields."; return; }
     const isKeyless = keyless.querySelector("input").checked;
     const provider = { name: n, network_config: { base_url: u }, custom_provider_config: customConfigFrom(base.value, isKeyless, editor) };
+    const dropFields = parseList(drops.value);
+    if (dropFields.length) provider.request_shaping = { drop_fields: dropFields };
     if (!isKeyless) provider.keys = [{ name: "default", value: key.value.trim(), weight: 1 }];
     addBtn.disabled = true;
     try {
@@ -230,7 +287,7 @@ function addCustomProviderDialog() {
       location.hash = `#/providers/${encodeURIComponent(n)}`;
       await render();
     } catch (err) {
-      showServerErrors(err, { name, "network_config.base_url": url, keys: key }, formError);
+      showServerErrors(err, { name, "network_config.base_url": url, keys: key, "request_shaping.drop_fields": drops }, formError);
     } finally { addBtn.disabled = false; }
   }
 }
@@ -304,7 +361,7 @@ function databricksDialog() {
 // ------------------------------------------------------- edit config panel
 
 function editConfigDialog(p) {
-  const tabs = ["Network", "Request Types"];
+  const tabs = ["Network", "Request Types", "Request Shaping"];
   if (!isKeyless(p) || (p.keys && p.keys.length)) tabs.push("Keys");
   const content = h("div", {});
   const tabBar = h("div", { class: "tabs", role: "tablist" });
@@ -312,7 +369,8 @@ function editConfigDialog(p) {
   const show = (name) => {
     for (const b of tabBar.children) b.setAttribute("aria-selected", String(b.textContent === name));
     content.innerHTML = "";
-    content.append(name === "Network" ? networkTab(p, close) : name === "Keys" ? keysTab(p, close) : typesTab(p, close));
+    const tab = { Network: networkTab, Keys: keysTab, "Request Types": typesTab, "Request Shaping": shapingTab }[name];
+    content.append(tab(p, close));
     if (readOnly) content.prepend(h("p", { class: "form-error" }, "This provider is managed by the config file: edit the file and restart to change it."));
   };
   for (const t of tabs) tabBar.append(h("button", { class: "tab", role: "tab", type: "button", onclick: () => show(t) }, t));
@@ -328,6 +386,9 @@ async function saveProvider(p, changes, close, what) {
     toast(`${what} saved`);
     close();
     await render();
+    // The page was rebuilt: give keyboard users their place back.
+    const again = document.querySelector('[aria-label="Edit Provider Config"]');
+    if (again) again.focus();
     return null;
   } catch (err) { return err; }
 }
@@ -350,7 +411,7 @@ function networkTab(p, close) {
   const formError = h("div", { class: "form-error", role: "alert" });
   const saveBtn = h("button", { class: "btn primary", type: "button", onclick: save }, "Save Network Configuration");
   const el = h("div", {},
-    h("div", { class: "field" }, h("label", { for: "net-base-url" }, "Base URL"), baseUrl),
+    h("div", { class: "field" }, h("label", { for: "net-base-url" }, "Base URL"), baseUrl, errorSlot()),
     h("div", { class: "grid2" },
       num("net-timeout", "Request timeout (s)", n.default_request_timeout_in_seconds, "Whole request; for streams, until the first byte."),
       num("net-idle", "Stream idle timeout (s)", n.stream_idle_timeout_in_seconds, "Longest silence between two chunks."),
@@ -395,6 +456,31 @@ function typesTab(p, close) {
   };
   return h("div", {}, editor.el, formError, h("div", { style: "display:flex;justify-content:flex-end;margin-top:16px" },
     h("button", { class: "btn primary", type: "button", onclick: save }, "Save Request Types")));
+}
+
+function shapingTab(p, close) {
+  const r = p.request_shaping || {};
+  const drops = h("input", { type: "text", id: "rs-drop-fields", value: (r.drop_fields || []).join(", "), placeholder: "store, tools[].function.strict" });
+  const maxTokens = h("input", { type: "number", id: "rs-max-tokens", value: r.default_max_tokens ?? 4096, min: 1 });
+  const betaValue = Array.isArray(r.anthropic_beta) ? "allow" : (r.anthropic_beta || "forward");
+  const beta = h("select", { id: "rs-beta" }, ["forward", "drop", "allow"].map((v) => h("option", { value: v, selected: v === betaValue }, v === "allow" ? "only these:" : v)));
+  const betaList = h("input", { type: "text", id: "rs-beta-list", value: Array.isArray(r.anthropic_beta) ? r.anthropic_beta.join(", ") : "", placeholder: "interleaved-thinking-2025-05-14" });
+  const formError = h("div", { class: "form-error", role: "alert" });
+  const save = async () => {
+    const request_shaping = { ...r, drop_fields: parseList(drops.value), default_max_tokens: Number(maxTokens.value || 4096),
+      anthropic_beta: beta.value === "allow" ? parseList(betaList.value) : beta.value };
+    const err = await saveProvider(p, { request_shaping }, close, "Request shaping");
+    if (err) showServerErrors(err, { "request_shaping.drop_fields": drops, "request_shaping.default_max_tokens": maxTokens }, formError);
+  };
+  return h("div", {},
+    h("div", { class: "field" }, h("label", { for: "rs-drop-fields" }, "Drop request fields"), drops,
+      h("div", { class: "help" }, "Removed before sending. Databricks' Unified route rejects store and tools[].function.strict; its Anthropic route rejects tools[].eager_input_streaming.")),
+    h("div", { class: "grid2" },
+      h("div", { class: "field" }, h("label", { for: "rs-max-tokens" }, "Default max_tokens"), maxTokens,
+        h("div", { class: "help" }, "Sent to an Anthropic-format upstream when an OpenAI client gave none.")),
+      h("div", { class: "field" }, h("label", { for: "rs-beta" }, "anthropic-beta from clients"), beta, betaList)),
+    formError,
+    h("div", { style: "display:flex;justify-content:flex-end;margin-top:16px" }, h("button", { class: "btn primary", type: "button", onclick: save }, "Save Request Shaping")));
 }
 
 function keysTab(p, close) {
@@ -498,10 +584,12 @@ function providerDetail(p) {
 
 function providersPage(selected) {
   const menu = h("ul", { class: "menu", role: "menu", hidden: true });
+  const setOpen = (open) => { menu.hidden = !open; toggle.setAttribute("aria-expanded", String(open)); };
   const toggle = h("button", { class: "btn primary", type: "button", id: "add-provider", "aria-haspopup": "menu", "aria-expanded": "false",
-    onclick: () => { menu.hidden = !menu.hidden; toggle.setAttribute("aria-expanded", String(!menu.hidden)); if (!menu.hidden) menu.querySelector("button").focus(); } }, "Add New Provider ▾");
+    onclick: () => { setOpen(menu.hidden); if (!menu.hidden) menu.querySelector("button").focus(); } }, "Add New Provider ▾");
+  // Focus goes back to the toggle first, so a dialog opened from the menu returns focus there when it closes.
   const item = (label, hint, action) => h("li", { role: "none" }, h("button", { role: "menuitem", type: "button",
-    onclick: () => { menu.hidden = true; toggle.setAttribute("aria-expanded", "false"); action(); } }, label, hint ? h("span", { class: "hint" }, hint) : null));
+    onclick: () => { setOpen(false); toggle.focus(); action(); } }, label, hint ? h("span", { class: "hint" }, hint) : null));
   menu.append(
     item("OpenAI", "api.openai.com with your key", () => addBuiltInDialog("openai")),
     item("Anthropic", "api.anthropic.com with your key", () => addBuiltInDialog("anthropic")),
@@ -513,9 +601,14 @@ function providersPage(selected) {
     const i = items.indexOf(document.activeElement);
     if (e.key === "ArrowDown") { e.preventDefault(); items[(i + 1) % items.length].focus(); }
     if (e.key === "ArrowUp") { e.preventDefault(); items[(i - 1 + items.length) % items.length].focus(); }
-    if (e.key === "Escape") { menu.hidden = true; toggle.focus(); }
+    if (e.key === "Escape") { setOpen(false); toggle.focus(); }
   });
-  document.addEventListener("click", (e) => { if (!e.target.closest(".dropdown")) menu.hidden = true; }, { once: true });
+  // A click outside closes the menu, every time; the listener leaves with the page it belongs to.
+  const onOutsideClick = (e) => {
+    if (!menu.isConnected) { document.removeEventListener("click", onOutsideClick); return; }
+    if (!e.target.closest(".dropdown")) setOpen(false);
+  };
+  document.addEventListener("click", onOutsideClick);
   const list = h("ul", {}, PROVIDERS.map((p) => h("li", {}, h("a", { href: `#/providers/${encodeURIComponent(p.name)}`, class: p.name === selected ? "active" : "" },
     p.name, h("span", { class: `badge ${baseFormat(p)}` }, baseFormat(p))))));
   const current = PROVIDERS.find((p) => p.name === selected) || (selected ? null : PROVIDERS[0]);
@@ -610,6 +703,13 @@ async function render(reload = true) {
 window.addEventListener("hashchange", () => render(false));
 window.addEventListener("DOMContentLoaded", async () => {
   try { META = await api("GET", "/api/meta"); document.getElementById("version").textContent = `v${META.version}`; } catch (err) { toast(err.message, true); }
+  if (META.auth_required) {
+    const out = h("button", { class: "btn", type: "button", id: "sign-out", onclick: async () => {
+      await fetch("/logout", { method: "POST", headers: { "X-Requested-With": "switchyard" } });
+      location.href = "/login";
+    } }, "Sign out");
+    document.querySelector(".sidebar-footer").prepend(out);
+  }
   if (!location.hash) location.hash = "#/providers";
   await render();
 });

@@ -164,9 +164,10 @@ pub async fn test_connection(State(state): State<AppState>, Path(name): Path<Str
 }
 
 /// The request types and base formats the UI offers, from the code's own lists.
-pub async fn meta() -> Json<Value> {
+pub async fn meta(State(state): State<AppState>) -> Json<Value> {
     let types: Vec<Value> = RequestType::ALL.iter().map(|t| json!({"id": t.as_str(), "label": t.label()})).collect();
-    Json(json!({"request_types": types, "base_formats": ["openai", "anthropic"], "version": env!("CARGO_PKG_VERSION")}))
+    Json(json!({"request_types": types, "base_formats": ["openai", "anthropic"], "version": env!("CARGO_PKG_VERSION"),
+        "auth_required": state.admin_auth.required()}))
 }
 
 pub async fn openapi() -> Response {
