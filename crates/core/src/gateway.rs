@@ -68,6 +68,8 @@ impl Gateway {
     }
 
     pub fn with_env(config: GatewayConfig, env: Arc<dyn EnvResolver>) -> Result<Self, ProviderBuildError> {
+        // Before any HTTP client exists (also those the embedding program builds itself).
+        crate::upstream::client::install_crypto_provider();
         let snapshot = build_snapshot(config, env.as_ref(), 1)?;
         Ok(Self {
             inner: Arc::new(Inner {

@@ -9,11 +9,15 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use serde_json::json;
 use switchyard_protocol::canonical::{StreamDecoder, StreamEncoder, StreamEvent};
 use switchyard_protocol::openai::error::ErrorResponse;
@@ -96,6 +100,7 @@ struct RelayState {
     done: bool,
     pending: VecDeque<Bytes>,
     last_data: Instant,
+    last_ping: Instant,
     /// Kept alive for the stream's lifetime (e.g. the config snapshot it started on).
     _hold: Box<dyn Any + Send + Sync>,
 }
@@ -157,8 +162,8 @@ impl RelayState {
         }
     }
 
-    fn on_quiet(&mut self) {
-        if self.last_data.elapsed() >= self.idle {
+    fn on_quiet(&mut self, now: Instant) {
+        if now.duration_since(self.last_data) >= self.idle {
             let message = format!(
                 "provider {:?} sent nothing for {} s (stream_idle_timeout_in_seconds); stream aborted",
                 self.provider,
@@ -166,6 +171,7 @@ impl RelayState {
             );
             self.fail(message, "upstream_stream_idle_timeout");
         } else if let RelayMode::Transcode { encoder, .. } = &mut self.mode {
+            self.last_ping = now;
             self.pending.extend(encoder.encode(&StreamEvent::Ping));
         }
     }
@@ -183,6 +189,7 @@ pub fn relay(
         RelayMode::Passthrough(d) => Some(TerminalScanner::new(d.terminal_markers())),
         RelayMode::Transcode { .. } => None,
     };
+    let now = Instant::now();
     let state = RelayState {
         upstream,
         mode,
@@ -194,37 +201,76 @@ pub fn relay(
         terminal_seen: false,
         done: false,
         pending: VecDeque::new(),
-        last_data: Instant::now(),
+        last_data: now,
+        last_ping: now,
         _hold: hold,
     };
-    Box::pin(futures::stream::unfold(state, |mut s| async move {
+    let first = state.next_check();
+    Box::pin(Relay { state, timer: Box::pin(tokio::time::sleep_until(first)) })
+}
+
+/// The relay as a hand-written stream: one timer for the whole stream, re-armed
+/// only when it fires, so a chunk costs a clock read rather than a timer
+/// registration.
+struct Relay {
+    state: RelayState,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl RelayState {
+    /// When the timer must next look: the idle deadline, or the next keep-alive ping.
+    fn next_check(&self) -> Instant {
+        let idle_at = self.last_data + self.idle;
+        match self.mode {
+            RelayMode::Transcode { .. } => idle_at.min(self.last_data.max(self.last_ping) + PING_EVERY),
+            RelayMode::Passthrough(_) => idle_at,
+        }
+    }
+}
+
+impl Stream for Relay {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let s = &mut this.state;
         loop {
             if let Some(bytes) = s.pending.pop_front() {
-                return Some((Ok(bytes), s));
+                return Poll::Ready(Some(Ok(bytes)));
             }
             if s.done {
-                return None;
+                return Poll::Ready(None);
             }
-            let wait = match s.mode {
-                RelayMode::Transcode { .. } => s.idle.saturating_sub(s.last_data.elapsed()).min(PING_EVERY),
-                RelayMode::Passthrough(_) => s.idle.saturating_sub(s.last_data.elapsed()),
-            };
-            match tokio::time::timeout(wait, s.upstream.next()).await {
-                Ok(Some(Ok(chunk))) => s.on_chunk(chunk),
-                Ok(Some(Err(e))) => {
+            match s.upstream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => s.on_chunk(chunk),
+                Poll::Ready(Some(Err(e))) => {
                     let message = format!("upstream stream from provider {:?} broke: {e}", s.provider);
                     s.fail(message, "upstream_stream_error");
                 }
-                Ok(None) => s.on_end(),
-                Err(_) => s.on_quiet(),
+                Poll::Ready(None) => s.on_end(),
+                Poll::Pending => {
+                    if this.timer.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let now = Instant::now();
+                    if now >= s.next_check() {
+                        s.on_quiet(now);
+                    }
+                    // Re-arm (and register the waker) for the next check.
+                    this.timer.as_mut().reset(s.next_check());
+                    if s.pending.is_empty() && !s.done && this.timer.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
             }
         }
-    }))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::StreamExt;
     use switchyard_protocol::anthropic::stream::AnthropicEncoder;
     use switchyard_protocol::openai::chat_convert::ToolNames;
     use switchyard_protocol::openai::chat_stream::ChatDecoder;

@@ -260,32 +260,62 @@ mod tests {
 #[derive(Debug, Clone)]
 pub struct TerminalScanner {
     markers: &'static [&'static [u8]],
-    /// The end of the previous chunk (enough to complete a split marker).
-    tail: Vec<u8>,
-    at_start: bool,
+    /// The last bytes of the stream so far (a marker split across chunks),
+    /// preceded by `\n` at the start of the stream.
+    tail: [u8; TAIL],
+    tail_len: usize,
 }
 
+/// Longest marker + the newline before it.
+const TAIL: usize = 64;
+
 impl TerminalScanner {
-    /// `markers` are line prefixes, without the leading newline.
+    /// `markers` are line prefixes, without the leading newline (at most 63 bytes).
     pub fn new(markers: &'static [&'static [u8]]) -> Self {
-        Self { markers, tail: Vec::new(), at_start: true }
+        let mut tail = [0u8; TAIL];
+        tail[0] = b'\n';
+        Self { markers, tail, tail_len: 1 }
     }
 
     /// Feeds a chunk; true once a terminal marker has been seen at a line start.
+    /// Allocation-free: the chunk is searched in place, and only a marker that
+    /// straddles the previous chunk is checked in a small stack window.
     pub fn push(&mut self, chunk: &[u8]) -> bool {
-        let longest = self.markers.iter().map(|m| m.len()).max().unwrap_or(0) + 1;
-        let mut window = std::mem::take(&mut self.tail);
-        if self.at_start {
-            window.push(b'\n');
-            self.at_start = false;
-        }
-        window.extend_from_slice(chunk);
-        let found = self.markers.iter().any(|m| {
-            memchr::memmem::find_iter(&window, m).any(|pos| pos > 0 && matches!(window[pos - 1], b'\n' | b'\r'))
+        let in_chunk = self.markers.iter().any(|m| {
+            memchr::memmem::find_iter(chunk, m).any(|pos| {
+                let before = if pos == 0 { self.tail[..self.tail_len].last().copied() } else { Some(chunk[pos - 1]) };
+                matches!(before, Some(b'\n' | b'\r'))
+            })
         });
-        let keep = window.len().min(longest);
-        self.tail = window[window.len() - keep..].to_vec();
-        found
+        if in_chunk {
+            return true;
+        }
+        // Markers split between the previous chunk's end and this chunk's start.
+        let mut window = [0u8; 2 * TAIL];
+        let head = chunk.len().min(TAIL);
+        window[..self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
+        window[self.tail_len..self.tail_len + head].copy_from_slice(&chunk[..head]);
+        let window = &window[..self.tail_len + head];
+        let split = self.markers.iter().any(|m| {
+            memchr::memmem::find_iter(window, m).any(|pos| {
+                pos > 0
+                    && pos < self.tail_len
+                    && pos + m.len() > self.tail_len
+                    && matches!(window[pos - 1], b'\n' | b'\r')
+            })
+        });
+        // Keep the stream's last bytes for the next chunk.
+        if chunk.len() >= TAIL {
+            self.tail.copy_from_slice(&chunk[chunk.len() - TAIL..]);
+            self.tail_len = TAIL;
+        } else {
+            let keep = (self.tail_len + chunk.len()).min(TAIL);
+            let from_old = keep - chunk.len();
+            self.tail.copy_within(self.tail_len - from_old..self.tail_len, 0);
+            self.tail[from_old..keep].copy_from_slice(chunk);
+            self.tail_len = keep;
+        }
+        split
     }
 }
 

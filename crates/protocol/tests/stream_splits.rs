@@ -59,3 +59,30 @@ proptest! {
         prop_assert_eq!(whole.last(), Some(&StreamEvent::MessageStop));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The passthrough relay's terminal detection gives the same answer however the stream is cut.
+    #[test]
+    fn terminal_scanner_is_split_independent(cuts in proptest::collection::vec(0usize..10_000, 0..30), complete in any::<bool>()) {
+        use switchyard_protocol::sse::TerminalScanner;
+        const MARKERS: &[&[u8]] = &[b"data: [DONE]", b"event: message_stop"];
+        let mut bytes = fixture("chat-stream.sse");
+        if !complete {
+            let end = bytes.len() - "data: [DONE]\n\n".len();
+            bytes.truncate(end);
+        }
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        points.sort_unstable();
+        points.push(bytes.len());
+        let mut scanner = TerminalScanner::new(MARKERS);
+        let mut start = 0;
+        let mut found = false;
+        for p in points {
+            found |= scanner.push(&bytes[start..p]);
+            start = p;
+        }
+        prop_assert_eq!(found, complete);
+    }
+}

@@ -8,8 +8,15 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 
+/// Pending connections the kernel queues before `accept` (capped by
+/// `net.core.somaxconn`): a burst of thousands of clients must not overflow it.
+const BACKLOG: u32 = 8192;
+
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Serves until `shutdown` completes; then stops accepting and lets requests

@@ -8,7 +8,7 @@ use crate::config::NetworkConfig;
 
 static CRYPTO: Once = Once::new();
 
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     CRYPTO.call_once(|| {
         // Fails only if another provider was installed first, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
