@@ -214,7 +214,7 @@ impl Gateway {
         let (provider, upstream_model) = route(&snapshot, &model)?;
         match plan(inbound, &provider, stream)? {
             Plan::Passthrough { request_type, dialect } => {
-                let url = provider.url_for(request_type).ok_or_else(|| no_endpoint(&provider, request_type))?;
+                let url = provider.upstream_url(request_type).ok_or_else(|| no_endpoint(&provider, request_type))?;
                 let key = pick_key(&provider, upstream_model)?;
                 let upstream_body = Bytes::from(provider.drop_fields.rewrite_raw(&obj, upstream_model));
                 tracing::debug!(provider = %provider.name, model = upstream_model, stream, %url, "passthrough");
@@ -294,7 +294,7 @@ impl Gateway {
         let (mut upstream_body, translation) =
             translate_request(client, upstream, &value, upstream_model, &target, now()).map_err(convert_err)?;
         provider.drop_fields.apply(&mut upstream_body);
-        let url = provider.url_for(request_type).ok_or_else(|| no_endpoint(provider, request_type))?;
+        let url = provider.upstream_url(request_type).ok_or_else(|| no_endpoint(provider, request_type))?;
         let key = pick_key(provider, upstream_model)?;
         tracing::debug!(provider = %provider.name, model = upstream_model, stream, %url, ?inbound, "translating");
         let resp = send(UpstreamRequest {

@@ -106,6 +106,11 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
             None => base.clone(),
             Some((param, value)) => with_query(&base, param, value),
         };
+        let url = reqwest::Url::parse(&url).map_err(|e| GatewayError::UpstreamTransport {
+            provider: p.name.clone(),
+            message: format!("invalid model list URL {url}: {e}"),
+            timed_out: false,
+        })?;
         let resp = send(UpstreamRequest {
             provider: p,
             method: Method::GET,

@@ -209,6 +209,21 @@ pub fn relay(
     Box::pin(Relay { state, timer: Box::pin(tokio::time::sleep_until(first)) })
 }
 
+/// Most bytes gathered into one client write.
+const COALESCE_LIMIT: usize = 64 * 1024;
+
+/// Everything pending as one buffer (no copy when there is a single piece).
+fn take_all(pending: &mut VecDeque<Bytes>, size: usize) -> Bytes {
+    if pending.len() == 1 {
+        return pending.pop_front().unwrap_or_default();
+    }
+    let mut out = bytes::BytesMut::with_capacity(size);
+    for b in pending.drain(..) {
+        out.extend_from_slice(&b);
+    }
+    out.freeze()
+}
+
 /// The relay as a hand-written stream: one timer for the whole stream, re-armed
 /// only when it fires, so a chunk costs a clock read rather than a timer
 /// registration.
@@ -235,8 +250,24 @@ impl Stream for Relay {
         let this = self.get_mut();
         let s = &mut this.state;
         loop {
-            if let Some(bytes) = s.pending.pop_front() {
-                return Poll::Ready(Some(Ok(bytes)));
+            if !s.pending.is_empty() {
+                // Take whatever else the upstream has ready now, so that one client
+                // write carries many events (a write per tiny SSE event costs a
+                // syscall and the receiver's TCP work each).
+                let mut size: usize = s.pending.iter().map(Bytes::len).sum();
+                while !s.done && size < COALESCE_LIMIT {
+                    match s.upstream.as_mut().poll_next(cx) {
+                        Poll::Ready(Some(Ok(chunk))) => s.on_chunk(chunk),
+                        Poll::Ready(Some(Err(e))) => {
+                            let message = format!("upstream stream from provider {:?} broke: {e}", s.provider);
+                            s.fail(message, "upstream_stream_error");
+                        }
+                        Poll::Ready(None) => s.on_end(),
+                        Poll::Pending => break,
+                    }
+                    size = s.pending.iter().map(Bytes::len).sum();
+                }
+                return Poll::Ready(Some(Ok(take_all(&mut s.pending, size))));
             }
             if s.done {
                 return Poll::Ready(None);

@@ -39,7 +39,8 @@ pub async fn serve(
         tracing::info!("shutting down: no new connections; waiting up to {} s for requests in flight", grace.as_secs());
         let _ = tx.send(true);
     };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
+    let server = // A make-service built once: the router is not re-bound to its state per connection.
+    axum::serve(listener, app.into_make_service()).with_graceful_shutdown(signal).into_future();
     let deadline = async move {
         let _ = rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(grace).await;

@@ -21,7 +21,8 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 pub struct UpstreamRequest<'a> {
     pub provider: &'a Provider,
     pub method: Method,
-    pub url: String,
+    /// Parsed once per provider, not per request.
+    pub url: reqwest::Url,
     pub body: Option<Bytes>,
     pub key: Option<&'a ResolvedKey>,
     /// Client headers that passed the allow-list.
@@ -95,7 +96,7 @@ fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
     for (name, value) in &p.extra_headers {
         headers.insert(name.clone(), value.clone());
     }
-    let mut b = p.http.request(req.method.clone(), &req.url).headers(headers);
+    let mut b = p.http.request(req.method.clone(), req.url.clone()).headers(headers);
     if let Some(body) = &req.body {
         b = b.body(body.clone());
     }
