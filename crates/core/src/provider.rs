@@ -123,10 +123,8 @@ impl Provider {
             urls: Vec::new(),
             http,
         };
-        provider.urls = RequestType::ALL
-            .iter()
-            .map(|t| provider.url_for(*t).and_then(|u| reqwest::Url::parse(&u).ok()))
-            .collect();
+        provider.urls =
+            RequestType::ALL.iter().map(|t| provider.url_for(*t).and_then(|u| reqwest::Url::parse(&u).ok())).collect();
         Ok(provider)
     }
 
