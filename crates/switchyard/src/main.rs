@@ -6,6 +6,11 @@ mod serve_cmd;
 
 use clap::Parser;
 
+/// Chosen by measurement (bench/RESULTS.md): fewer allocator cycles per request
+/// than glibc malloc on the request path.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
