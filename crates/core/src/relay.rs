@@ -241,6 +241,21 @@ struct Relay {
 }
 
 impl RelayState {
+    /// Polls the upstream once and takes in what it gave (data, error or end).
+    /// False when it had nothing ready.
+    fn poll_upstream(&mut self, cx: &mut Context<'_>) -> bool {
+        match self.upstream.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => self.on_chunk(chunk),
+            Poll::Ready(Some(Err(e))) => {
+                let message = format!("upstream stream from provider {:?} broke: {e}", self.provider);
+                self.fail(message, "upstream_stream_error");
+            }
+            Poll::Ready(None) => self.on_end(),
+            Poll::Pending => return false,
+        }
+        true
+    }
+
     /// When the timer must next look: the idle deadline, or the next keep-alive ping.
     fn next_check(&self) -> Instant {
         let idle_at = self.last_data + self.idle;
@@ -269,14 +284,8 @@ impl Stream for Relay {
                 let mut size: usize = s.pending.iter().map(Bytes::len).sum();
                 let mut progressed = false;
                 while !s.done && size < COALESCE_LIMIT {
-                    match s.upstream.as_mut().poll_next(cx) {
-                        Poll::Ready(Some(Ok(chunk))) => s.on_chunk(chunk),
-                        Poll::Ready(Some(Err(e))) => {
-                            let message = format!("upstream stream from provider {:?} broke: {e}", s.provider);
-                            s.fail(message, "upstream_stream_error");
-                        }
-                        Poll::Ready(None) => s.on_end(),
-                        Poll::Pending => break,
+                    if !s.poll_upstream(cx) {
+                        break;
                     }
                     progressed = true;
                     size = s.pending.iter().map(Bytes::len).sum();
@@ -314,26 +323,18 @@ impl Stream for Relay {
             if s.done {
                 return Poll::Ready(None);
             }
-            match s.upstream.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => s.on_chunk(chunk),
-                Poll::Ready(Some(Err(e))) => {
-                    let message = format!("upstream stream from provider {:?} broke: {e}", s.provider);
-                    s.fail(message, "upstream_stream_error");
+            if !s.poll_upstream(cx) {
+                if this.timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
                 }
-                Poll::Ready(None) => s.on_end(),
-                Poll::Pending => {
-                    if this.timer.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    let now = Instant::now();
-                    if now >= s.next_check() {
-                        s.on_quiet(now);
-                    }
-                    // Re-arm (and register the waker) for the next check.
-                    this.timer.as_mut().reset(s.next_check());
-                    if s.pending.is_empty() && !s.done && this.timer.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
+                let now = Instant::now();
+                if now >= s.next_check() {
+                    s.on_quiet(now);
+                }
+                // Re-arm (and register the waker) for the next check.
+                this.timer.as_mut().reset(s.next_check());
+                if s.pending.is_empty() && !s.done && this.timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
                 }
             }
         }
