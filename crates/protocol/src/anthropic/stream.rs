@@ -184,13 +184,25 @@ impl StreamEncoder for AnthropicEncoder {
                 )
             }
             StreamEvent::BlockDelta { index, delta } => {
-                let delta = match delta {
-                    BlockDelta::Text(t) => json!({"type": "text_delta", "text": t}),
-                    BlockDelta::ToolArguments(p) => json!({"type": "input_json_delta", "partial_json": p}),
-                    BlockDelta::Thinking(t) => json!({"type": "thinking_delta", "thinking": t}),
-                    BlockDelta::Signature(s) => json!({"type": "signature_delta", "signature": s}),
+                // The most frequent event, written straight into its buffer rather than
+                // through a JSON tree (same bytes; the golden snapshots hold them).
+                let (kind, field, text) = match delta {
+                    BlockDelta::Text(t) => ("text_delta", "text", t),
+                    BlockDelta::ToolArguments(p) => ("input_json_delta", "partial_json", p),
+                    BlockDelta::Thinking(t) => ("thinking_delta", "thinking", t),
+                    BlockDelta::Signature(s) => ("signature_delta", "signature", s),
                 };
-                event("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": delta}))
+                let mut data = String::with_capacity(text.len() + 96);
+                data.push_str("{\"type\":\"content_block_delta\",\"index\":");
+                data.push_str(&index.to_string());
+                data.push_str(",\"delta\":{\"type\":\"");
+                data.push_str(kind);
+                data.push_str("\",\"");
+                data.push_str(field);
+                data.push_str("\":");
+                data.push_str(&serde_json::to_string(text).unwrap_or_default());
+                data.push_str("}}");
+                SseEvent::named("content_block_delta", data).encode()
             }
             StreamEvent::BlockStop { index } => {
                 event("content_block_stop", json!({"type": "content_block_stop", "index": index}))

@@ -203,6 +203,27 @@ impl ChatEncoder {
         }
     }
 
+    /// A content delta, the most frequent chunk, written straight into its buffer
+    /// (the same bytes as [`ChatEncoder::chunk`]; the golden snapshots hold them).
+    fn text_chunk(&self, text: &str) -> Bytes {
+        let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let mut c = String::with_capacity(text.len() + self.id.len() + self.model.len() + 160);
+        c.push_str("{\"id\":");
+        c.push_str(&quote(&self.id));
+        c.push_str(",\"object\":\"chat.completion.chunk\",\"created\":");
+        c.push_str(&self.created.to_string());
+        c.push_str(",\"model\":");
+        c.push_str(&quote(&self.model));
+        c.push_str(",\"choices\":[{\"index\":0,\"delta\":{\"content\":");
+        c.push_str(&quote(text));
+        c.push_str("},\"logprobs\":null,\"finish_reason\":null}]");
+        if self.include_usage {
+            c.push_str(",\"usage\":null");
+        }
+        c.push('}');
+        SseEvent::data(c).encode()
+    }
+
     fn chunk(&self, delta: Value, finish: Option<&str>) -> Bytes {
         let mut c = json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
             "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]});
@@ -229,7 +250,7 @@ impl StreamEncoder for ChatEncoder {
                     None,
                 )]
             }
-            StreamEvent::BlockDelta { delta: BlockDelta::Text(t), .. } => vec![self.chunk(json!({"content": t}), None)],
+            StreamEvent::BlockDelta { delta: BlockDelta::Text(t), .. } => vec![self.text_chunk(t)],
             StreamEvent::BlockDelta { delta: BlockDelta::Thinking(t), .. } => {
                 vec![self.chunk(json!({"reasoning_content": t}), None)]
             }
