@@ -1,7 +1,11 @@
 //! Chat Completions streaming: upstream chunks → canonical events, and
 //! canonical events → chunks for a client.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::chat_convert::{
@@ -82,57 +86,122 @@ impl ChatDecoder {
         out.push(StreamEvent::MessageStop);
     }
 
-    fn chunk(&mut self, v: &Value, out: &mut Vec<StreamEvent>) {
+    fn chunk(&mut self, c: &ChunkIn<'_>, out: &mut Vec<StreamEvent>) {
         if !self.started {
             self.started = true;
             out.push(StreamEvent::MessageStart {
-                id: v["id"].as_str().unwrap_or_default().to_string(),
-                model: v["model"].as_str().unwrap_or_default().to_string(),
+                id: text(c.id).unwrap_or_default().into_owned(),
+                model: text(c.model).unwrap_or_default().into_owned(),
                 usage: Usage::default(),
             });
         }
-        if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-            self.usage = usage_from(Some(u));
+        if let Some(u) = c.usage.filter(|u| u.get().starts_with('{')) {
+            if let Ok(v) = serde_json::from_str::<Value>(u.get()) {
+                self.usage = usage_from(Some(&v));
+            }
         }
-        let Some(choice) = v.get("choices").and_then(Value::as_array).and_then(|c| c.first()) else { return };
-        let delta = &choice["delta"];
-        if let Some(t) = delta.get("reasoning_content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        let Some(choice) = c.choices.as_ref().and_then(|c| c.first()) else { return };
+        let delta = choice.delta.as_ref();
+        if let Some(t) = delta.and_then(|d| text(d.reasoning_content)).filter(|t| !t.is_empty()) {
             let index = self.open(Open::Thinking, BlockStart::Thinking, out);
-            out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Thinking(t.to_string()) });
+            out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Thinking(t.into_owned()) });
         }
-        if let Some(t) = delta.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        if let Some(t) = delta.and_then(|d| text(d.content)).filter(|t| !t.is_empty()) {
             let index = self.open(Open::Text, BlockStart::Text, out);
-            out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Text(t.to_string()) });
+            out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Text(t.into_owned()) });
         }
-        if let Some(calls) = delta.get("tool_calls").and_then(Value::as_array) {
+        if let Some(calls) = delta.and_then(|d| d.tool_calls.as_ref()) {
             for (pos, call) in calls.iter().enumerate() {
-                let k = call.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
+                let k = call.index.unwrap_or(pos as u64);
+                let function = call.function.as_ref();
                 let known = self.tools.iter().find(|(t, _)| *t == k).map(|(_, i)| *i);
                 let index = match known {
                     Some(i) => i,
                     None => {
                         self.saw_tool = true;
-                        let id = call.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-                        let name = self
-                            .names
-                            .original(call.pointer("/function/name").and_then(Value::as_str).unwrap_or_default());
+                        let id = text(call.id).unwrap_or_default().into_owned();
+                        let name = self.names.original(&text(function.and_then(|f| f.name)).unwrap_or_default());
                         self.close(out);
                         let i = self.open(Open::Tool(k), BlockStart::ToolCall { id, name }, out);
                         self.tools.push((k, i));
                         i
                     }
                 };
-                if let Some(args) =
-                    call.pointer("/function/arguments").and_then(Value::as_str).filter(|a| !a.is_empty())
-                {
-                    out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::ToolArguments(args.to_string()) });
+                if let Some(args) = text(function.and_then(|f| f.arguments)).filter(|a| !a.is_empty()) {
+                    out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::ToolArguments(args.into_owned()) });
                 }
             }
         }
-        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+        if let Some(reason) = text(choice.finish_reason) {
             self.close(out);
-            self.finish = Some(finish_reason_to_stop(reason));
+            self.finish = Some(finish_reason_to_stop(&reason));
         }
+    }
+}
+
+/// A chat chunk, read shallowly: string members are borrowed raw values, so a
+/// member of an unexpected type is ignored rather than failing the chunk, and
+/// nothing is copied until an event needs it.
+#[derive(Deserialize)]
+struct ChunkIn<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    model: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    choices: Option<Vec<ChoiceIn<'a>>>,
+    #[serde(borrow, default)]
+    usage: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ChoiceIn<'a> {
+    #[serde(borrow, default)]
+    delta: Option<DeltaIn<'a>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct DeltaIn<'a> {
+    #[serde(borrow, default)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ToolCallIn<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallIn<'a> {
+    #[serde(default)]
+    index: Option<u64>,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    function: Option<FunctionIn<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionIn<'a> {
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+}
+
+/// The string a raw member holds; `None` for null or any other type.
+fn text(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
+    let raw = raw?.get();
+    if !raw.starts_with('"') {
+        return None;
+    }
+    match serde_json::from_str::<&str>(raw) {
+        Ok(s) => Some(Cow::Borrowed(s)),
+        // Escapes need an owned string.
+        Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
     }
 }
 
@@ -144,8 +213,8 @@ impl StreamDecoder for ChatDecoder {
             self.finalize(&mut out);
             return out;
         }
-        let v: Value = match serde_json::from_str(data) {
-            Ok(v) => v,
+        let chunk: ChunkIn<'_> = match serde_json::from_str(data) {
+            Ok(c) => c,
             Err(_) => {
                 out.push(StreamEvent::Error {
                     kind: "api_error".into(),
@@ -154,15 +223,16 @@ impl StreamDecoder for ChatDecoder {
                 return out;
             }
         };
-        if let Some(err) = v.get("error") {
+        if let Some(err) = chunk.error {
             self.complete = true;
+            let err: Value = serde_json::from_str(err.get()).unwrap_or(Value::Null);
             out.push(StreamEvent::Error {
                 kind: err["type"].as_str().unwrap_or("api_error").to_string(),
                 message: err["message"].as_str().map(str::to_string).unwrap_or_else(|| err.to_string()),
             });
             return out;
         }
-        self.chunk(&v, &mut out);
+        self.chunk(&chunk, &mut out);
         out
     }
 
@@ -283,5 +353,50 @@ impl StreamEncoder for ChatEncoder {
             StreamEvent::Ping => vec![Bytes::from_static(b": ping\n\n")],
             _ => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(chunks: &[&str]) -> Vec<StreamEvent> {
+        let mut d = ChatDecoder::new(ToolNames::default());
+        chunks.iter().flat_map(|c| d.event(None, c)).collect()
+    }
+
+    #[test]
+    fn odd_member_types_are_ignored_and_escapes_decoded() {
+        let events = decode(&[
+            r#"{"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":[{"type":"text","text":"x"}]}}],"usage":null,"error":null}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"a \"quoted\" line\n"},"finish_reason":null}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":{"not":"a string"}}}]}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+            "[DONE]",
+        ]);
+        assert!(matches!(&events[0], StreamEvent::MessageStart { id, .. } if id == "c1"));
+        assert!(events
+            .contains(&StreamEvent::BlockDelta { index: 0, delta: BlockDelta::Text("a \"quoted\" line\n".into()) }));
+        assert!(events.iter().any(
+            |e| matches!(e, StreamEvent::BlockStart { block: BlockStart::ToolCall { id, .. }, .. } if id == "call_1")
+        ));
+        assert!(!events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::BlockDelta { delta: BlockDelta::ToolArguments(_), .. })));
+        let last_delta = events.iter().rev().find_map(|e| match e {
+            StreamEvent::MessageDelta { stop_reason, usage, .. } => Some((*stop_reason, usage.output_tokens)),
+            _ => None,
+        });
+        assert_eq!(last_delta, Some((StopReason::ToolUse, 2)));
+        assert_eq!(events.last(), Some(&StreamEvent::MessageStop));
+    }
+
+    #[test]
+    fn an_error_chunk_ends_the_stream_with_its_message() {
+        let events = decode(&[r#"{"error":{"message":"quota exceeded","type":"rate_limit_error"}}"#]);
+        assert_eq!(
+            events,
+            vec![StreamEvent::Error { kind: "rate_limit_error".into(), message: "quota exceeded".into() }]
+        );
     }
 }
