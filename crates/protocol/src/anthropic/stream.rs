@@ -3,10 +3,14 @@
 //! without them).
 
 use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::messages::{message_id, sanitize_tool_id, stop_reason_from, stop_reason_str, usage_from, usage_json};
-use crate::canonical::{merge_usage, BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent};
+use crate::canonical::{
+    merge_usage, raw_str, BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent,
+};
 use crate::sse::SseEvent;
 
 /// Decodes an Anthropic event stream. Block indexes are re-numbered so that
@@ -32,8 +36,55 @@ impl AnthropicDecoder {
     }
 }
 
+/// `content_block_delta`, read shallowly (members stay raw until needed).
+#[derive(Deserialize)]
+struct DeltaEventIn<'a> {
+    #[serde(default)]
+    index: u64,
+    #[serde(borrow)]
+    delta: DeltaIn<'a>,
+}
+
+#[derive(Deserialize)]
+struct DeltaIn<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    text: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    partial_json: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    thinking: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    signature: Option<&'a RawValue>,
+}
+
+impl AnthropicDecoder {
+    fn delta(&mut self, e: DeltaEventIn<'_>) -> Vec<StreamEvent> {
+        let Some(index) = self.index(e.index) else { return vec![] };
+        let d = e.delta;
+        let (value, wrap): (_, fn(String) -> BlockDelta) = match raw_str(d.kind).as_deref() {
+            Some("text_delta") => (d.text, BlockDelta::Text),
+            Some("input_json_delta") => (d.partial_json, BlockDelta::ToolArguments),
+            Some("thinking_delta") => (d.thinking, BlockDelta::Thinking),
+            Some("signature_delta") => (d.signature, BlockDelta::Signature),
+            _ => return vec![],
+        };
+        match raw_str(value) {
+            Some(s) if !s.is_empty() => vec![StreamEvent::BlockDelta { index, delta: wrap(s.into_owned()) }],
+            _ => vec![],
+        }
+    }
+}
+
 impl StreamDecoder for AnthropicDecoder {
     fn event(&mut self, _name: Option<&str>, data: &str) -> Vec<StreamEvent> {
+        // Deltas are nearly every event: read them shallowly, without a JSON tree.
+        if data.starts_with("{\"type\":\"content_block_delta\"") {
+            if let Ok(e) = serde_json::from_str::<DeltaEventIn<'_>>(data) {
+                return self.delta(e);
+            }
+        }
         let Ok(v) = serde_json::from_str::<Value>(data) else {
             return vec![StreamEvent::Error {
                 kind: "api_error".into(),
@@ -78,28 +129,10 @@ impl StreamDecoder for AnthropicDecoder {
                 }
                 out
             }
-            "content_block_delta" => {
-                let Some(index) = self.index(idx) else { return vec![] };
-                let d = &v["delta"];
-                let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
-                let delta = match d["type"].as_str().unwrap_or_default() {
-                    "text_delta" => BlockDelta::Text(s("text")),
-                    "input_json_delta" => BlockDelta::ToolArguments(s("partial_json")),
-                    "thinking_delta" => BlockDelta::Thinking(s("thinking")),
-                    "signature_delta" => BlockDelta::Signature(s("signature")),
-                    _ => return vec![],
-                };
-                let empty = match &delta {
-                    BlockDelta::Text(t)
-                    | BlockDelta::ToolArguments(t)
-                    | BlockDelta::Thinking(t)
-                    | BlockDelta::Signature(t) => t.is_empty(),
-                };
-                if empty {
-                    return vec![];
-                }
-                vec![StreamEvent::BlockDelta { index, delta }]
-            }
+            "content_block_delta" => match serde_json::from_str::<DeltaEventIn<'_>>(data) {
+                Ok(e) => self.delta(e),
+                Err(_) => vec![],
+            },
             "content_block_stop" => {
                 self.index(idx).map(|index| vec![StreamEvent::BlockStop { index }]).unwrap_or_default()
             }

@@ -1,5 +1,8 @@
 //! Reading dialect JSON with errors that name the field at fault.
 
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// A request the target dialect cannot take, or a malformed field. `param` is
@@ -135,5 +138,19 @@ pub fn string_or_array(v: Option<&Value>, path: &str) -> Result<Vec<String>, Con
             })
             .collect(),
         Some(other) => Err(ConvertError::type_error(path, "a string or an array of strings", other)),
+    }
+}
+
+/// The string a raw JSON member holds, borrowed when it has no escapes; `None`
+/// for a missing member, null or any other type (stream decoders read members
+/// this way instead of building a tree per event).
+pub fn raw_str(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
+    let raw = raw?.get();
+    if !raw.starts_with('"') {
+        return None;
+    }
+    match serde_json::from_str::<&str>(raw) {
+        Ok(s) => Some(Cow::Borrowed(s)),
+        Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
     }
 }

@@ -9,7 +9,7 @@
 pub mod estimate;
 mod json;
 
-pub use json::{kind, string_or_array, ConvertError, Fields};
+pub use json::{kind, raw_str, string_or_array, ConvertError, Fields};
 
 use serde_json::Value;
 

@@ -1,8 +1,6 @@
 //! Chat Completions streaming: upstream chunks → canonical events, and
 //! canonical events → chunks for a client.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -11,7 +9,9 @@ use serde_json::{json, Value};
 use super::chat_convert::{
     completion_id, finish_reason_to_stop, stop_to_finish_reason, usage_from, usage_json, ToolNames,
 };
-use crate::canonical::{BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent, Usage};
+use crate::canonical::{
+    raw_str as text, BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent, Usage,
+};
 use crate::sse::SseEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,19 +190,6 @@ struct FunctionIn<'a> {
     name: Option<&'a RawValue>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
-}
-
-/// The string a raw member holds; `None` for null or any other type.
-fn text(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
-    let raw = raw?.get();
-    if !raw.starts_with('"') {
-        return None;
-    }
-    match serde_json::from_str::<&str>(raw) {
-        Ok(s) => Some(Cow::Borrowed(s)),
-        // Escapes need an owned string.
-        Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
-    }
 }
 
 impl StreamDecoder for ChatDecoder {
