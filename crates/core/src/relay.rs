@@ -63,7 +63,7 @@ impl StreamDialect {
         }
     }
 
-    pub fn error_event(self, message: &str, code: &str) -> Bytes {
+    fn error_event(self, message: &str, code: &str) -> Bytes {
         match self {
             Self::OpenAiChat => {
                 let body = ErrorResponse::new(message, "server_error").with_code(Some(code.to_string()));
@@ -87,15 +87,26 @@ pub enum RelayMode {
     Transcode { decoder: Box<dyn StreamDecoder>, encoder: Box<dyn StreamEncoder> },
 }
 
+/// Each mode's own working state.
+enum Mode {
+    Passthrough {
+        dialect: StreamDialect,
+        /// Finds the terminal event without parsing every event.
+        scanner: TerminalScanner,
+        boundary: BoundaryTracker,
+    },
+    Transcode {
+        parser: SseParser,
+        decoder: Box<dyn StreamDecoder>,
+        encoder: Box<dyn StreamEncoder>,
+    },
+}
+
 struct RelayState {
     upstream: ByteStream,
-    mode: RelayMode,
+    mode: Mode,
     idle: Duration,
     provider: String,
-    parser: SseParser,
-    /// Passthrough only: finds the terminal event without parsing every event.
-    scanner: Option<TerminalScanner>,
-    boundary: BoundaryTracker,
     terminal_seen: bool,
     done: bool,
     pending: VecDeque<Bytes>,
@@ -110,12 +121,12 @@ impl RelayState {
         self.done = true;
         tracing::warn!(provider = %self.provider, code, "{message}");
         match &mut self.mode {
-            RelayMode::Passthrough(dialect) => {
-                let mut out = Vec::from(self.boundary.separator());
+            Mode::Passthrough { dialect, boundary, .. } => {
+                let mut out = Vec::from(boundary.separator());
                 out.extend_from_slice(&dialect.error_event(&message, code));
                 self.pending.push_back(Bytes::from(out));
             }
-            RelayMode::Transcode { encoder, .. } => {
+            Mode::Transcode { encoder, .. } => {
                 let e = StreamEvent::Error { kind: "server_error".into(), message };
                 self.pending.extend(encoder.encode(&e));
             }
@@ -125,15 +136,15 @@ impl RelayState {
     fn on_chunk(&mut self, chunk: Bytes) {
         self.last_data = Instant::now();
         match &mut self.mode {
-            RelayMode::Passthrough(_) => {
-                self.boundary.observe(&chunk);
-                if let (false, Some(scanner)) = (self.terminal_seen, self.scanner.as_mut()) {
+            Mode::Passthrough { scanner, boundary, .. } => {
+                boundary.observe(&chunk);
+                if !self.terminal_seen {
                     self.terminal_seen = scanner.push(&chunk);
                 }
                 self.pending.push_back(chunk);
             }
-            RelayMode::Transcode { decoder, encoder } => {
-                for event in self.parser.push(&chunk) {
+            Mode::Transcode { parser, decoder, encoder } => {
+                for event in parser.push(&chunk) {
                     for ce in decoder.event(event.event.as_deref(), &event.data) {
                         self.pending.extend(encoder.encode(&ce));
                     }
@@ -146,7 +157,7 @@ impl RelayState {
     }
 
     fn on_end(&mut self) {
-        if let RelayMode::Transcode { decoder, encoder } = &mut self.mode {
+        if let Mode::Transcode { decoder, encoder, .. } = &mut self.mode {
             for ce in decoder.end() {
                 self.pending.extend(encoder.encode(&ce));
             }
@@ -170,7 +181,7 @@ impl RelayState {
                 self.idle.as_secs()
             );
             self.fail(message, "upstream_stream_idle_timeout");
-        } else if let RelayMode::Transcode { encoder, .. } = &mut self.mode {
+        } else if let Mode::Transcode { encoder, .. } = &mut self.mode {
             self.last_ping = now;
             self.pending.extend(encoder.encode(&StreamEvent::Ping));
         }
@@ -185,19 +196,20 @@ pub fn relay(
     provider: &str,
     hold: Box<dyn Any + Send + Sync>,
 ) -> ByteStream {
-    let scanner = match &mode {
-        RelayMode::Passthrough(d) => Some(TerminalScanner::new(d.terminal_markers())),
-        RelayMode::Transcode { .. } => None,
+    let mode = match mode {
+        RelayMode::Passthrough(dialect) => Mode::Passthrough {
+            dialect,
+            scanner: TerminalScanner::new(dialect.terminal_markers()),
+            boundary: BoundaryTracker::default(),
+        },
+        RelayMode::Transcode { decoder, encoder } => Mode::Transcode { parser: SseParser::new(), decoder, encoder },
     };
     let now = Instant::now();
     let state = RelayState {
         upstream,
         mode,
-        scanner,
         idle,
         provider: provider.to_string(),
-        parser: SseParser::new(),
-        boundary: BoundaryTracker::default(),
         terminal_seen: false,
         done: false,
         pending: VecDeque::new(),
@@ -260,8 +272,8 @@ impl RelayState {
     fn next_check(&self) -> Instant {
         let idle_at = self.last_data + self.idle;
         match self.mode {
-            RelayMode::Transcode { .. } => idle_at.min(self.last_data.max(self.last_ping) + PING_EVERY),
-            RelayMode::Passthrough(_) => idle_at,
+            Mode::Transcode { .. } => idle_at.min(self.last_data.max(self.last_ping) + PING_EVERY),
+            Mode::Passthrough { .. } => idle_at,
         }
     }
 }

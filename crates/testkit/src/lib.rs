@@ -149,11 +149,6 @@ impl FakeUpstream {
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
-
-    /// Requests whose path starts with `prefix`.
-    pub fn requests_to(&self, prefix: &str) -> Vec<RecordedRequest> {
-        self.requests().into_iter().filter(|r| r.path.starts_with(prefix)).collect()
-    }
 }
 
 async fn list_requests(State(s): State<AppState>) -> Json<Vec<RecordedRequest>> {

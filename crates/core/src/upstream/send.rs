@@ -35,7 +35,6 @@ pub struct UpstreamResponse {
     pub response: reqwest::Response,
     /// Deadline for reading a non-streaming body (the request timeout).
     pub deadline: Instant,
-    pub attempts: u32,
 }
 
 impl UpstreamResponse {
@@ -132,7 +131,7 @@ pub async fn send(req: UpstreamRequest<'_>) -> Result<UpstreamResponse, GatewayE
             Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
                 if resp.status().is_success() {
-                    return Ok(UpstreamResponse { response: resp, deadline, attempts: attempt + 1 });
+                    return Ok(UpstreamResponse { response: resp, deadline });
                 }
                 let hinted = retry_after(resp.headers());
                 let can_retry = is_retryable_status(status)

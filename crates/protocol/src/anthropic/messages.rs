@@ -661,11 +661,7 @@ pub fn response_to_canonical(body: &Value) -> Result<Response, ConvertError> {
 
 /// An Anthropic message id: the upstream's id if it already is one.
 pub fn message_id(id: &str) -> String {
-    if id.starts_with("msg_") {
-        id.to_string()
-    } else {
-        format!("msg_{}", id.trim_start_matches("chatcmpl-"))
-    }
+    crate::canonical::dialect_id(id, "msg_")
 }
 
 pub fn response_from_canonical(resp: &Response, model: &str) -> Value {

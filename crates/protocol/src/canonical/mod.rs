@@ -283,6 +283,16 @@ pub enum StreamEvent {
     Ping,
 }
 
+/// An id in a dialect's own form: kept when it already has `prefix`, otherwise
+/// the other dialects' prefixes are swapped for it (`msg_x` → `chatcmpl-x`).
+pub fn dialect_id(id: &str, prefix: &str) -> String {
+    if id.starts_with(prefix) {
+        return id.to_string();
+    }
+    let bare = ["msg_", "chatcmpl-", "resp_", "cmpl-"].iter().find_map(|p| id.strip_prefix(p)).unwrap_or(id);
+    format!("{prefix}{bare}")
+}
+
 /// Accumulates a stream into a complete [`Response`] (used for Responses'
 /// `response.completed` and for tests).
 #[derive(Debug, Default)]

@@ -592,11 +592,7 @@ pub fn response_to_canonical(body: &Value, names: &ToolNames) -> Result<Response
 
 /// A chat completion id for a translated response.
 pub fn completion_id(id: &str) -> String {
-    if id.starts_with("chatcmpl-") {
-        id.to_string()
-    } else {
-        format!("chatcmpl-{}", id.trim_start_matches("msg_"))
-    }
+    crate::canonical::dialect_id(id, "chatcmpl-")
 }
 
 pub fn response_from_canonical(resp: &Response, model: &str, created: i64) -> Value {

@@ -64,7 +64,7 @@ pub fn request_to_canonical(body: &Value) -> Result<Request, ConvertError> {
 }
 
 pub fn completion_id(id: &str) -> String {
-    format!("cmpl-{}", id.trim_start_matches("msg_").trim_start_matches("chatcmpl-"))
+    crate::canonical::dialect_id(id, "cmpl-")
 }
 
 fn finish(stop: StopReason) -> &'static str {

@@ -310,10 +310,7 @@ fn message_content(v: Option<&Value>, path: &str) -> Result<Vec<Block>, ConvertE
 // -------------------------------------------------------------- response out
 
 pub fn response_id(id: &str) -> String {
-    if id.starts_with("resp_") {
-        return id.to_string();
-    }
-    format!("resp_{}", id.trim_start_matches("msg_").trim_start_matches("chatcmpl-"))
+    crate::canonical::dialect_id(id, "resp_")
 }
 
 pub fn usage_json(u: &Usage) -> Value {
