@@ -217,7 +217,7 @@ impl Gateway {
                 let url = provider.upstream_url(request_type).ok_or_else(|| no_endpoint(&provider, request_type))?;
                 let key = pick_key(&provider, upstream_model)?;
                 let upstream_body = Bytes::from(provider.drop_fields.rewrite_raw(&obj, upstream_model));
-                tracing::debug!(provider = %provider.name, model = upstream_model, stream, %url, "passthrough");
+                tracing::debug!(provider = %provider.name, model = upstream_model, stream, url = %crate::redact::url(url.as_str()), "passthrough");
                 let resp = send(UpstreamRequest {
                     provider: &provider,
                     method: Method::POST,
@@ -230,7 +230,13 @@ impl Gateway {
                 .await?;
                 let status = resp.response.status().as_u16();
                 let content_type = resp.response.headers().get(http::header::CONTENT_TYPE).cloned();
-                let body = if stream && is_sse(&resp.response) {
+                if stream && !is_sse(&resp.response) {
+                    return Err(not_an_event_stream(&provider, &resp.response));
+                }
+                if !stream && !is_json_answer(&resp.response) {
+                    return Err(not_json(&provider, &resp.response));
+                }
+                let body = if stream {
                     let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
                     let hold = Box::new((snapshot.clone(), provider.clone()));
                     ProxyBody::Stream(relay(
@@ -241,7 +247,10 @@ impl Gateway {
                         hold,
                     ))
                 } else {
-                    ProxyBody::Full(resp.bytes(&provider.name).await?)
+                    // Relayed as it arrives: a huge answer is never held whole.
+                    let length = resp.response.content_length();
+                    let encoding = resp.response.headers().get(http::header::CONTENT_ENCODING).cloned();
+                    ProxyBody::Forward { stream: resp.into_stream(&provider.name), length, encoding }
                 };
                 Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body })
             }
@@ -296,7 +305,7 @@ impl Gateway {
         provider.drop_fields.apply(&mut upstream_body);
         let url = provider.upstream_url(request_type).ok_or_else(|| no_endpoint(provider, request_type))?;
         let key = pick_key(provider, upstream_model)?;
-        tracing::debug!(provider = %provider.name, model = upstream_model, stream, %url, ?inbound, "translating");
+        tracing::debug!(provider = %provider.name, model = upstream_model, stream, url = %crate::redact::url(url.as_str()), ?inbound, "translating");
         let resp = send(UpstreamRequest {
             provider,
             method: Method::POST,
@@ -310,7 +319,11 @@ impl Gateway {
         let status = resp.response.status().as_u16();
         let event_stream = Some(HeaderValue::from_static("text/event-stream"));
         if stream && is_sse(&resp.response) {
-            let mode = RelayMode::Transcode { decoder: translation.decoder(), encoder: translation.encoder() };
+            let mode = RelayMode::Transcode {
+                decoder: translation.decoder(),
+                encoder: translation.encoder(),
+                max_event: provider.max_stream_event,
+            };
             let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
             let hold = Box::new((snapshot.clone(), provider.clone()));
             let body = relay(upstream, mode, provider.stream_idle_timeout, &provider.name, hold);
@@ -321,8 +334,12 @@ impl Gateway {
                 body: ProxyBody::Stream(body),
             });
         }
-        let bytes = resp.bytes(&provider.name).await?;
         let bad = |message: String| GatewayError::BadUpstreamResponse { provider: provider.name.clone(), message };
+        if let Some(encoding) = resp.response.headers().get(http::header::CONTENT_ENCODING) {
+            // gzip, deflate and brotli are decoded by the client; anything else cannot be read.
+            return Err(bad(format!("response is {}-encoded", encoding.to_str().unwrap_or("?"))));
+        }
+        let bytes = resp.bytes(&provider.name, provider.max_response_body).await?;
         let upstream_json: Value =
             serde_json::from_slice(&bytes).map_err(|e| bad(format!("response is not JSON: {e}")))?;
         let answer = translation.upstream_response(&upstream_json).map_err(|e| bad(e.message))?;
@@ -336,6 +353,45 @@ impl Gateway {
             )
         };
         Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body: ProxyBody::Full(out) })
+    }
+}
+
+/// A 2xx that is not an event stream (a WAF or proxy page, an empty body)
+/// answering a stream request: relayed, it would read as an empty, successful stream.
+fn not_an_event_stream(provider: &Provider, resp: &reqwest::Response) -> GatewayError {
+    let content_type = resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+    GatewayError::BadUpstreamResponse {
+        provider: provider.name.clone(),
+        message: format!(
+            "it answered a streaming request with HTTP {} and content-type {content_type:?} instead of an event stream",
+            resp.status().as_u16()
+        ),
+    }
+}
+
+/// Whether a non-stream 2xx can be the JSON every API answers with, judged
+/// by its headers alone (the body is relayed unread): an empty body or an
+/// HTML page is not.
+fn is_json_answer(resp: &reqwest::Response) -> bool {
+    let json_type = match resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(ct) => {
+            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        }
+    };
+    json_type && resp.content_length() != Some(0)
+}
+
+fn not_json(provider: &Provider, resp: &reqwest::Response) -> GatewayError {
+    let content_type = resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+    GatewayError::BadUpstreamResponse {
+        provider: provider.name.clone(),
+        message: format!(
+            "it answered with HTTP {}, content-type {content_type:?} and {} instead of JSON",
+            resp.status().as_u16(),
+            if resp.content_length() == Some(0) { "an empty body" } else { "a body" }
+        ),
     }
 }
 

@@ -35,6 +35,12 @@ pub enum GatewayError {
 
     #[error("provider {provider:?} sent a response Switchyard could not read: {message}")]
     BadUpstreamResponse { provider: String, message: String },
+
+    /// A body that is read whole (to translate it) passed the provider's cap.
+    #[error(
+        "provider {provider:?} sent a response larger than {limit} bytes (network_config.max_response_body_size_mb)"
+    )]
+    UpstreamTooLarge { provider: String, limit: usize },
 }
 
 fn list(items: &[String]) -> String {
@@ -60,7 +66,7 @@ impl GatewayError {
             Self::NoKeyForModel { .. } => 403,
             Self::Upstream { status, .. } => *status,
             Self::UpstreamTransport { timed_out: true, .. } => 504,
-            Self::UpstreamTransport { .. } | Self::BadUpstreamResponse { .. } => 502,
+            Self::UpstreamTransport { .. } | Self::BadUpstreamResponse { .. } | Self::UpstreamTooLarge { .. } => 502,
         }
     }
 
@@ -93,6 +99,7 @@ impl GatewayError {
             Self::UpstreamTransport { timed_out: true, .. } => Some("upstream_timeout"),
             Self::UpstreamTransport { .. } => Some("upstream_unreachable"),
             Self::BadUpstreamResponse { .. } => Some("bad_upstream_response"),
+            Self::UpstreamTooLarge { .. } => Some("upstream_response_too_large"),
         }
     }
 
@@ -108,6 +115,7 @@ impl GatewayError {
             Self::Upstream { .. } => "upstream_status",
             Self::UpstreamTransport { .. } => "upstream_transport",
             Self::BadUpstreamResponse { .. } => "bad_upstream_response",
+            Self::UpstreamTooLarge { .. } => "upstream_too_large",
         }
     }
 }

@@ -39,7 +39,7 @@ struct Inner {
     state: ArcSwap<Snapshot>,
     env: Arc<dyn EnvResolver>,
     generation: AtomicU64,
-    models: ModelCache,
+    models: Arc<ModelCache>,
 }
 
 /// The embeddable gateway. Cheap to clone; clones share state.
@@ -58,7 +58,36 @@ pub struct ProxyResponse {
 
 pub enum ProxyBody {
     Full(Bytes),
+    /// An event stream for the client (relayed or produced by the gateway).
     Stream(ByteStream),
+    /// A non-stream upstream body relayed as it arrives, with its length and
+    /// any content coding the upstream client could not undo.
+    Forward {
+        stream: ByteStream,
+        length: Option<u64>,
+        encoding: Option<HeaderValue>,
+    },
+}
+
+impl ProxyBody {
+    /// The whole body, for callers that want it in memory (the SDK, `/test`);
+    /// `Err` past `limit` bytes or when the body breaks.
+    pub async fn collect(self, limit: usize) -> std::io::Result<Bytes> {
+        use futures::StreamExt;
+        let mut stream = match self {
+            Self::Full(b) => return Ok(b),
+            Self::Stream(s) | Self::Forward { stream: s, .. } => s,
+        };
+        let mut out = bytes::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if out.len() + chunk.len() > limit {
+                return Err(std::io::Error::other(format!("response larger than {limit} bytes")));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out.freeze())
+    }
 }
 
 impl Gateway {
@@ -76,7 +105,7 @@ impl Gateway {
                 state: ArcSwap::from_pointee(snapshot),
                 env,
                 generation: AtomicU64::new(1),
-                models: ModelCache::default(),
+                models: Arc::default(),
             }),
         })
     }

@@ -49,6 +49,7 @@ mod gateway;
 pub mod keys;
 pub mod models;
 pub mod provider;
+pub mod redact;
 pub mod relay;
 pub mod request_type;
 pub mod routing;

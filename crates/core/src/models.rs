@@ -2,7 +2,9 @@
 //! concurrently (default path or override, typically the Unity Catalog URL on
 //! the workspace host), its body's format detected, pages followed, and the
 //! ids prefixed with the provider name. A provider that fails or is slow is
-//! reported and left out; it never fails the whole list. Lists are cached briefly.
+//! reported and left out; it never fails the whole list. Lists are cached
+//! briefly and then served stale while a refresh runs behind; a failure is
+//! remembered, so a hanging provider costs the wait once, not on every call.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,46 +39,128 @@ pub struct ProviderFailure {
     pub error: String,
 }
 
-/// A provider's list, the snapshot generation it was fetched under, and when.
-type CacheEntry = (u64, Instant, Arc<Vec<Model>>);
+/// What is known of one provider's list under one snapshot generation.
+#[derive(Default)]
+struct CacheEntry {
+    generation: u64,
+    /// The last list fetched, and when.
+    models: Option<(Instant, Arc<Vec<Model>>)>,
+    /// The last failure, and when: a provider that hangs is not waited for again
+    /// on every call while it is remembered.
+    failure: Option<(Instant, String)>,
+    /// A background refresh is running.
+    refreshing: bool,
+}
 
+/// Provider lists, served stale while a refresh runs behind.
 #[derive(Default)]
 pub(crate) struct ModelCache {
     entries: Mutex<HashMap<String, CacheEntry>>,
 }
 
+/// What the cache says for one provider.
+enum Lookup {
+    Fresh(Arc<Vec<Model>>),
+    /// Served at once; `refresh` says whether this caller starts the refresh.
+    Stale {
+        models: Arc<Vec<Model>>,
+        refresh: bool,
+    },
+    Failed {
+        error: String,
+        refresh: bool,
+    },
+    Unknown,
+}
+
 impl ModelCache {
-    fn get(&self, provider: &str, generation: u64) -> Option<Arc<Vec<Model>>> {
-        let entries = self.entries.lock().ok()?;
-        let (gen, at, models) = entries.get(provider)?;
-        (*gen == generation && at.elapsed() < CACHE_TTL).then(|| models.clone())
+    fn lookup(&self, provider: &str, generation: u64) -> Lookup {
+        let Ok(mut entries) = self.entries.lock() else { return Lookup::Unknown };
+        let e = entries.entry(provider.to_string()).or_default();
+        if e.generation != generation {
+            // The provider may have changed: nothing from before counts.
+            *e = CacheEntry { generation, ..CacheEntry::default() };
+        }
+        let refresh = !e.refreshing;
+        match (&e.models, &e.failure) {
+            (Some((at, models)), _) if at.elapsed() < CACHE_TTL => Lookup::Fresh(models.clone()),
+            (Some((_, models)), _) => {
+                e.refreshing = true;
+                Lookup::Stale { models: models.clone(), refresh }
+            }
+            (None, Some((at, error))) => {
+                // Reported at once; once it is old, one caller also asks again behind.
+                let refresh = refresh && at.elapsed() >= FAILURE_TTL;
+                e.refreshing |= refresh;
+                Lookup::Failed { error: error.clone(), refresh }
+            }
+            _ => Lookup::Unknown,
+        }
     }
 
-    fn put(&self, provider: &str, generation: u64, models: Arc<Vec<Model>>) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.insert(provider.to_string(), (generation, Instant::now(), models));
+    fn record(&self, provider: &str, generation: u64, result: &Result<Arc<Vec<Model>>, String>) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        let e = entries.entry(provider.to_string()).or_default();
+        if e.generation != generation {
+            return;
+        }
+        e.refreshing = false;
+        match result {
+            Ok(models) => {
+                e.models = Some((Instant::now(), models.clone()));
+                e.failure = None;
+            }
+            Err(error) => e.failure = Some((Instant::now(), error.clone())),
         }
     }
 }
 
-pub(crate) async fn list_models(snapshot: Arc<Snapshot>, cache: &ModelCache) -> ModelsReport {
+/// How long a failed listing is reported without asking the provider again inline.
+const FAILURE_TTL: Duration = Duration::from_secs(30);
+
+async fn fetch_bounded(p: &Provider) -> Result<Arc<Vec<Model>>, String> {
+    match tokio::time::timeout(PROVIDER_LIST_TIMEOUT, fetch_provider_models(p)).await {
+        Ok(Ok(models)) => Ok(Arc::new(models)),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no complete model list within {} s", PROVIDER_LIST_TIMEOUT.as_secs())),
+    }
+}
+
+/// Refreshes one provider's list behind the caller.
+fn refresh_behind(p: Arc<Provider>, generation: u64, cache: Arc<ModelCache>) {
+    tokio::spawn(async move {
+        let result = fetch_bounded(&p).await;
+        cache.record(&p.name, generation, &result);
+    });
+}
+
+pub(crate) async fn list_models(snapshot: Arc<Snapshot>, cache: &Arc<ModelCache>) -> ModelsReport {
     let listing: Vec<&Arc<Provider>> = snapshot
         .providers
         .values()
         .filter(|p| p.allows(RequestType::ListModels) && p.url_for(RequestType::ListModels).is_some())
         .collect();
+    let generation = snapshot.generation;
     let tasks = listing.iter().map(|p| async {
-        if let Some(models) = cache.get(&p.name, snapshot.generation) {
-            return (p.name.clone(), Ok(models));
-        }
-        let result = match tokio::time::timeout(PROVIDER_LIST_TIMEOUT, fetch_provider_models(p)).await {
-            Ok(Ok(models)) => {
-                let models = Arc::new(models);
-                cache.put(&p.name, snapshot.generation, models.clone());
+        let result = match cache.lookup(&p.name, generation) {
+            Lookup::Fresh(models) => Ok(models),
+            Lookup::Stale { models, refresh } => {
+                if refresh {
+                    refresh_behind((*p).clone(), generation, cache.clone());
+                }
                 Ok(models)
             }
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no complete model list within {} s", PROVIDER_LIST_TIMEOUT.as_secs())),
+            Lookup::Failed { error, refresh } => {
+                if refresh {
+                    refresh_behind((*p).clone(), generation, cache.clone());
+                }
+                Err(error)
+            }
+            Lookup::Unknown => {
+                let result = fetch_bounded(p).await;
+                cache.record(&p.name, generation, &result);
+                result
+            }
         };
         (p.name.clone(), result)
     });
@@ -108,7 +192,7 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
         };
         let url = reqwest::Url::parse(&url).map_err(|e| GatewayError::UpstreamTransport {
             provider: p.name.clone(),
-            message: format!("invalid model list URL {url}: {e}"),
+            message: format!("invalid model list URL {}: {e}", crate::redact::url(&url)),
             timed_out: false,
         })?;
         let resp = send(UpstreamRequest {
@@ -121,7 +205,7 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
             accept_event_stream: false,
         })
         .await?;
-        let body = resp.bytes(&p.name).await?;
+        let body = resp.bytes(&p.name, p.max_response_body).await?;
         let page = parse_model_list(&body)
             .map_err(|e| GatewayError::BadUpstreamResponse { provider: p.name.clone(), message: e.to_string() })?;
         out.extend(page.models.into_iter().map(|m| {

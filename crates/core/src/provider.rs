@@ -29,6 +29,10 @@ pub struct Provider {
     pub overrides: HashMap<RequestType, PathOverride>,
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
+    /// Bytes: a translated body is refused past this.
+    pub max_response_body: usize,
+    /// Bytes: a translated stream fails on one larger event.
+    pub max_stream_event: usize,
     pub retry: RetryPolicy,
     pub drop_fields: DropFields,
     pub default_max_tokens: u32,
@@ -111,6 +115,10 @@ impl Provider {
             overrides,
             request_timeout: Duration::from_secs(net.default_request_timeout_in_seconds),
             stream_idle_timeout: Duration::from_secs(net.stream_idle_timeout_in_seconds),
+            max_response_body: usize::try_from(net.max_response_body_size_mb.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
+            max_stream_event: usize::try_from(net.max_stream_event_size_kb.saturating_mul(1 << 10))
+                .unwrap_or(usize::MAX),
             retry: RetryPolicy {
                 max_retries: net.max_retries,
                 initial_backoff: Duration::from_millis(net.retry_backoff_initial),

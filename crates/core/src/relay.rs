@@ -84,7 +84,12 @@ impl StreamDialect {
 
 pub enum RelayMode {
     Passthrough(StreamDialect),
-    Transcode { decoder: Box<dyn StreamDecoder>, encoder: Box<dyn StreamEncoder> },
+    /// `max_event`: bytes one upstream event may hold before the stream fails.
+    Transcode {
+        decoder: Box<dyn StreamDecoder>,
+        encoder: Box<dyn StreamEncoder>,
+        max_event: usize,
+    },
 }
 
 /// Each mode's own working state.
@@ -109,6 +114,8 @@ struct RelayState {
     provider: String,
     terminal_seen: bool,
     done: bool,
+    /// The transcoding parser's event cap, for its error message.
+    max_event: usize,
     pending: VecDeque<Bytes>,
     last_data: Instant,
     last_ping: Instant,
@@ -147,7 +154,23 @@ impl RelayState {
                 for event in parser.push(&chunk) {
                     for ce in decoder.event(event.event.as_deref(), &event.data) {
                         self.pending.extend(encoder.encode(&ce));
+                        // The client's stream ends at the first error: nothing after it
+                        // (no finish_reason, [DONE] or message_stop) may read as success.
+                        if matches!(ce, StreamEvent::Error { .. }) {
+                            self.terminal_seen = true;
+                            self.done = true;
+                            return;
+                        }
                     }
+                }
+                if parser.overflowed() {
+                    let message = format!(
+                        "provider {:?} sent a stream event larger than {} KiB (network_config.max_stream_event_size_kb)",
+                        self.provider,
+                        self.max_event / 1024
+                    );
+                    self.fail(message, "upstream_event_too_large");
+                    return;
                 }
                 if decoder.is_complete() {
                     self.terminal_seen = true;
@@ -202,7 +225,13 @@ pub fn relay(
             scanner: TerminalScanner::new(dialect.terminal_markers()),
             boundary: BoundaryTracker::default(),
         },
-        RelayMode::Transcode { decoder, encoder } => Mode::Transcode { parser: SseParser::new(), decoder, encoder },
+        RelayMode::Transcode { decoder, encoder, max_event } => {
+            Mode::Transcode { parser: SseParser::with_limit(max_event), decoder, encoder }
+        }
+    };
+    let max_event = match &mode {
+        Mode::Transcode { parser, .. } => parser.max_event(),
+        Mode::Passthrough { .. } => 0,
     };
     let now = Instant::now();
     let state = RelayState {
@@ -212,6 +241,7 @@ pub fn relay(
         provider: provider.to_string(),
         terminal_seen: false,
         done: false,
+        max_event,
         pending: VecDeque::new(),
         last_data: now,
         last_ping: now,
@@ -459,6 +489,7 @@ mod tests {
         let mode = RelayMode::Transcode {
             decoder: Box::new(ChatDecoder::new(ToolNames::default())),
             encoder: Box::new(AnthropicEncoder::new("m")),
+            max_event: 1 << 20,
         };
         let out = collect(
             vec![Ok(b"data: {\"id\":\"c1\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"), Err(std::io::Error::other("reset"))],
@@ -478,6 +509,7 @@ mod tests {
         let mode = RelayMode::Transcode {
             decoder: Box::new(ChatDecoder::new(ToolNames::default())),
             encoder: Box::new(AnthropicEncoder::new("m")),
+            max_event: 1 << 20,
         };
         let out = collect(vec![], 200, true, mode).await;
         assert!(out.contains("event: error\n") && out.contains("sent nothing"), "{out}");

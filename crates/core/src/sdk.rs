@@ -58,13 +58,11 @@ impl Gateway {
         let provider = request.provider.clone();
         let body = encode(&request.into_wire(false))?;
         let resp = self.proxy_chat(body, HeaderMap::new()).await?;
-        let bytes = match resp.body {
-            ProxyBody::Full(b) => b,
-            ProxyBody::Stream(s) => {
-                let parts: Vec<Bytes> = s.filter_map(|r| async move { r.ok() }).collect().await;
-                parts.concat().into()
-            }
-        };
+        let bytes = resp.body.collect(usize::MAX).await.map_err(|e| GatewayError::UpstreamTransport {
+            provider: provider.clone(),
+            message: e.to_string(),
+            timed_out: false,
+        })?;
         serde_json::from_slice(&bytes)
             .map_err(|e| GatewayError::BadUpstreamResponse { provider, message: format!("not a chat.completion: {e}") })
     }
@@ -77,6 +75,9 @@ impl Gateway {
         let resp = self.proxy_chat(body, HeaderMap::new()).await?;
         let bytes = match resp.body {
             ProxyBody::Stream(s) => s,
+            ProxyBody::Forward { .. } => {
+                return Err(GatewayError::BadUpstreamResponse { provider, message: "expected an event stream".into() })
+            }
             ProxyBody::Full(b) => {
                 return Err(GatewayError::BadUpstreamResponse {
                     provider,

@@ -17,15 +17,39 @@ impl PathOverride {
     /// starting with `/` nor an absolute http(s) URL.
     pub fn parse(s: &str) -> Option<Self> {
         if s.starts_with('/') {
-            return Some(Self::Path(s.to_string()));
+            return (!has_control_or_space(s)).then(|| Self::Path(s.to_string()));
         }
-        let url = Url::parse(s).ok()?;
-        if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() {
-            Some(Self::Absolute(url))
-        } else {
-            None
-        }
+        parse_http_url(s).ok().map(Self::Absolute)
     }
+}
+
+fn has_control_or_space(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// An absolute http(s) URL with a host, checked on the text as written: the
+/// `url` crate silently drops CR/LF/tab and reads `http:///x` as host `x`,
+/// which would hide a typo (or an injection) in the configured value.
+pub fn parse_http_url(s: &str) -> Result<Url, &'static str> {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Err("is not an http(s) URL");
+    };
+    if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https") {
+        return Err("is not an http(s) URL");
+    }
+    if has_control_or_space(s) {
+        return Err("contains a space or control character (CR, LF, tab)");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err("has no host after `://`");
+    }
+    let url = Url::parse(s).map_err(|_| "is not a valid URL")?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host after `://`");
+    }
+    Ok(url)
 }
 
 /// Joins a base URL (no trailing slash) and a path, never producing `/v1/v1`.
@@ -81,6 +105,24 @@ mod tests {
             url.as_deref(),
             Some("https://adb-1.azuredatabricks.net/api/2.1/unity-catalog/models?max_results=50")
         );
+    }
+
+    #[test]
+    fn rejects_hostless_and_control_character_urls() {
+        for bad in [
+            "http:///x",
+            "https://",
+            "http://:80/x",
+            "http://user@/x",
+            "http://h/a\r\nX-Evil: 1",
+            "http://h/\tx",
+            "ftp://h/",
+        ] {
+            assert!(parse_http_url(bad).is_err(), "{bad:?}");
+            assert!(PathOverride::parse(bad).is_none(), "{bad:?}");
+        }
+        assert!(PathOverride::parse("/v1/chat\r\n").is_none());
+        assert_eq!(parse_http_url("https://h.example:8443/mlflow").unwrap().host_str(), Some("h.example"));
     }
 
     #[test]

@@ -44,8 +44,12 @@ impl SseEvent {
 }
 
 /// Incremental parser. Feed it byte chunks; it returns the events completed so far.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
+    /// Most bytes one event (its unterminated line and data) may hold.
+    max_event: usize,
+    /// An event passed `max_event`: the parser holds nothing more and yields nothing.
+    overflowed: bool,
     /// Bytes of the current, not yet terminated line.
     line: BytesMut,
     /// The previous chunk ended in `\r`; a leading `\n` in the next one belongs to it.
@@ -56,14 +60,47 @@ pub struct SseParser {
     id: Option<String>,
 }
 
+impl Default for SseParser {
+    fn default() -> Self {
+        Self::with_limit(usize::MAX)
+    }
+}
+
 impl SseParser {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A parser that gives up on an event (or line) larger than `max_event`
+    /// bytes instead of buffering it whole.
+    pub fn with_limit(max_event: usize) -> Self {
+        Self {
+            max_event,
+            overflowed: false,
+            line: BytesMut::new(),
+            pending_cr: false,
+            event: None,
+            data: String::new(),
+            has_data: false,
+            id: None,
+        }
+    }
+
+    pub fn max_event(&self) -> usize {
+        self.max_event
+    }
+
+    /// Whether an event passed the limit; nothing is parsed after that.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
     /// Feeds a chunk and returns every event it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
         let mut events = Vec::new();
+        if self.overflowed {
+            return events;
+        }
         let mut rest = chunk;
         if self.pending_cr && !rest.is_empty() {
             self.pending_cr = false;
@@ -89,9 +126,24 @@ impl SseParser {
             if let Some(event) = self.process_line(&line) {
                 events.push(event);
             }
+            if self.data.len() > self.max_event {
+                self.overflow();
+                return events;
+            }
+        }
+        if self.line.len() + rest.len() + self.data.len() > self.max_event {
+            self.overflow();
+            return events;
         }
         self.line.extend_from_slice(rest);
         events
+    }
+
+    fn overflow(&mut self) {
+        self.overflowed = true;
+        self.line = BytesMut::new();
+        self.data = String::new();
+        self.has_data = false;
     }
 
     /// Bytes held that do not yet form a complete event (an unterminated line or
@@ -221,6 +273,21 @@ mod tests {
     fn field_without_space_and_without_colon() {
         let events = parse_all(&[b"data:x\ndata\n\n"]);
         assert_eq!(events, vec![SseEvent::data("x\n")]);
+    }
+
+    #[test]
+    fn an_event_past_the_limit_stops_the_parser_without_buffering_it() {
+        let mut p = SseParser::with_limit(64);
+        assert_eq!(p.push(b"data: small\n\n").len(), 1);
+        let big = vec![b'x'; 100];
+        assert!(p.push(b"data: ").is_empty() && !p.overflowed());
+        assert!(p.push(&big).is_empty());
+        assert!(p.overflowed() && !p.has_partial_event());
+        assert!(p.push(b"\n\ndata: later\n\n").is_empty(), "nothing after the overflow");
+        // Many lines of one event count together.
+        let mut p = SseParser::with_limit(64);
+        let lines: Vec<u8> = (0..10).flat_map(|_| b"data: 0123456789\n".to_vec()).collect();
+        assert!(p.push(&lines).is_empty() && p.overflowed());
     }
 
     #[test]

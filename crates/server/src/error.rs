@@ -3,7 +3,9 @@
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::StatusCode;
-use switchyard_core::protocol::anthropic::error::error_type_for_status as anthropic_type_for_status;
+use switchyard_core::protocol::anthropic::error::{
+    error_type_for as anthropic_type_for, error_type_for_status as anthropic_type_for_status,
+};
 use switchyard_core::protocol::openai::error::{error_type_for_status, ErrorResponse};
 use switchyard_core::GatewayError;
 
@@ -71,13 +73,10 @@ impl From<GatewayError> for AnthropicError {
             tracing::warn!(kind = e.kind(), status = status.as_u16(), "{e}");
         }
         let kind = match &e {
-            GatewayError::Upstream { detail, .. } => detail
-                .kind
-                .clone()
-                .filter(|k| k.ends_with("_error"))
-                .unwrap_or_else(|| anthropic_type_for_status(status.as_u16()).to_string()),
-            _ => anthropic_type_for_status(status.as_u16()).to_string(),
-        };
+            GatewayError::Upstream { detail, .. } => anthropic_type_for(detail.kind.as_deref(), status.as_u16()),
+            _ => anthropic_type_for_status(status.as_u16()),
+        }
+        .to_string();
         // Anthropic errors have no `param`; name the field in the message instead.
         let message = match e.param() {
             Some(p) if !e.to_string().contains(p) => format!("{p}: {e}"),
@@ -97,5 +96,17 @@ impl IntoResponse for AnthropicError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"type": "error", "error": {"type": self.kind, "message": self.message}});
         (self.status, Json(body)).into_response()
+    }
+}
+
+/// An error for `path` in the dialect of its prefix: Anthropic clients get
+/// Anthropic JSON, `/api` callers the admin shape, everyone else OpenAI's.
+pub fn error_for_path(path: &str, status: StatusCode, message: String, code: &str) -> Response {
+    if path.starts_with("/anthropic/") {
+        AnthropicError::new(status, message).into_response()
+    } else if path.starts_with("/api/") {
+        crate::admin::api::error(status, message)
+    } else {
+        OpenAiError::new(status, message, None, Some(code)).into_response()
     }
 }

@@ -19,7 +19,9 @@
 //!    as they arrive. Errors render in the client's dialect ([`error`]).
 
 pub mod admin;
+mod body;
 pub mod error;
+pub mod guard;
 pub mod headers;
 pub mod middleware;
 mod routes;
@@ -27,5 +29,5 @@ mod serve;
 mod state;
 
 pub use routes::router;
-pub use serve::{bind, serve};
+pub use serve::{bind, serve, serve_with, ConnLimits};
 pub use state::AppState;

@@ -52,8 +52,31 @@ pub struct ServeArgs {
     #[arg(long, env = "SWITCHYARD_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
     /// Admin token for the UI and /api; required when --host is not a loopback address.
+    /// Prefer the SWITCHYARD_ADMIN_TOKEN variable: a command-line value shows in `ps`.
     #[arg(long, env = "SWITCHYARD_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Host names (besides localhost/127.0.0.1/[::1]) clients may address the
+    /// server by; with an open admin every other Host is refused (DNS rebinding).
+    #[arg(long = "allowed-host", env = "SWITCHYARD_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Environment variables the management API may reference as `env.NAME`
+    /// (exact names or `PREFIX_*`); the config file is not limited.
+    #[arg(long = "api-env-allow", env = "SWITCHYARD_API_ENV_ALLOW", value_delimiter = ',')]
+    pub api_env_allow: Vec<String>,
+    /// Seconds a client may take to send a request head (on HTTP/1.1 also the
+    /// longest wait for the next request on a kept-alive connection).
+    #[arg(long, env = "SWITCHYARD_HEADER_READ_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client may take to send a whole request body.
+    #[arg(long, env = "SWITCHYARD_BODY_READ_TIMEOUT_SECS", default_value_t = 60)]
+    pub body_read_timeout_secs: u64,
+    /// Seconds without a byte either way after which a connection is closed
+    /// (requests in flight finish first).
+    #[arg(long, env = "SWITCHYARD_IDLE_TIMEOUT_SECS", default_value_t = 120)]
+    pub idle_timeout_secs: u64,
+    /// Client connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "SWITCHYARD_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `switchyard_core=debug`.
     #[arg(long, env = "SWITCHYARD_LOG", default_value = "info")]
     pub log: String,

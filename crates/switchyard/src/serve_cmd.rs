@@ -9,8 +9,9 @@ use anyhow::Context;
 use switchyard_core::config::{load_file, ProcessEnv};
 use switchyard_core::Gateway;
 use switchyard_server::admin::auth::AdminAuth;
+use switchyard_server::admin::env_policy::ApiEnvAllowList;
 use switchyard_server::admin::service::{build_config, AdminError, BaseSettings, ConfigService};
-use switchyard_server::AppState;
+use switchyard_server::{AppState, ConnLimits};
 use switchyard_store::{ConfigStore, SqliteStore};
 
 use crate::cli::ServeArgs;
@@ -70,11 +71,28 @@ fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Re
     if let Some(mb) = args.max_body_size_mb {
         base.client.max_request_body_size_mb = Some(mb);
     }
+    base.api_env_allow = ApiEnvAllowList::new(args.api_env_allow.iter().cloned());
     Ok(base)
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if !args.host.is_loopback() && args.admin_token.as_deref().is_none_or(str::is_empty) {
+    let token = args.admin_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if args.admin_token.is_some() && token.is_none() {
+        anyhow::bail!(
+            "the admin token is empty or only whitespace: set a real secret, or unset it on a loopback address"
+        );
+    }
+    if std::env::args().any(|a| a == "--admin-token" || a.starts_with("--admin-token=")) {
+        tracing::warn!(
+            "--admin-token on the command line is visible to every user in `ps`; set SWITCHYARD_ADMIN_TOKEN instead"
+        );
+    }
+    for t in [args.header_read_timeout_secs, args.body_read_timeout_secs, args.idle_timeout_secs] {
+        if t == 0 {
+            anyhow::bail!("client timeouts must be at least 1 second");
+        }
+    }
+    if !args.host.is_loopback() && token.is_none() {
         anyhow::bail!(
             "listening on {} exposes the admin UI and /api beyond this machine: set --admin-token or SWITCHYARD_ADMIN_TOKEN",
             args.host
@@ -96,18 +114,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let names: Vec<String> = config.providers.keys().cloned().collect();
     let gateway = Gateway::new(config).context("building providers")?;
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
-    let auth = match args.admin_token.clone().filter(|t| !t.is_empty()) {
-        Some(token) => AdminAuth::with_token(token),
+    let auth = match token {
+        Some(token) => AdminAuth::with_token(token.to_string()),
         None => AdminAuth::open(),
     };
-    let app = switchyard_server::router(AppState::new(gateway, max_body).with_admin(service, auth));
+    let state =
+        AppState::new(gateway, max_body).with_admin(service, auth).with_allowed_hosts(args.allowed_hosts.clone());
+    let app = switchyard_server::router(state);
     let addr = SocketAddr::new(args.host, args.port);
     let listener = switchyard_server::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!(providers = ?names, data_dir = %args.data_dir.display(), "switchyard ready");
     // Tests and scripts read this line to find the port when --port 0 is used.
     println!("switchyard listening on http://{local}");
-    switchyard_server::serve(listener, app, shutdown_signal(), Duration::from_secs(args.shutdown_grace_secs)).await?;
+    let limits = ConnLimits {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs),
+        body_read_timeout: Duration::from_secs(args.body_read_timeout_secs),
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs),
+        max_connections: args.max_connections.max(1),
+    };
+    let grace = Duration::from_secs(args.shutdown_grace_secs);
+    switchyard_server::serve_with(listener, app, shutdown_signal(), grace, limits).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
+use futures::StreamExt;
 use serde_json::{json, Value};
 
 use crate::AppState;
@@ -108,6 +109,10 @@ pub(crate) enum StreamFault {
     Truncate,
     /// `fault-stream-error…`: the healthy prefix, then the dialect's in-band error event.
     ErrorEvent,
+    /// `fault-error-continue…`: the healthy prefix, the error event, then the rest as if nothing happened.
+    ErrorThenContinue,
+    /// `fault-stall…`: the healthy prefix, then silence with the connection open.
+    Stall,
 }
 
 /// A request that passed the up-front faults.
@@ -132,6 +137,9 @@ pub(crate) async fn begin(s: &AppState, dialect: Dialect, model: &str) -> Result
         *c += 1;
         *c
     };
+    if let Some(r) = crate::raw_faults::respond(dialect, model, count).await {
+        return Err(r);
+    }
     if model.starts_with("fault-503-always") || (model.starts_with("fault-503-once") && count == 1) {
         return Err(
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.").render(dialect)
@@ -171,6 +179,10 @@ pub(crate) async fn begin(s: &AppState, dialect: Dialect, model: &str) -> Result
         StreamFault::Truncate
     } else if model.starts_with("fault-stream-error") {
         StreamFault::ErrorEvent
+    } else if model.starts_with("fault-error-continue") {
+        StreamFault::ErrorThenContinue
+    } else if model.starts_with("fault-stall") {
+        StreamFault::Stall
     } else {
         StreamFault::None
     };
@@ -192,6 +204,17 @@ pub(crate) fn sse_response(mut events: Vec<String>, turn: &Turn, healthy: usize,
         StreamFault::ErrorEvent => {
             events.truncate(healthy);
             events.push(error_event);
+        }
+        StreamFault::ErrorThenContinue => events.insert(healthy.min(events.len()), error_event),
+        StreamFault::Stall => {
+            events.truncate(healthy);
+            let head = sse_body(events, turn.pace, false).into_body().into_data_stream();
+            let stream = head.chain(futures::stream::pending());
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "text/event-stream")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
         }
     }
     sse_body(events, turn.pace, turn.stream_fault == StreamFault::Reset)

@@ -46,6 +46,7 @@ pub mod agent_script;
 pub mod anthropic;
 mod faults;
 pub mod legacy;
+mod raw_faults;
 pub mod responses;
 
 use std::collections::HashMap;

@@ -2,6 +2,8 @@
 //! A value is either `env.NAME` entirely, or a prefix and a final
 //! `env.NAME` word, as in `Bearer env.DATABRICKS_TOKEN`.
 
+use super::reader::Diags;
+
 /// Where `env.NAME` values come from (the process, or a map in tests).
 pub trait EnvResolver: Send + Sync {
     fn var(&self, name: &str) -> Option<String>;
@@ -47,6 +49,32 @@ pub fn resolve(value: &str, env: &dyn EnvResolver) -> Result<String, String> {
     match split(value) {
         Some((prefix, name)) => env.var(name).map(|v| format!("{prefix}{v}")).ok_or_else(|| name.to_string()),
         None => Ok(value.to_string()),
+    }
+}
+
+/// Checks an `env.NAME` reference resolves; returns the resolved value.
+pub(super) fn check_env(value: &str, at: &str, env: &dyn EnvResolver, d: &mut Diags) -> Option<String> {
+    match env_reference(value) {
+        None => Some(value.to_string()),
+        Some(name) if !is_valid_name(name) => {
+            d.error(
+                at,
+                format!("`env.{name}` is not a valid environment variable reference"),
+                Some("write env.NAME with NAME made of letters, digits and _".into()),
+            );
+            None
+        }
+        Some(name) => match env.var(name) {
+            Some(_) => resolve(value, env).ok(),
+            None => {
+                d.error(
+                    at,
+                    format!("environment variable {name} is not set"),
+                    Some(format!("export {name}=… before starting Switchyard")),
+                );
+                None
+            }
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod diagnostic;
 mod env;
+mod network;
 mod parse;
 mod reader;
 
@@ -27,6 +28,10 @@ pub mod defaults {
     pub const KEEP_ALIVE_TIMEOUT_SECS: u64 = 90;
     pub const MAX_IDLE_CONNS_PER_HOST: usize = 256;
     pub const MAX_REQUEST_BODY_MB: u64 = 32;
+    /// Translated (whole-read) upstream bodies.
+    pub const MAX_RESPONSE_BODY_MB: u64 = 64;
+    /// One SSE event held while translating (base64 images fit).
+    pub const MAX_STREAM_EVENT_KB: u64 = 8 * 1024;
     pub const KEY_WEIGHT: f64 = 1.0;
     /// `max_tokens` for Anthropic when a client (OpenAI dialects) gave none.
     pub const DEFAULT_MAX_TOKENS: u32 = 4096;
@@ -193,6 +198,11 @@ pub struct NetworkConfig {
     pub max_conns_per_host: usize,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub enforce_http2: bool,
+    /// Cap on an upstream body read whole (translated responses); passthrough
+    /// bodies are relayed as they arrive and need none.
+    pub max_response_body_size_mb: u64,
+    /// Cap on one SSE event (or unterminated line) held while translating a stream.
+    pub max_stream_event_size_kb: u64,
 }
 
 impl Default for NetworkConfig {
@@ -208,6 +218,8 @@ impl Default for NetworkConfig {
             keep_alive_timeout_in_seconds: defaults::KEEP_ALIVE_TIMEOUT_SECS,
             max_conns_per_host: defaults::MAX_IDLE_CONNS_PER_HOST,
             enforce_http2: false,
+            max_response_body_size_mb: defaults::MAX_RESPONSE_BODY_MB,
+            max_stream_event_size_kb: defaults::MAX_STREAM_EVENT_KB,
         }
     }
 }

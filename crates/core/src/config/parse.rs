@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::diagnostic::ConfigError;
-use super::env::{env_reference, EnvResolver};
+use super::env::{check_env, EnvResolver};
+use super::network::read_network;
 use super::reader::{
     check_keys, did_you_mean, join, opt_bool, opt_f64, opt_int, opt_object, opt_str, opt_str_array, wrong_type, Diags,
 };
 use super::{
-    defaults, AnthropicAuth, BetaPolicy, ClientConfig, CustomProviderConfig, GatewayConfig, KeyConfig, NetworkConfig,
-    ProviderConfig, RequestShaping,
+    defaults, AnthropicAuth, BetaPolicy, ClientConfig, CustomProviderConfig, GatewayConfig, KeyConfig, ProviderConfig,
+    RequestShaping,
 };
 use crate::request_type::{BaseFormat, RequestType, BIFROST_ONLY_REQUEST_TYPES};
 use crate::url_rule::PathOverride;
@@ -93,39 +94,10 @@ const KEY_BIFROST: &[&str] = &[
     "config_hash",
     "status",
 ];
-const NETWORK_KNOWN: &[&str] = &[
-    "base_url",
-    "extra_headers",
-    "default_request_timeout_in_seconds",
-    "max_retries",
-    "retry_backoff_initial",
-    "retry_backoff_initial_ms",
-    "retry_backoff_max",
-    "retry_backoff_max_ms",
-    "stream_idle_timeout_in_seconds",
-    "keep_alive_timeout_in_seconds",
-    "max_conns_per_host",
-    "enforce_http2",
-];
-const NETWORK_BIFROST: &[&str] =
-    &["insecure_skip_verify", "ca_cert_pem", "beta_header_overrides", "allow_private_network"];
 const CUSTOM_KNOWN: &[&str] = &["base_provider_type", "is_key_less", "allowed_requests", "request_path_overrides"];
 /// Bifrost base types Switchyard cannot speak (yet).
 const BIFROST_BASE_TYPES: &[&str] =
     &["bedrock", "cohere", "gemini", "huggingface", "replicate", "vertex", "azure", "mistral"];
-/// Headers the HTTP client owns; setting them by hand breaks framing.
-const FORBIDDEN_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "upgrade",
-    "te",
-    "trailer",
-    "proxy-connection",
-];
-
 pub(super) fn parse_config(
     text: &str,
     env: &dyn EnvResolver,
@@ -224,12 +196,14 @@ fn read_root(root: &Value, env: &dyn EnvResolver, d: &mut Diags) -> Option<Gatew
 fn check_provider_name(name: &str, path: &str, d: &mut Diags) {
     let valid = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        // `.` and `..` are path segments: `/api/providers/..` could never address them.
+        && name.chars().any(|c| c != '.');
     if !valid {
         d.error(
             path,
             format!("invalid provider name {name:?}"),
-            Some("use 1-64 letters, digits, `-`, `_` or `.`; no `/`, since clients write `<provider>/<model>`".into()),
+            Some("use 1-64 letters, digits, `-`, `_` or `.` (not only dots); no `/`, since clients write `<provider>/<model>`".into()),
         );
     }
 }
@@ -438,138 +412,6 @@ fn request_type_key(key: &str, at: &str, d: &mut Diags) -> Option<RequestType> {
     None
 }
 
-fn read_network(map: &Map<String, Value>, provider_path: &str, env: &dyn EnvResolver, d: &mut Diags) -> NetworkConfig {
-    let mut n = NetworkConfig::default();
-    let path = join(provider_path, "network_config");
-    let Some(map) = opt_object(map, "network_config", provider_path, d) else {
-        return n;
-    };
-    check_keys(map, &path, NETWORK_KNOWN, NETWORK_BIFROST, d);
-    if let Some(url) = opt_str(map, "base_url", &path, d) {
-        let at = join(&path, "base_url");
-        match url::Url::parse(&url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
-                if u.query().is_some() || u.fragment().is_some() {
-                    d.error(
-                        &at,
-                        "must not carry a query string or fragment",
-                        Some("put query parameters in a request_path_overrides URL".into()),
-                    );
-                }
-                n.base_url = Some(url.trim_end_matches('/').to_string());
-            }
-            _ => d.error(
-                &at,
-                format!("{url:?} is not an http(s) URL"),
-                Some("for example https://<workspace-id>.ai-gateway.cloud.databricks.com/mlflow".into()),
-            ),
-        }
-    }
-    if let Some(headers) = opt_object(map, "extra_headers", &path, d) {
-        let h_path = join(&path, "extra_headers");
-        for (name, value) in headers {
-            let at = join(&h_path, name);
-            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                d.error(&at, format!("{name:?} is not a valid HTTP header name"), None);
-                continue;
-            }
-            if FORBIDDEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                d.error(&at, format!("header `{name}` is managed by the HTTP client and cannot be set"), None);
-                continue;
-            }
-            let Value::String(v) = value else {
-                wrong_type(d, &at, "a string", value);
-                continue;
-            };
-            if let Some(resolved) = check_env(v, &at, env, d) {
-                if http::HeaderValue::from_str(&resolved).is_err() {
-                    // Never echo the value: it may be a secret.
-                    d.error(&at, "value is not a valid HTTP header value (control characters or non-ASCII)", None);
-                }
-            }
-            n.extra_headers.insert(name.clone(), v.clone());
-        }
-    }
-    if let Some(v) = opt_int(map, "default_request_timeout_in_seconds", &path, 1, 86_400, d) {
-        n.default_request_timeout_in_seconds = v;
-    }
-    if let Some(v) = opt_int(map, "max_retries", &path, 0, 10, d) {
-        n.max_retries = u32::try_from(v).unwrap_or(10);
-    }
-    if let Some(v) = read_millis(map, &path, "retry_backoff_initial", d) {
-        n.retry_backoff_initial = v;
-    }
-    if let Some(v) = read_millis(map, &path, "retry_backoff_max", d) {
-        n.retry_backoff_max = v;
-    }
-    if n.retry_backoff_initial > n.retry_backoff_max {
-        d.error(
-            &join(&path, "retry_backoff_initial"),
-            format!(
-                "initial backoff ({} ms) exceeds retry_backoff_max ({} ms)",
-                n.retry_backoff_initial, n.retry_backoff_max
-            ),
-            None,
-        );
-    }
-    if let Some(v) = opt_int(map, "stream_idle_timeout_in_seconds", &path, 1, 86_400, d) {
-        n.stream_idle_timeout_in_seconds = v;
-    }
-    if let Some(v) = opt_int(map, "keep_alive_timeout_in_seconds", &path, 1, 3_600, d) {
-        n.keep_alive_timeout_in_seconds = v;
-    }
-    if let Some(v) = opt_int(map, "max_conns_per_host", &path, 1, 10_000, d) {
-        n.max_conns_per_host = usize::try_from(v).unwrap_or(10_000);
-    }
-    if let Some(v) = opt_bool(map, "enforce_http2", &path, d) {
-        n.enforce_http2 = v;
-    }
-    n
-}
-
-/// A backoff in milliseconds: `key` or `key_ms` (Bifrost's docs use both), as a
-/// number or a duration string such as "500ms" / "2s".
-fn read_millis(map: &Map<String, Value>, path: &str, key: &str, d: &mut Diags) -> Option<u64> {
-    let ms_key = format!("{key}_ms");
-    if map.contains_key(key) && map.contains_key(&ms_key) {
-        d.error(&join(path, &ms_key), format!("both `{key}` and `{ms_key}` are set"), Some("keep one".into()));
-        return None;
-    }
-    let k = if map.contains_key(&ms_key) { ms_key.as_str() } else { key };
-    let at = join(path, k);
-    match map.get(k)? {
-        Value::Number(_) => opt_int(map, k, path, 1, 600_000, d),
-        Value::String(s) => match parse_duration_ms(s) {
-            Some(v) if (1..=600_000).contains(&v) => Some(v),
-            _ => {
-                d.error(
-                    &at,
-                    format!("{s:?} is not a duration from 1ms to 600s"),
-                    Some("milliseconds as a number, or a string like \"500ms\" or \"2s\"".into()),
-                );
-                None
-            }
-        },
-        Value::Null => None,
-        other => {
-            wrong_type(d, &at, "milliseconds", other);
-            None
-        }
-    }
-}
-
-fn parse_duration_ms(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if let Some(n) = s.strip_suffix("ms") {
-        return n.trim().parse().ok();
-    }
-    if let Some(n) = s.strip_suffix('s') {
-        let secs: f64 = n.trim().parse().ok()?;
-        return (secs >= 0.0).then_some((secs * 1000.0).round() as u64);
-    }
-    None
-}
-
 fn read_keys(map: &Map<String, Value>, path: &str, env: &dyn EnvResolver, d: &mut Diags) -> Vec<KeyConfig> {
     let k_path = join(path, "keys");
     let items = match map.get("keys") {
@@ -619,30 +461,4 @@ fn read_keys(map: &Map<String, Value>, path: &str, env: &dyn EnvResolver, d: &mu
         let _ = (opt_str(k, "id", &at, d), opt_str(k, "description", &at, d));
     }
     keys
-}
-
-/// Checks an `env.NAME` reference resolves; returns the resolved value.
-fn check_env(value: &str, at: &str, env: &dyn EnvResolver, d: &mut Diags) -> Option<String> {
-    match env_reference(value) {
-        None => Some(value.to_string()),
-        Some(name) if !super::env::is_valid_name(name) => {
-            d.error(
-                at,
-                format!("`env.{name}` is not a valid environment variable reference"),
-                Some("write env.NAME with NAME made of letters, digits and _".into()),
-            );
-            None
-        }
-        Some(name) => match env.var(name) {
-            Some(_) => super::env::resolve(value, env).ok(),
-            None => {
-                d.error(
-                    at,
-                    format!("environment variable {name} is not set"),
-                    Some(format!("export {name}=… before starting Switchyard")),
-                );
-                None
-            }
-        },
-    }
 }

@@ -201,7 +201,7 @@ fn every_error_is_reported_at_once() {
         "error: providers.a.custom_provider_config.base_provider_type: base format `gemini` is not supported by Switchyard yet (hint: supported: openai, anthropic)".to_string(),
         "error: providers.a.network_config.base_url: \"ftp://x\" is not an http(s) URL (hint: for example https://<workspace-id>.ai-gateway.cloud.databricks.com/mlflow)".to_string(),
         "error: providers.a.network_config.max_retries: must be a whole number from 0 to 10, got 99".to_string(),
-        "error: providers.b/c: invalid provider name \"b/c\" (hint: use 1-64 letters, digits, `-`, `_` or `.`; no `/`, since clients write `<provider>/<model>`)".to_string(),
+        "error: providers.b/c: invalid provider name \"b/c\" (hint: use 1-64 letters, digits, `-`, `_` or `.` (not only dots); no `/`, since clients write `<provider>/<model>`)".to_string(),
         "error: providers.b/c.custom_provider_config.base_provider_type: unknown base format `opneai` (hint: did you mean `openai`?)".to_string(),
         "error: providers.b/c.custom_provider_config.is_key_less: must be true or false, got a string".to_string(),
         "error: providers.bedrock: provider `bedrock` is neither a built-in provider Switchyard supports (openai, anthropic) nor a custom provider (hint: add \"custom_provider_config\": {\"base_provider_type\": \"openai\"} (or \"anthropic\") and a network_config.base_url)".to_string(),

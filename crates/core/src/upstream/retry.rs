@@ -1,5 +1,6 @@
 //! One retry policy for every upstream call: exponential backoff with jitter on
-//! connect errors, 429 (honouring `retry-after`) and 500/502/503/504.
+//! connect errors, 429 (honouring `retry-after`), 500/502/503/504 and 529
+//! (Anthropic's "overloaded").
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ pub struct RetryPolicy {
 }
 
 pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504)
+    matches!(status, 429 | 500 | 502 | 503 | 504 | 529)
 }
 
 impl RetryPolicy {
@@ -31,15 +32,24 @@ impl RetryPolicy {
     }
 }
 
-/// `retry-after-ms`, or `retry-after` in seconds (HTTP dates are not honoured).
+/// `retry-after-ms`, or `retry-after` in seconds or as an HTTP date.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_at(headers, std::time::SystemTime::now())
+}
+
+fn retry_after_at(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
     if let Some(ms) =
         headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok())
     {
         return (ms >= 0.0 && ms.is_finite()).then(|| Duration::from_secs_f64(ms / 1000.0));
     }
-    let secs = headers.get("retry-after")?.to_str().ok()?.trim().parse::<f64>().ok()?;
-    (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs))
+    let value = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
+    }
+    // A date in the past means "now".
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -73,12 +83,16 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
         let mut h = HeaderMap::new();
         h.insert("retry-after", http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a past date means now");
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:27:57 GMT").unwrap();
+        assert_eq!(retry_after_at(&h, now), Some(Duration::from_secs(3)));
+        h.insert("retry-after", http::HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h), None);
     }
 
     #[test]
     fn retryable_statuses() {
-        for s in [429, 500, 502, 503, 504] {
+        for s in [429, 500, 502, 503, 504, 529] {
             assert!(is_retryable_status(s));
         }
         for s in [200, 400, 401, 404, 409, 501] {

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::StreamExt;
 use http::{HeaderMap, HeaderValue, Method};
 use switchyard_protocol::upstream_error::parse_upstream_error;
 
@@ -13,6 +14,7 @@ use crate::config::AnthropicAuth;
 use crate::error::GatewayError;
 use crate::keys::ResolvedKey;
 use crate::provider::Provider;
+use crate::relay::ByteStream;
 use crate::request_type::BaseFormat;
 
 /// Anthropic API version sent to anthropic-base upstreams.
@@ -38,12 +40,14 @@ pub struct UpstreamResponse {
 }
 
 impl UpstreamResponse {
-    /// Reads the whole body within the request deadline.
-    pub async fn bytes(self, provider: &str) -> Result<Bytes, GatewayError> {
+    /// Reads the whole body within the request deadline, refusing one larger
+    /// than `limit` bytes (a translated body is parsed whole, so it is capped).
+    pub async fn bytes(self, provider: &str, limit: usize) -> Result<Bytes, GatewayError> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(remaining, self.response.bytes()).await {
-            Ok(Ok(b)) => Ok(b),
-            Ok(Err(e)) => Err(transport(provider, &e)),
+        match tokio::time::timeout(remaining, read_capped(self.response, limit)).await {
+            Ok(Ok(Some(b))) => Ok(b),
+            Ok(Ok(None)) => Err(GatewayError::UpstreamTooLarge { provider: provider.to_string(), limit }),
+            Ok(Err(e)) => Err(transport(provider, e)),
             Err(_) => Err(GatewayError::UpstreamTransport {
                 provider: provider.to_string(),
                 message: "response body did not arrive within the request timeout".into(),
@@ -51,18 +55,61 @@ impl UpstreamResponse {
             }),
         }
     }
+
+    /// The body as it arrives, for relaying without holding it whole; it fails
+    /// (rather than ending early) when the request deadline passes.
+    pub fn into_stream(self, provider: &str) -> ByteStream {
+        let deadline = tokio::time::Instant::from_std(self.deadline);
+        let body = Box::pin(self.response.bytes_stream());
+        let stream = futures::stream::unfold(Some((body, provider.to_string())), move |state| async move {
+            let (mut body, provider) = state?;
+            match tokio::time::timeout_at(deadline, body.next()).await {
+                Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some((body, provider)))),
+                Ok(Some(Err(e))) => Some((Err(std::io::Error::other(transport(&provider, e).to_string())), None)),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(std::io::Error::other(format!(
+                        "provider {provider:?}: response body did not arrive within the request timeout"
+                    ))),
+                    None,
+                )),
+            }
+        });
+        Box::pin(stream)
+    }
 }
 
-fn transport(provider: &str, e: &reqwest::Error) -> GatewayError {
-    // reqwest errors name the URL; keep the message but never headers or keys.
+/// The body, or `None` once it passes `limit` bytes (read no further).
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Option<Bytes>, reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Ok(None);
+    }
+    let mut out = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if out.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Some(out.freeze()))
+}
+
+/// Most bytes of an upstream error body read: enough for any error message.
+const ERROR_BODY_LIMIT: usize = 256 * 1024;
+
+fn transport(provider: &str, e: reqwest::Error) -> GatewayError {
+    // reqwest errors name the URL, which may hold credentials and is internal:
+    // clients are told the provider, admins find the (redacted) URL in the debug log.
+    let timed_out = e.is_timeout();
+    let e = e.without_url();
     let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         message.push_str(": ");
         message.push_str(&s.to_string());
         source = s.source();
     }
-    GatewayError::UpstreamTransport { provider: provider.to_string(), message, timed_out: e.is_timeout() }
+    GatewayError::UpstreamTransport { provider: provider.to_string(), message, timed_out }
 }
 
 fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
@@ -72,6 +119,9 @@ fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
         http::header::ACCEPT,
         HeaderValue::from_static(if req.accept_event_stream { "text/event-stream" } else { "application/json" }),
     );
+    // Bodies are relayed and parsed as they come: ask for them uncompressed (one
+    // that arrives gzip/deflate/brotli-encoded anyway is decoded by the client).
+    headers.insert(http::header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
     if req.body.is_some() {
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
@@ -123,9 +173,11 @@ pub async fn send(req: UpstreamRequest<'_>) -> Result<UpstreamResponse, GatewayE
             }
             Ok(Err(e)) => {
                 if !e.is_connect() || attempt >= p.retry.max_retries {
-                    return Err(transport(&p.name, &e));
+                    tracing::debug!(provider = %p.name, url = %crate::redact::url(req.url.as_str()), "upstream request failed");
+                    return Err(transport(&p.name, e));
                 }
                 retry_delay = p.retry.backoff(attempt, &mut rand::rng());
+                let e = e.without_url();
                 tracing::warn!(provider = %p.name, attempt = attempt + 1, error = %e, delay_ms = retry_delay.as_millis() as u64, "upstream connect failed; retrying");
             }
             Ok(Ok(resp)) => {
@@ -138,13 +190,11 @@ pub async fn send(req: UpstreamRequest<'_>) -> Result<UpstreamResponse, GatewayE
                     && attempt < p.retry.max_retries
                     && hinted.is_none_or(|d| d <= MAX_RETRY_AFTER);
                 if !can_retry {
-                    let body =
-                        match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), resp.bytes())
-                            .await
-                        {
-                            Ok(Ok(b)) => b,
-                            _ => Bytes::new(),
-                        };
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    let body = match tokio::time::timeout(remaining, read_capped(resp, ERROR_BODY_LIMIT)).await {
+                        Ok(Ok(Some(b))) => b,
+                        _ => Bytes::new(),
+                    };
                     return Err(GatewayError::Upstream {
                         provider: p.name.clone(),
                         status,

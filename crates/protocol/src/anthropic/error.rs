@@ -31,3 +31,37 @@ pub fn error_type_for_status(status: u16) -> &'static str {
         _ => "api_error",
     }
 }
+
+/// Every `error.type` Anthropic defines; SDKs map these to exception classes.
+pub const ERROR_TYPES: &[&str] = &[
+    "invalid_request_error",
+    "authentication_error",
+    "billing_error",
+    "permission_error",
+    "not_found_error",
+    "request_too_large",
+    "rate_limit_error",
+    "api_error",
+    "timeout_error",
+    "overloaded_error",
+];
+
+/// An upstream's error type when Anthropic has it, else the type for `status`
+/// (an OpenAI-dialect `server_error` is no Anthropic type).
+pub fn error_type_for(kind: Option<&str>, status: u16) -> &'static str {
+    kind.and_then(|k| ERROR_TYPES.iter().find(|t| **t == k).copied()).unwrap_or_else(|| error_type_for_status(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_types_map_by_status() {
+        assert_eq!(error_type_for(Some("server_error"), 500), "api_error");
+        assert_eq!(error_type_for(Some("server_error"), 529), "overloaded_error");
+        assert_eq!(error_type_for(Some("requests"), 429), "rate_limit_error");
+        assert_eq!(error_type_for(Some("overloaded_error"), 503), "overloaded_error");
+        assert_eq!(error_type_for(None, 404), "not_found_error");
+    }
+}

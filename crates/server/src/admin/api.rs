@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,7 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use switchyard_core::config::ConfigDiagnostic;
 use switchyard_core::request_type::RequestType;
-use switchyard_core::{Inbound, InboundHeaders, ProxyBody};
+use switchyard_core::{Inbound, InboundHeaders};
 
 use super::service::{AdminError, ConfigService, ProviderView};
 use crate::state::AppState;
@@ -46,6 +47,8 @@ impl IntoResponse for AdminError {
             AdminError::NotFound(_) | AdminError::Disabled => StatusCode::NOT_FOUND,
             AdminError::Exists(_) | AdminError::FileManaged(_) => StatusCode::CONFLICT,
             AdminError::Invalid(_) | AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AdminError::Request(status, _) => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+            AdminError::Store(e) if e.to_string().contains("full") => StatusCode::INSUFFICIENT_STORAGE,
             AdminError::Store(_) | AdminError::Apply(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if let AdminError::Invalid(d) = &self {
@@ -62,6 +65,12 @@ impl IntoResponse for AdminError {
         if status.is_server_error() {
             tracing::error!("management API: {self}");
         }
+        if status == StatusCode::INSUFFICIENT_STORAGE {
+            return error(
+                status,
+                format!("the data directory is full; nothing was changed — free space and retry ({self})"),
+            );
+        }
         error(status, self.to_string())
     }
 }
@@ -70,8 +79,33 @@ fn service(state: &AppState) -> Result<Arc<ConfigService>, AdminError> {
     state.admin.clone().ok_or(AdminError::Disabled)
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, AdminError> {
-    serde_json::from_slice(body).map_err(|e| AdminError::BadRequest(format!("body is not valid JSON: {e}")))
+/// A request body the extractor could not read (too large, broken) as the
+/// API's JSON error, never axum's plain text.
+pub type Body = Result<Bytes, BytesRejection>;
+
+fn read(body: Body) -> Result<Bytes, AdminError> {
+    body.map_err(|r| {
+        if crate::body::is_body_timeout(&r) {
+            return AdminError::Request(StatusCode::REQUEST_TIMEOUT.as_u16(), r.body_text());
+        }
+        let message = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "request body is too large".to_string()
+        } else {
+            format!("could not read request body: {}", r.body_text())
+        };
+        AdminError::Request(r.status().as_u16(), message)
+    })
+}
+
+fn parse_body(body: Body) -> Result<Value, AdminError> {
+    serde_json::from_slice(&read(body)?).map_err(|e| AdminError::BadRequest(format!("body is not valid JSON: {e}")))
+}
+
+/// A `{name}` path segment that did not decode, as JSON.
+pub type Name = Result<Path<String>, PathRejection>;
+
+fn name(p: Name) -> Result<String, AdminError> {
+    p.map(|Path(n)| n).map_err(|r| AdminError::Request(400, format!("bad provider name in path: {}", r.body_text())))
 }
 
 fn with_warnings(view: ProviderView, warnings: &[ConfigDiagnostic]) -> Value {
@@ -86,21 +120,18 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, AdminError>
     Ok(Json(service(&state)?.list()?).into_response())
 }
 
-pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, AdminError> {
-    Ok(Json(service(&state)?.get(&name)?).into_response())
+pub async fn get(State(state): State<AppState>, path: Name) -> Result<Response, AdminError> {
+    Ok(Json(service(&state)?.get(&name(path)?)?).into_response())
 }
 
-pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, AdminError> {
-    let (view, warnings) = service(&state)?.create(parse_body(&body)?)?;
+pub async fn create(State(state): State<AppState>, body: Body) -> Result<Response, AdminError> {
+    let (view, warnings) = service(&state)?.create(parse_body(body)?)?;
     Ok((StatusCode::CREATED, Json(with_warnings(view, &warnings))).into_response())
 }
 
-pub async fn update(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    body: Bytes,
-) -> Result<Response, AdminError> {
-    let mut value = parse_body(&body)?;
+pub async fn update(State(state): State<AppState>, path: Name, body: Body) -> Result<Response, AdminError> {
+    let name = name(path)?;
+    let mut value = parse_body(body)?;
     if let Value::Object(o) = &mut value {
         o.remove("warnings");
     }
@@ -108,15 +139,19 @@ pub async fn update(
     Ok(Json(with_warnings(view, &warnings)).into_response())
 }
 
-pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, AdminError> {
-    service(&state)?.delete(&name)?;
+pub async fn delete(State(state): State<AppState>, path: Name) -> Result<Response, AdminError> {
+    service(&state)?.delete(&name(path)?)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /api/providers/{name}/test`: lists models when the provider allows it,
 /// otherwise sends a one-token chat to `{"model": …}` from the body. Always 200;
 /// `ok` says whether the upstream answered, `error` has its exact words.
-pub async fn test_connection(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
+pub async fn test_connection(State(state): State<AppState>, path: Name, body: Body) -> Response {
+    let (name, body) = match (name(path), read(body)) {
+        (Ok(n), Ok(b)) => (n, b),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
     let gateway = state.gateway.clone();
     let snapshot = gateway.snapshot();
     let Some(provider) = snapshot.providers.get(&name).cloned() else {
@@ -149,11 +184,11 @@ pub async fn test_connection(State(state): State<AppState>, Path(name): Path<Str
     let result = gateway.handle(Inbound::OpenAiChat, Bytes::from(request.to_string()), InboundHeaders::default()).await;
     match result {
         Ok(resp) => {
-            let text = match resp.body {
-                ProxyBody::Full(b) => serde_json::from_slice::<Value>(&b)
+            let text = match resp.body.collect(1 << 20).await {
+                Ok(b) => serde_json::from_slice::<Value>(&b)
                     .ok()
                     .and_then(|v| v.pointer("/choices/0/message/content").cloned()),
-                ProxyBody::Stream(_) => None,
+                Err(_) => None,
             };
             Json(json!({"ok": true, "kind": "chat", "status": resp.status, "reply": text, "latency_ms": started.elapsed().as_millis() as u64})).into_response()
         }

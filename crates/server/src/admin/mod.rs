@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod env_policy;
 pub mod redact;
 pub mod service;
 pub mod ui;

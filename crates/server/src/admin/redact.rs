@@ -1,6 +1,7 @@
-//! Secrets in provider JSON: keys and credential-like extra headers are
-//! replaced by a marker on the way out; a marker sent back means "keep what
-//! is stored". `env.NAME` references are not secrets and are shown as is.
+//! Secrets in provider JSON: keys, credential-like extra headers, and the
+//! userinfo and query values of URLs are replaced by a marker on the way out;
+//! a marker sent back means "keep what is stored". `env.NAME` references are
+//! not secrets and are shown as is.
 
 use serde_json::{Map, Value};
 
@@ -51,12 +52,45 @@ pub fn redact(mut provider: Value) -> Value {
             }
         }
     }
+    for_each_url(&mut provider, |_, u| *u = switchyard_core::redact::url(u));
     provider
+}
+
+/// Calls `f` with the JSON path and value of every URL in a provider.
+fn for_each_url(provider: &mut Value, mut f: impl FnMut(String, &mut String)) {
+    if let Some(Value::String(u)) = provider.pointer_mut("/network_config/base_url") {
+        f("network_config.base_url".into(), u);
+    }
+    if let Some(Value::Object(o)) = provider.pointer_mut("/custom_provider_config/request_path_overrides") {
+        for (t, v) in o.iter_mut() {
+            if let Value::String(u) = v {
+                f(format!("custom_provider_config.request_path_overrides.{t}"), u);
+            }
+        }
+    }
+}
+
+/// A URL sent back as shown (masked) means the stored one.
+fn restore_urls(incoming: &mut Value, stored: &Value) -> Result<(), String> {
+    let mut stored_urls = Vec::new();
+    for_each_url(&mut stored.clone(), |path, u| stored_urls.push((path, u.clone())));
+    let mut missing = None;
+    for_each_url(incoming, |path, u| {
+        if !u.contains(MARKER) {
+            return;
+        }
+        match stored_urls.iter().find(|(p, s)| *p == path && switchyard_core::redact::url(s) == *u) {
+            Some((_, s)) => *u = s.clone(),
+            None => missing = missing.take().or(Some(path)),
+        }
+    });
+    missing.map_or(Ok(()), Err)
 }
 
 /// Puts stored secrets back where an update carries markers. `Err` names the
 /// field whose marker has no stored secret to restore.
 pub fn restore(mut incoming: Value, stored: &Value) -> Result<Value, String> {
+    restore_urls(&mut incoming, stored)?;
     if let Some(Value::Array(keys)) = incoming.get_mut("keys") {
         let stored_keys = stored.get("keys").and_then(Value::as_array).cloned().unwrap_or_default();
         for (i, k) in keys.iter_mut().enumerate() {
@@ -116,6 +150,22 @@ mod tests {
         assert_eq!(r["network_config"]["extra_headers"]["X-Trace"], "on");
         assert_eq!(r["network_config"]["extra_headers"]["Cookie"], "env.C");
         assert!(!r.to_string().contains("dapi123") && !r.to_string().contains("sk-secret"));
+    }
+
+    #[test]
+    fn url_credentials_are_masked_and_restored() {
+        let stored = json!({"network_config": {"base_url": "https://u:pw-secret@h.example/mlflow"},
+            "custom_provider_config": {"request_path_overrides": {"list_models": "https://ws/models?code=q-secret"}}});
+        let shown = redact(stored.clone());
+        assert_eq!(shown["network_config"]["base_url"], "https://u:********@h.example/mlflow");
+        assert_eq!(
+            shown["custom_provider_config"]["request_path_overrides"]["list_models"],
+            "https://ws/models?code=********"
+        );
+        assert!(!shown.to_string().contains("secret"));
+        assert_eq!(restore(shown, &stored).unwrap(), stored, "sent back as shown = keep");
+        let changed = json!({"network_config": {"base_url": "https://u:********@other.example/mlflow"}});
+        assert_eq!(restore(changed, &stored).unwrap_err(), "network_config.base_url");
     }
 
     #[test]

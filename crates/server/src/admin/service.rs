@@ -15,6 +15,7 @@ use switchyard_core::config::{ClientConfig, ConfigDiagnostic, EnvResolver, Gatew
 use switchyard_core::Gateway;
 use switchyard_store::{ConfigStore, Source, StoreError, StoredProvider};
 
+use super::env_policy::ApiEnvAllowList;
 use super::redact;
 
 /// Settings that come from the config file or the command line, not the store.
@@ -22,6 +23,8 @@ use super::redact;
 pub struct BaseSettings {
     pub client: ClientConfig,
     pub default_provider: Option<String>,
+    /// `env.NAME` references the API may create (see [`super::env_policy`]).
+    pub api_env_allow: ApiEnvAllowList,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,9 @@ pub enum AdminError {
     Invalid(Vec<ConfigDiagnostic>),
     #[error("{0}")]
     BadRequest(String),
+    /// The HTTP request itself could not be read (too large, too slow, bad path).
+    #[error("{1}")]
+    Request(u16, String),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("cannot apply the configuration: {0}")]
@@ -115,6 +121,10 @@ impl ConfigService {
 
     /// Validates one provider's JSON (name checked too); returns it normalised.
     fn validate(&self, name: &str, value: &Value) -> Result<(Value, Vec<ConfigDiagnostic>), AdminError> {
+        let refused = self.base.api_env_allow.check(value);
+        if !refused.is_empty() {
+            return Err(AdminError::Invalid(refused));
+        }
         let (provider, warnings) = GatewayConfig::parse_provider(name, value, self.env.as_ref())
             .map_err(|e| AdminError::Invalid(e.diagnostics))?;
         let normalised = serde_json::to_value(&provider).map_err(|e| AdminError::BadRequest(e.to_string()))?;

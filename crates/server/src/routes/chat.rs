@@ -10,7 +10,9 @@ use crate::error::OpenAiError;
 
 pub(crate) fn read_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, OpenAiError> {
     body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if crate::body::is_body_timeout(&rejection) {
+            OpenAiError::new(StatusCode::REQUEST_TIMEOUT, rejection.body_text(), None, Some("request_timeout"))
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             OpenAiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body exceeds the limit of {limit} bytes (client.max_request_body_size_mb / --max-body-size-mb)"),
@@ -36,6 +38,20 @@ pub(crate) fn relay_response(resp: switchyard_core::ProxyResponse) -> Response {
                 resp.content_type.unwrap_or(HeaderValue::from_static("application/json")),
             )
             .body(Body::from(bytes)),
+        ProxyBody::Forward { stream, length, encoding } => {
+            builder = builder.header(
+                http::header::CONTENT_TYPE,
+                resp.content_type.unwrap_or(HeaderValue::from_static("application/json")),
+            );
+            if let Some(n) = length {
+                builder = builder.header(http::header::CONTENT_LENGTH, n);
+            }
+            // A coding the upstream client could not undo travels with the body it describes.
+            if let Some(e) = encoding {
+                builder = builder.header(http::header::CONTENT_ENCODING, e);
+            }
+            builder.body(Body::from_stream(stream))
+        }
         ProxyBody::Stream(stream) => builder
             .header(http::header::CONTENT_TYPE, "text/event-stream")
             .header(http::header::CACHE_CONTROL, "no-cache")

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use http::StatusCode;
 
-use crate::error::OpenAiError;
 use crate::state::AppState;
+use axum::response::Response;
 
 pub fn router(state: AppState) -> Router {
     let limit = state.max_body_bytes;
@@ -36,19 +36,21 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::check))
         .layer(axum::middleware::from_fn(crate::middleware::access_log))
         .with_state(state)
 }
 
-async fn not_found(uri: http::Uri) -> OpenAiError {
-    OpenAiError::new(StatusCode::NOT_FOUND, format!("no route for {}", uri.path()), None, Some("unknown_route"))
+async fn not_found(uri: http::Uri) -> Response {
+    crate::error::error_for_path(
+        uri.path(),
+        StatusCode::NOT_FOUND,
+        format!("no route for {}", uri.path()),
+        "unknown_route",
+    )
 }
 
-async fn method_not_allowed(method: http::Method, uri: http::Uri) -> OpenAiError {
-    OpenAiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("{method} is not allowed on {}", uri.path()),
-        None,
-        Some("method_not_allowed"),
-    )
+async fn method_not_allowed(method: http::Method, uri: http::Uri) -> Response {
+    let message = format!("{method} is not allowed on {}", uri.path());
+    crate::error::error_for_path(uri.path(), StatusCode::METHOD_NOT_ALLOWED, message, "method_not_allowed")
 }

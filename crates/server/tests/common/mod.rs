@@ -102,6 +102,15 @@ pub async fn json(resp: reqwest::Response) -> (u16, serde_json::Value) {
 /// A Switchyard with the management API and UI over an in-memory store.
 /// `file_providers` (may use `{gw}`/`{ws}`) are stored as file-managed.
 pub async fn start_admin(file_providers: &str, token: Option<&str>) -> Harness {
+    start_admin_with(file_providers, token, switchyard_server::ConnLimits::default()).await
+}
+
+/// [`start_admin`] with the listener's connection limits given.
+pub async fn start_admin_with(
+    file_providers: &str,
+    token: Option<&str>,
+    limits: switchyard_server::ConnLimits,
+) -> Harness {
     use switchyard_server::admin::auth::AdminAuth;
     use switchyard_server::admin::service::{build_config, BaseSettings, ConfigService};
     use switchyard_store::{ConfigStore, SqliteStore};
@@ -113,7 +122,10 @@ pub async fn start_admin(file_providers: &str, token: Option<&str>) -> Harness {
     let providers: Vec<(String, serde_json::Value)> =
         file.providers.iter().map(|(n, p)| (n.clone(), serde_json::to_value(p).expect("json"))).collect();
     store.sync_file_providers(&providers).expect("sync");
-    let base = BaseSettings::default();
+    let base = BaseSettings {
+        api_env_allow: switchyard_server::admin::env_policy::ApiEnvAllowList::new(["OPENAI_KEY_*".to_string()]),
+        ..BaseSettings::default()
+    };
     let config = build_config(&base, store.as_ref(), &env()).expect("config");
     let max_body = config.max_request_body_bytes();
     let gateway = Gateway::with_env(config, Arc::new(env())).expect("gateway builds");
@@ -125,7 +137,7 @@ pub async fn start_admin(file_providers: &str, token: Option<&str>) -> Harness {
     let app = switchyard_server::router(AppState::new(gateway.clone(), max_body).with_admin(service, auth));
     let listener = switchyard_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(switchyard_server::serve(listener, app, pending(), Duration::from_secs(1)));
+    tokio::spawn(switchyard_server::serve_with(listener, app, pending(), Duration::from_secs(1), limits));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     Harness { fake, base, gateway, http }
 }

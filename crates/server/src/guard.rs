@@ -1,0 +1,174 @@
+//! Who may reach the server from a browser. Without these checks any web page
+//! the user opens could drive the loopback admin API: a cross-site "simple"
+//! request (form or `text/plain` POST) creates a provider pointing at the
+//! attacker, and DNS rebinding (the attacker's host name resolving to
+//! 127.0.0.1) lets the page read answers too.
+//!
+//! - **Host**: with the admin open (loopback, no token) every request must name
+//!   a loopback host (`localhost`, `127.x.x.x`, `[::1]`) or one of the
+//!   configured allowed hosts; with a token, only the configured list is
+//!   enforced, when there is one. This defeats DNS rebinding.
+//! - **Origin / Sec-Fetch-Site** on state-changing admin calls (`/api`,
+//!   `/login`, `/logout`): a browser's cross-origin request is refused.
+//! - **Content-Type**: `/api` writes with a body must be `application/json`,
+//!   which no cross-site form can send without a CORS preflight (that the
+//!   server never grants).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use http::{header, HeaderMap, Method, StatusCode};
+
+use crate::error::error_for_path;
+use crate::state::AppState;
+
+/// Which `Host` values the server answers.
+#[derive(Debug, Clone, Default)]
+pub struct HostPolicy {
+    /// Loopback names are accepted (and, with `check`, nothing else but `allowed`).
+    pub check: bool,
+    /// Extra host names (no port), lower case.
+    pub allowed: Vec<String>,
+}
+
+impl HostPolicy {
+    /// The policy for an open (tokenless) admin or a configured list.
+    pub fn new(admin_open: bool, allowed: Vec<String>) -> Arc<Self> {
+        let allowed: Vec<String> =
+            allowed.into_iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
+        Arc::new(Self { check: admin_open || !allowed.is_empty(), allowed })
+    }
+
+    fn accepts(&self, host: &str) -> bool {
+        let name = host_name(host).to_ascii_lowercase();
+        is_loopback_name(&name) || self.allowed.contains(&name)
+    }
+}
+
+/// The host part of a `Host` value (`[::1]:8080` → `::1`, `a:80` → `a`).
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host })
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    name == "localhost" || name.ends_with(".localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The authority the client addressed: `Host`, or HTTP/2's `:authority`.
+fn request_host(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_string()))
+}
+
+fn is_admin_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/login" || path == "/logout" || path == "/" || path.starts_with("/ui")
+}
+
+fn changes_state(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Why a browser request from another site is refused, if it is.
+fn cross_site(headers: &HeaderMap, host: Option<&str>) -> Option<String> {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        // `same-site` is another origin too (another port on localhost).
+        if !matches!(site, "same-origin" | "none") {
+            return Some(format!("Sec-Fetch-Site: {site}"));
+        }
+    }
+    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("null");
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
+    match (origin_host, host) {
+        (Some(o), Some(h)) if o.eq_ignore_ascii_case(h) => None,
+        _ => Some(format!("Origin: {origin}")),
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(|m| {
+        let m = m.trim().to_ascii_lowercase();
+        m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+    })
+}
+
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|n| n.trim() != "0")
+}
+
+/// Applies the three checks; see the module documentation.
+pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let host = request_host(&req);
+    if state.hosts.check && !host.as_deref().is_some_and(|h| state.hosts.accepts(h)) {
+        let shown = host.as_deref().unwrap_or("(none)");
+        let message = format!(
+            "host {shown:?} is not served here: use localhost or 127.0.0.1, or start with --allowed-host {}",
+            host_name(shown)
+        );
+        return error_for_path(path, StatusCode::FORBIDDEN, message, "host_not_allowed");
+    }
+    if is_admin_path(path) && changes_state(req.method()) {
+        if let Some(why) = cross_site(req.headers(), host.as_deref()) {
+            let message = format!("cross-origin request refused ({why}): the admin API only accepts requests from its own pages or non-browser clients");
+            return error_for_path(path, StatusCode::FORBIDDEN, message, "cross_origin");
+        }
+        let api = path.starts_with("/api/");
+        if api
+            && (has_body(req.headers()) || req.headers().contains_key(header::CONTENT_TYPE))
+            && !is_json(req.headers())
+        {
+            return error_for_path(
+                path,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the management API accepts only Content-Type: application/json".into(),
+                "unsupported_media_type",
+            );
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        assert_eq!(host_name("[::1]:8080"), "::1");
+        assert_eq!(host_name("localhost:8080"), "localhost");
+        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
+        let p = HostPolicy::new(true, vec!["Gateway.Internal".into()]);
+        for ok in ["localhost:1", "127.0.0.1:8080", "127.1.2.3", "[::1]:80", "gateway.internal:8080", "a.localhost"] {
+            assert!(p.accepts(ok), "{ok}");
+        }
+        for bad in ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "0.0.0.0", "[::2]"] {
+            assert!(!p.accepts(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cross_site_detection() {
+        let mut h = HeaderMap::new();
+        assert_eq!(cross_site(&h, Some("localhost:8080")), None, "non-browser clients send neither");
+        h.insert(header::ORIGIN, "http://localhost:8080".parse().unwrap());
+        assert_eq!(cross_site(&h, Some("localhost:8080")), None);
+        assert!(cross_site(&h, Some("localhost:9090")).is_some());
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(cross_site(&h, Some("localhost:8080")).is_some());
+        let mut h = HeaderMap::new();
+        h.insert("sec-fetch-site", "same-site".parse().unwrap());
+        assert!(cross_site(&h, Some("localhost:8080")).is_some());
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert_eq!(cross_site(&h, Some("localhost:8080")), None);
+    }
+}
