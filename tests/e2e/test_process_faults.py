@@ -33,7 +33,8 @@ class Gateway:
         self.log = open(self.log_path, "w")
         env = dict(os.environ, SWITCHYARD_LOG="info", **(env_extra or {}))
         self.proc = subprocess.Popen(
-            [SWITCHYARD, "serve", "--port", "0", "--data-dir", str(self.data_dir), *extra_args],
+            [SWITCHYARD, "serve", "--port", "0", "--data-dir", str(self.data_dir),
+             "--api-env-allow", "DATABRICKS_TOKEN", *extra_args],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env,
         )
         line = self.proc.stdout.readline().strip()
@@ -446,7 +447,7 @@ def chat(url, model):
 
 def test_full_data_dir_gives_a_clear_error_and_recovers(fake, small_tmpfs):
     data = small_tmpfs
-    proc, url = start_gateway(fake, data)
+    proc, url = start_gateway(fake, data, ["--api-env-allow", "DATABRICKS_TOKEN"])
     try:
         r = httpx.post(f"{url}/api/providers", json=keyless("before-full", fake), timeout=10)
         assert r.status_code == 201, r.text
@@ -456,7 +457,7 @@ def test_full_data_dir_gives_a_clear_error_and_recovers(fake, small_tmpfs):
         started = time.monotonic()
         r = httpx.post(f"{url}/api/providers", json=keyless("while-full", fake), timeout=15)
         assert time.monotonic() - started < 10, "the write hung on a full disk"
-        assert 500 <= r.status_code < 600, (r.status_code, r.text)
+        assert r.status_code == 507, (r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/json"), r.headers
         message = r.json()["error"]["message"]
         assert any(w in message.lower() for w in ("disk", "storage", "space")), message
@@ -491,7 +492,7 @@ def test_full_data_dir_gives_a_clear_error_and_recovers(fake, small_tmpfs):
     assert "panicked" not in err, err
     assert integrity_check(data / DB_FILE) == [("ok",)]
 
-    proc, url = start_gateway(fake, data)
+    proc, url = start_gateway(fake, data, ["--api-env-allow", "DATABRICKS_TOKEN"])
     try:
         names = [p["name"] for p in httpx.get(f"{url}/api/providers", timeout=5).json()]
         assert {"before-full", "after-full"} <= set(names) and "while-full" not in names, names

@@ -23,6 +23,7 @@ mod body;
 pub mod error;
 pub mod guard;
 pub mod headers;
+pub mod host_policy;
 pub mod middleware;
 mod routes;
 mod serve;

@@ -5,7 +5,7 @@ use switchyard_core::Gateway;
 
 use crate::admin::auth::AdminAuth;
 use crate::admin::service::ConfigService;
-use crate::guard::HostPolicy;
+use crate::host_policy::HostPolicy;
 
 /// Shared by every handler.
 #[derive(Clone)]

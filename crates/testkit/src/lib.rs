@@ -44,6 +44,7 @@
 
 pub mod agent_script;
 pub mod anthropic;
+mod api_error;
 mod faults;
 pub mod legacy;
 mod raw_faults;

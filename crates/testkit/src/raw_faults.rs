@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::json;
 
-use crate::faults::{ApiError, Dialect};
+use crate::api_error::{ApiError, Dialect};
 
 fn raw(status: u16, content_type: Option<&'static str>, body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());

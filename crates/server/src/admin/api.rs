@@ -17,19 +17,9 @@ use switchyard_core::{Inbound, InboundHeaders};
 use super::service::{AdminError, ConfigService, ProviderView};
 use crate::state::AppState;
 
+/// The management API's error shape (see [`crate::error::admin_error`]).
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": {"message": message.into(), "type": type_for(status)}}))).into_response()
-}
-
-fn type_for(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 | 422 => "invalid_request_error",
-        401 => "authentication_error",
-        403 => "permission_error",
-        404 => "not_found_error",
-        409 => "conflict_error",
-        _ => "server_error",
-    }
+    crate::error::admin_error(status, message)
 }
 
 fn diagnostics_json(d: &[ConfigDiagnostic]) -> Vec<Value> {
