@@ -10,10 +10,22 @@
 //! The query parameters `chunks` and `delay_ms` override the model name.
 //! `--latency-ms` delays every response head. Nothing is recorded or logged:
 //! this is not the test fake (crates/testkit), it is built to stay out of the way.
+//!
+//! Faults for the soak test (bench/soak.sh), also by the model name's last part;
+//! they repeat on every request, unlike the test fake's once-per-model faults:
+//! - `status-CODE`: always that status with an OpenAI error body (`retry-after: 0` on 429);
+//! - `flaky-CODE-N`: every Nth such request gets CODE, the others the normal answer
+//!   (a proxy that retries turns them all into successes);
+//! - `reset-N`: N stream chunks, then the connection breaks (no terminating chunk);
+//! - `truncate-N`: N stream chunks, then a clean end without `[DONE]`;
+//! - `stall-N-MS`: N stream chunks, then MS ms of silence (at most 60 s), then the rest;
+//! - `drop`: the connection is closed before any response.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -68,7 +80,57 @@ const LAST_CHUNK: &str = concat!(
 );
 const DONE: &str = "data: [DONE]\n\n";
 
-type Body = UnsyncBoxBody<Bytes, Infallible>;
+type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// How a request misbehaves, from its model name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    Status(u16),
+    Flaky(u16, u64),
+    Reset(u32),
+    Truncate(u32),
+    Stall(u32, u64),
+    Drop,
+}
+
+/// Requests seen by each `flaky-…` model, for every-Nth (a handful of names).
+static FLAKY_SEEN: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+/// Whether this request is the Nth of its `flaky-…` model.
+fn flaky_hit(model: &str, n: u64) -> bool {
+    let mut seen = FLAKY_SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    let count = seen.entry(model.to_string()).or_insert(0);
+    *count += 1;
+    if *count < n {
+        return false;
+    }
+    *count = 0;
+    true
+}
+
+fn fault(model: &str) -> Fault {
+    let name = model.rsplit('/').next().unwrap_or(model);
+    let parts: Vec<&str> = name.split('-').collect();
+    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u64>().ok());
+    let n32 = |i: usize| num(i).and_then(|n| u32::try_from(n).ok());
+    let code = |i: usize| num(i).and_then(|n| u16::try_from(n).ok()).filter(|c| (400..600).contains(c));
+    match parts.first().copied() {
+        Some("status") => code(1).map_or(Fault::None, Fault::Status),
+        Some("flaky") => match (code(1), num(2)) {
+            (Some(c), Some(n)) if n >= 1 => Fault::Flaky(c, n),
+            _ => Fault::None,
+        },
+        Some("reset") => n32(1).map_or(Fault::None, Fault::Reset),
+        Some("truncate") => n32(1).map_or(Fault::None, Fault::Truncate),
+        Some("stall") => match (n32(1), num(2)) {
+            (Some(n), Some(ms)) => Fault::Stall(n, ms.min(60_000)),
+            _ => Fault::None,
+        },
+        Some("drop") => Fault::Drop,
+        _ => Fault::None,
+    }
+}
 
 #[derive(Deserialize)]
 struct ChatRequest {
@@ -104,6 +166,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         let _ = tcp.set_nodelay(true);
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| handle(args, req));
+            // A service error (the `drop` fault) closes the connection without a response.
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .serve_connection(TokioIo::new(tcp), service)
@@ -112,12 +175,12 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
 }
 
-async fn handle(args: Args, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+async fn handle(args: Args, req: Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
     if args.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(args.latency_ms)).await;
     }
     let resp = match (req.method(), req.uri().path()) {
-        (&Method::POST, "/v1/chat/completions") => chat(args, req).await,
+        (&Method::POST, "/v1/chat/completions") => chat(args, req).await?,
         (&Method::GET, "/v1/models") => {
             json(StatusCode::OK, r#"{"object":"list","data":[{"id":"bench","object":"model"}]}"#)
         }
@@ -126,21 +189,88 @@ async fn handle(args: Args, req: Request<Incoming>) -> Result<Response<Body>, In
     Ok(resp)
 }
 
-async fn chat(args: Args, req: Request<Incoming>) -> Response<Body> {
+async fn chat(args: Args, req: Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
     let query = req.uri().query().map(str::to_string);
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return json(StatusCode::BAD_REQUEST, r#"{"error":{"message":"body read failed"}}"#),
+        Err(_) => return Ok(json(StatusCode::BAD_REQUEST, r#"{"error":{"message":"body read failed"}}"#)),
     };
     let chat: ChatRequest = match serde_json::from_slice(&body) {
         Ok(c) => c,
-        Err(_) => return json(StatusCode::BAD_REQUEST, r#"{"error":{"message":"not a chat request"}}"#),
+        Err(_) => return Ok(json(StatusCode::BAD_REQUEST, r#"{"error":{"message":"not a chat request"}}"#)),
     };
+    let fault = match fault(&chat.model) {
+        Fault::Flaky(code, n) if flaky_hit(&chat.model, n) => Fault::Status(code),
+        Fault::Flaky(..) => Fault::None,
+        f => f,
+    };
+    match fault {
+        Fault::Drop => return Err(std::io::Error::other("drop fault: closing the connection")),
+        Fault::Status(code) => return Ok(error_status(code)),
+        _ => {}
+    }
     if !chat.stream {
-        return json(StatusCode::OK, COMPLETION);
+        return Ok(json(StatusCode::OK, COMPLETION));
     }
     let (chunks, delay_ms) = stream_shape(&args, &chat.model, query.as_deref());
-    sse(chunks, Duration::from_millis(delay_ms))
+    Ok(match fault {
+        // The faulty prefix: N chunks, at least one, and never the whole stream.
+        Fault::Reset(n) => sse_faulty(n, Tail::Reset),
+        Fault::Truncate(n) => sse_faulty(n, Tail::End),
+        Fault::Stall(n, ms) => sse_faulty(n, Tail::Stall(Duration::from_millis(ms))),
+        _ => sse(chunks, Duration::from_millis(delay_ms)),
+    })
+}
+
+/// What follows the healthy prefix of a faulty stream.
+#[derive(Clone, Copy)]
+enum Tail {
+    Reset,
+    End,
+    Stall(Duration),
+}
+
+/// `prefix` chunks (a first and middle ones), then the tail: a broken
+/// connection, a clean end without `[DONE]`, or a silence and then the end of a
+/// normal stream (last chunk and `[DONE]`). Paced 5 ms apart, so that the head
+/// and the prefix reach the wire before the tail (hyper would otherwise drop a
+/// prefix that is still in its buffer when the body fails).
+fn sse_faulty(prefix: u32, tail: Tail) -> Response<Body> {
+    let prefix = prefix.max(1);
+    let frames = stream::iter(0..prefix + 1).then(move |i| async move {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        if i < prefix {
+            let text = if i == 0 { FIRST_CHUNK } else { CHUNK };
+            return Some(Ok(Frame::data(Bytes::from_static(text.as_bytes()))));
+        }
+        match tail {
+            Tail::Reset => Some(Err(std::io::Error::other("reset fault: breaking the connection"))),
+            Tail::End => None,
+            Tail::Stall(d) => {
+                tokio::time::sleep(d).await;
+                Some(Ok(Frame::data(Bytes::from(format!("{LAST_CHUNK}{DONE}")))))
+            }
+        }
+    });
+    let frames = frames.take_while(|f| futures::future::ready(f.is_some())).filter_map(futures::future::ready);
+    sse_response(BodyExt::boxed_unsync(StreamBody::new(frames)))
+}
+
+/// An OpenAI error body with `code`; a 429 says `retry-after: 0`.
+fn error_status(code: u16) -> Response<Body> {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let text = format!(
+        r#"{{"error":{{"message":"bench-upstream fault: HTTP {code}","type":"server_error","param":null,"code":null}}}}"#
+    );
+    let mut resp = Response::new(BodyExt::boxed_unsync(Full::new(Bytes::from(text)).map_err(|e| match e {})));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if code == 429 {
+        resp.headers_mut().insert("retry-after", HeaderValue::from_static("0"));
+    }
+    resp
 }
 
 /// Chunk count and pacing: query parameters, else the model name, else the flags.
@@ -176,16 +306,21 @@ fn sse(chunks: u32, delay: Duration) -> Response<Body> {
             i if i == chunks - 1 => LAST_CHUNK,
             _ => CHUNK,
         };
-        Ok::<_, Infallible>(Frame::data(Bytes::from_static(text.as_bytes())))
+        Ok::<_, std::io::Error>(Frame::data(Bytes::from_static(text.as_bytes())))
     });
-    let mut resp = Response::new(BodyExt::boxed_unsync(StreamBody::new(frames)));
+    sse_response(BodyExt::boxed_unsync(StreamBody::new(frames)))
+}
+
+fn sse_response(body: Body) -> Response<Body> {
+    let mut resp = Response::new(body);
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     resp
 }
 
 fn json(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut resp = Response::new(BodyExt::boxed_unsync(Full::new(Bytes::from_static(text.as_bytes()))));
+    let body = Full::new(Bytes::from_static(text.as_bytes())).map_err(|e: Infallible| match e {});
+    let mut resp = Response::new(BodyExt::boxed_unsync(body));
     *resp.status_mut() = status;
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp

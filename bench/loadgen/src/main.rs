@@ -11,6 +11,11 @@
 //! process's CPU time and peak RSS over the measured window. It prints one
 //! JSON object.
 //!
+//! For the soak test (bench/soak.sh): `--status` makes a given error status
+//! the expected answer (a fault the proxy must pass on), `--disconnect-after`
+//! drops the connection mid-stream (a client going away), and `--progress`
+//! prints running totals to stderr.
+//!
 //! `loadgen report FILE`: renders a file of such JSON lines as markdown tables.
 
 mod report;
@@ -78,6 +83,16 @@ struct RunArgs {
     /// Whole-request timeout in seconds.
     #[arg(long, default_value_t = 60.0)]
     timeout: f64,
+    /// The expected response status (e.g. 502 for an unreachable upstream); default any 2xx.
+    #[arg(long)]
+    status: Option<u16>,
+    /// Drop the connection after this many body frames: a client that goes away mid-stream.
+    /// Such a request counts as ok.
+    #[arg(long)]
+    disconnect_after: Option<u32>,
+    /// Print `progress ok=N failed=N` to stderr every this many seconds.
+    #[arg(long)]
+    progress: Option<f64>,
     /// Process to account CPU time and peak RSS to (repeatable: summed).
     #[arg(long = "pid")]
     pids: Vec<u32>,
@@ -105,6 +120,10 @@ struct Plan {
     measure_from: Instant,
     end: Instant,
     requests: Option<u64>,
+    status: Option<u16>,
+    disconnect_after: Option<u32>,
+    done_ok: AtomicU64,
+    done_failed: AtomicU64,
 }
 
 #[derive(Default)]
@@ -124,6 +143,7 @@ struct Sample {
     ttfb: Duration,
     max_gap: Duration,
     bytes: u64,
+    disconnected: bool,
 }
 
 fn main() {
@@ -197,6 +217,10 @@ async fn run(args: RunArgs) -> anyhow::Result<Value> {
         measure_from: Instant::now(),
         end: Instant::now(),
         requests: args.requests,
+        status: args.status,
+        disconnect_after: args.disconnect_after,
+        done_ok: AtomicU64::new(0),
+        done_failed: AtomicU64::new(0),
     };
 
     let overflows_before = listen_overflows();
@@ -223,7 +247,20 @@ async fn run(args: RunArgs) -> anyhow::Result<Value> {
     plan.measure_from = start + Duration::from_secs_f64(args.warmup);
     plan.end = plan.measure_from + Duration::from_secs_f64(args.duration);
     let measure_from = plan.measure_from;
-    plan_tx.send(Some(Arc::new(plan)))?;
+    let plan = Arc::new(plan);
+    plan_tx.send(Some(plan.clone()))?;
+    if let Some(every) = args.progress.filter(|s| *s > 0.0) {
+        let plan = plan.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs_f64(every));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (ok, failed) = (plan.done_ok.load(Ordering::Relaxed), plan.done_failed.load(Ordering::Relaxed));
+                eprintln!("progress ok={ok} failed={failed}");
+            }
+        });
+    }
 
     let pids = args.pids.clone();
     let cpu_before = tokio::spawn(async move {
@@ -313,6 +350,13 @@ async fn worker(plan: Arc<Plan>, mut conn: Option<SendRequest<Full<Bytes>>>, iss
         let started = Instant::now();
         let result = tokio::time::timeout(plan.timeout, request(&plan, sender, started)).await;
         let measured = started >= plan.measure_from;
+        match &result {
+            Ok(Ok(_)) => plan.done_ok.fetch_add(1, Ordering::Relaxed),
+            _ => plan.done_failed.fetch_add(1, Ordering::Relaxed),
+        };
+        if matches!(&result, Ok(Ok(s)) if s.disconnected) {
+            conn = None;
+        }
         match result {
             Ok(Ok(s)) if measured => {
                 stats.latency_us.push(micros(s.latency));
@@ -358,6 +402,7 @@ async fn request(plan: &Plan, sender: &mut SendRequest<Full<Bytes>>, started: In
     let (mut ttfb, mut last, mut max_gap, mut bytes) = (None, None, Duration::ZERO, 0u64);
     let mut found = plan.expect.is_none();
     let mut window = Vec::new();
+    let mut frames = 0u32;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ("io".to_string(), e.to_string()))?;
         let Some(data) = frame.data_ref().filter(|d| !d.is_empty()) else { continue };
@@ -368,6 +413,12 @@ async fn request(plan: &Plan, sender: &mut SendRequest<Full<Bytes>>, started: In
         }
         last = Some(now);
         bytes += data.len() as u64;
+        frames += 1;
+        if plan.disconnect_after.is_some_and(|n| frames >= n) {
+            // Going away: the body and then the connection are dropped unread.
+            let latency = started.elapsed();
+            return Ok(Sample { latency, ttfb: ttfb.unwrap_or(latency), max_gap, bytes, disconnected: true });
+        }
         if let (Some(marker), false) = (&plan.expect, found) {
             // Keep just enough of the previous frame to find a marker split across frames.
             window.extend_from_slice(data);
@@ -375,14 +426,18 @@ async fn request(plan: &Plan, sender: &mut SendRequest<Full<Bytes>>, started: In
             window.drain(..window.len().saturating_sub(marker.len()));
         }
     }
-    if !status.is_success() {
+    let status_ok = match plan.status {
+        Some(want) => status.as_u16() == want,
+        None => status.is_success(),
+    };
+    if !status_ok {
         return Err((format!("status_{}", status.as_u16()), format!("HTTP {status}")));
     }
     if !found {
         return Err(("incomplete".to_string(), "body ended without the expected marker".to_string()));
     }
     let latency = started.elapsed();
-    Ok(Sample { latency, ttfb: ttfb.unwrap_or(latency), max_gap, bytes })
+    Ok(Sample { latency, ttfb: ttfb.unwrap_or(latency), max_gap, bytes, disconnected: false })
 }
 
 impl Stats {
