@@ -224,11 +224,12 @@ pub struct Usage {
 }
 
 impl Usage {
+    // Saturating: the counts come from the upstream, and a hostile one can send u64::MAX (found by fuzzing).
     pub fn total_input(&self) -> u64 {
-        self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+        self.input_tokens.saturating_add(self.cache_read_tokens).saturating_add(self.cache_write_tokens)
     }
     pub fn total(&self) -> u64 {
-        self.total_input() + self.output_tokens
+        self.total_input().saturating_add(self.output_tokens)
     }
 }
 
