@@ -143,11 +143,41 @@ fn route<'m>(snapshot: &Snapshot, model: &'m str) -> Result<(Arc<Provider>, &'m 
     crate::gateway::route(snapshot, model)
 }
 
+/// `messages[i].role` must be a string: an upstream would refuse it anyway,
+/// with a message that names no field (the scan skips contents unparsed).
+fn check_roles(obj: &RawObject<'_>) -> Result<(), GatewayError> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        role: Option<Value>,
+    }
+    // Other members are skipped by the parser, not built.
+    let Ok(Some(messages)) = obj.parse_member::<Vec<Message>>("messages") else { return Ok(()) };
+    match messages.iter().position(|m| !m.role.as_ref().is_some_and(Value::is_string)) {
+        None => Ok(()),
+        Some(i) => Err(GatewayError::invalid(
+            format!("`messages[{i}].role` must be a string"),
+            Some(&format!("messages[{i}].role")),
+        )),
+    }
+}
+
+/// A token limit, when given, is a positive whole number.
+fn check_max_tokens(obj: &RawObject<'_>, key: &str) -> Result<(), GatewayError> {
+    match obj.get(key).map(|v| v.get()) {
+        None | Some("null") => Ok(()),
+        Some(raw) if raw.parse::<u64>().is_ok_and(|n| n > 0) => Ok(()),
+        Some(raw) => Err(GatewayError::invalid(format!("`{key}` must be a positive integer, got {raw}"), Some(key))),
+    }
+}
+
 /// Validates what every dialect requires before anything goes upstream.
 fn check_shape(inbound: Inbound, obj: &RawObject<'_>, stream: bool) -> Result<(), GatewayError> {
     match inbound {
         Inbound::OpenAiChat => {
             obj.require_non_empty_array("messages").map_err(invalid_json)?;
+            check_roles(obj)?;
+            check_max_tokens(obj, "max_tokens")?;
+            check_max_tokens(obj, "max_completion_tokens")?;
             if !stream && obj.get("stream_options").is_some_and(|v| v.get() != "null") {
                 return Err(GatewayError::invalid(
                     "`stream_options` is only allowed when `stream` is true",
@@ -157,6 +187,8 @@ fn check_shape(inbound: Inbound, obj: &RawObject<'_>, stream: bool) -> Result<()
         }
         Inbound::AnthropicMessages => {
             obj.require_non_empty_array("messages").map_err(invalid_json)?;
+            check_roles(obj)?;
+            check_max_tokens(obj, "max_tokens")?;
             if !obj.contains("max_tokens") {
                 return Err(GatewayError::invalid("`max_tokens` is required", Some("max_tokens")));
             }

@@ -222,3 +222,29 @@ async fn wrong_tokens_are_throttled_and_bearer_is_case_insensitive() {
         .unwrap();
     assert_eq!(resp.status(), 429, "the login form shares the throttle");
 }
+
+#[tokio::test]
+async fn passthrough_checks_cheap_field_types() {
+    let h = common::start(common::DATABRICKS_MLFLOW).await;
+    let cases = [
+        (
+            json!({"model": "databricks-mlflow/m", "max_tokens": "ten", "messages": [{"role": "user", "content": "hi"}]}),
+            "max_tokens",
+        ),
+        (
+            json!({"model": "databricks-mlflow/m", "max_tokens": -1, "messages": [{"role": "user", "content": "hi"}]}),
+            "max_tokens",
+        ),
+        (
+            json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "hi"}, {"role": 7, "content": "x"}]}),
+            "messages[1].role",
+        ),
+    ];
+    for (body, param) in cases {
+        let resp = h.post("/v1/chat/completions", &body).await;
+        assert_eq!(resp.status(), 400, "{body}");
+        let err: Value = resp.json().await.unwrap();
+        assert_eq!(err["error"]["param"], param, "{err}");
+    }
+    assert!(h.fake.requests().is_empty(), "nothing went upstream");
+}

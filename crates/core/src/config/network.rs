@@ -189,3 +189,16 @@ fn parse_duration_ms(s: &str) -> Option<u64> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn non_ascii_header_values_are_refused() {
+        let text = r#"{"providers": {"p": {"network_config": {"base_url": "https://h.example", "extra_headers": {"X-A": "caf\u00e9"}},
+            "custom_provider_config": {"base_provider_type": "openai", "is_key_less": true}}}}"#;
+        let env = std::collections::HashMap::<String, String>::new();
+        let err = crate::config::GatewayConfig::parse(text, &env).unwrap_err();
+        assert!(err.to_string().contains("non-ASCII"), "{err}");
+        assert!(!err.to_string().contains("caf"), "the value is never echoed: {err}");
+    }
+}
