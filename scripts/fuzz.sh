@@ -27,17 +27,18 @@ ci() {
   "$target_dir/fuzz/fuzz-run" --seconds "$seconds" --seed "$seed"
 }
 
-# A cargo-fuzz binary: on PATH, or the one pinned into fuzz/.tools (from PyPI's
-# prebuilt wheel; `cargo install cargo-fuzz` works too, but builds for minutes).
-find_cargo_fuzz() {
-  if cargo fuzz --version >/dev/null 2>&1; then echo "cargo fuzz"; return; fi
-  if [ -x fuzz/.tools/bin/cargo-fuzz ]; then echo "fuzz/.tools/bin/cargo-fuzz fuzz"; return; fi
-  echo "cargo-fuzz not found; installing $CARGO_FUZZ_PIN into fuzz/.tools" >&2
-  if python3 -m venv fuzz/.tools >/dev/null 2>&1 \
-    && fuzz/.tools/bin/pip install --quiet --disable-pip-version-check "$CARGO_FUZZ_PIN" >&2 \
-    && [ -x fuzz/.tools/bin/cargo-fuzz ]; then
-    echo "fuzz/.tools/bin/cargo-fuzz fuzz"
+# Makes `cargo fuzz` work: cargo-fuzz on PATH already, or the one pinned into
+# fuzz/.tools (PyPI's prebuilt wheel; `cargo install cargo-fuzz` works too, but
+# builds for minutes). Returns non-zero when there is none to be had.
+ensure_cargo_fuzz() {
+  if cargo fuzz --version >/dev/null 2>&1; then return 0; fi
+  if [ ! -x fuzz/.tools/bin/cargo-fuzz ]; then
+    echo "cargo-fuzz not found; installing $CARGO_FUZZ_PIN into fuzz/.tools" >&2
+    python3 -m venv fuzz/.tools >/dev/null 2>&1 \
+      && fuzz/.tools/bin/pip install --quiet --disable-pip-version-check "$CARGO_FUZZ_PIN" >&2 || true
   fi
+  export PATH="$PWD/fuzz/.tools/bin:$PATH"
+  cargo fuzz --version >/dev/null 2>&1
 }
 
 libfuzzer() {
@@ -48,19 +49,18 @@ libfuzzer() {
     echo "Use scripts/fuzz.sh --ci for the stable, bounded fuzzer instead." >&2
     exit 3
   fi
-  local cf
-  cf="$(find_cargo_fuzz)"
-  if [ -z "$cf" ]; then
+  if ! ensure_cargo_fuzz; then
     echo "libFuzzer run NOT done: cargo-fuzz is not installed and could not be installed." >&2
     echo "Install it (pip install $CARGO_FUZZ_PIN, or cargo install cargo-fuzz) or use --ci." >&2
     exit 3
   fi
+  local cf="cargo +nightly fuzz"
   local targets=("$@")
   if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^switchyard-fuzz$')
   fi
-  echo "==> $cf build ($(cargo +nightly --version))"
-  (cd fuzz && env -u CARGO_TARGET_DIR CARGO_BUILD_JOBS="$JOBS" $cf build 2>&1 | tail -3)
+  echo "==> $cf build ($(cargo +nightly --version); $(cargo fuzz --version))"
+  (cd fuzz && env -u CARGO_TARGET_DIR CARGO_BUILD_JOBS="$JOBS" $cf build)
   local passed=0 failed=0 failures=()
   for t in "${targets[@]}"; do
     mkdir -p "fuzz/corpus-new/$t"
@@ -68,7 +68,7 @@ libfuzzer() {
     # New inputs go to corpus-new/ (ignored by git); the committed corpus is read only.
     local log="fuzz/corpus-new/$t.log" rc=0
     (cd fuzz && env -u CARGO_TARGET_DIR CARGO_BUILD_JOBS="$JOBS" $cf run "$t" "corpus-new/$t" "corpus/$t" -- \
-      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1) >"$log" 2>&1 || rc=$?
+      -dict=json.dict -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1) >"$log" 2>&1 || rc=$?
     grep -E '^#[0-9]+ +DONE|stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" || true
     if [ "$rc" -eq 0 ]; then
       passed=$((passed + 1))

@@ -11,11 +11,8 @@ pub fn fuzz_dir() -> PathBuf {
 
 /// The seeds of one target, sorted by file name (so runs are reproducible).
 pub fn seeds(dir: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect();
     files.sort();
     files
         .into_iter()

@@ -78,7 +78,8 @@ const SSE_TOKENS: &[&str] = &[
     "data: null\n\n",
 ];
 
-const BAD_BYTES: &[&[u8]] = &[b"\xff", b"\xfe\xff", b"\xc3", b"\xe2\x80", b"\xf0\x9f\x98", b"\xed\xa0\x80", b"\x00", b"\x7f"];
+const BAD_BYTES: &[&[u8]] =
+    &[b"\xff", b"\xfe\xff", b"\xc3", b"\xe2\x80", b"\xf0\x9f\x98", b"\xed\xa0\x80", b"\x00", b"\x7f"];
 
 const INTERESTING: &[u8] = &[0, 0x7f, 0x80, 0xff, b'"', b'\\', b'{', b'}', b'[', b']', b':', b',', b'\n', b'\r', b' '];
 
@@ -157,8 +158,13 @@ fn insert_bytes(rng: &mut SmallRng, data: &mut Vec<u8>, bytes: &[u8]) {
 fn insert_token(rng: &mut SmallRng, data: &mut Vec<u8>, tokens: &[&str]) {
     let token = tokens[rng.random_range(0..tokens.len())];
     // Half the time right after a `:` or `,` (a value position), else anywhere.
-    let spots: Vec<usize> = data.iter().enumerate().filter(|(_, &b)| b == b':' || b == b',').map(|(i, _)| i + 1).collect();
-    let at = if !spots.is_empty() && rng.random_bool(0.5) { spots[rng.random_range(0..spots.len())] } else { pos(rng, data) };
+    let spots: Vec<usize> =
+        data.iter().enumerate().filter(|(_, &b)| b == b':' || b == b',').map(|(i, _)| i + 1).collect();
+    let at = if !spots.is_empty() && rng.random_bool(0.5) {
+        spots[rng.random_range(0..spots.len())]
+    } else {
+        pos(rng, data)
+    };
     data.splice(at..at, token.bytes());
 }
 
@@ -339,19 +345,79 @@ fn mutate_tree(rng: &mut SmallRng, root: &mut Value) {
 
 /// Member names the converters look at.
 const KEYS: &[&str] = &[
-    "type", "role", "content", "text", "id", "name", "index", "model", "stream", "tools", "tool_choice",
-    "messages", "input", "arguments", "delta", "usage", "choices", "finish_reason", "stop_reason",
-    "max_tokens", "system", "thinking", "reasoning", "response_format", "n", "logprobs",
+    "type",
+    "role",
+    "content",
+    "text",
+    "id",
+    "name",
+    "index",
+    "model",
+    "stream",
+    "tools",
+    "tool_choice",
+    "messages",
+    "input",
+    "arguments",
+    "delta",
+    "usage",
+    "choices",
+    "finish_reason",
+    "stop_reason",
+    "max_tokens",
+    "system",
+    "thinking",
+    "reasoning",
+    "response_format",
+    "n",
+    "logprobs",
 ];
 
 /// Member values the converters switch on.
 const WORDS: &[&str] = &[
-    "user", "assistant", "system", "developer", "tool", "function", "text", "image", "image_url", "tool_use",
-    "tool_result", "thinking", "redacted_thinking", "input_text", "output_text", "message", "function_call",
-    "function_call_output", "reasoning", "auto", "none", "required", "any", "json_schema", "json_object",
-    "content_block_start", "content_block_delta", "content_block_stop", "message_start", "message_delta",
-    "message_stop", "text_delta", "input_json_delta", "thinking_delta", "signature_delta", "stop", "length",
-    "tool_calls", "end_turn", "max_tokens", "data:image/png;base64,", "data:;base64,%%", "",
+    "user",
+    "assistant",
+    "system",
+    "developer",
+    "tool",
+    "function",
+    "text",
+    "image",
+    "image_url",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "redacted_thinking",
+    "input_text",
+    "output_text",
+    "message",
+    "function_call",
+    "function_call_output",
+    "reasoning",
+    "auto",
+    "none",
+    "required",
+    "any",
+    "json_schema",
+    "json_object",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_start",
+    "message_delta",
+    "message_stop",
+    "text_delta",
+    "input_json_delta",
+    "thinking_delta",
+    "signature_delta",
+    "stop",
+    "length",
+    "tool_calls",
+    "end_turn",
+    "max_tokens",
+    "data:image/png;base64,",
+    "data:;base64,%%",
+    "",
 ];
 
 fn awkward_string(rng: &mut SmallRng) -> String {

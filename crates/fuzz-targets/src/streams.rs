@@ -33,11 +33,12 @@ fn splits(data: &[u8]) -> Vec<Vec<&[u8]>> {
     let mid = data.len() / 2;
     out.push(vec![&data[..mid], &data[mid..]]);
     let pick = usize::from(data.first().copied().unwrap_or(0));
-    if data.len() <= 512 {
+    if data.len() <= 256 {
         out.push(data.chunks(1 + pick % 7).collect());
         out.push(data.chunks(1).collect());
     } else {
-        // Long streams in small pieces cost more than they find.
+        // Long streams in small pieces cost more than they find (a libFuzzer
+        // run does ~20x fewer execs when every input is also fed byte by byte).
         out.push(data.chunks(8 + pick % 57).collect());
     }
     out

@@ -1,6 +1,8 @@
 //! Every committed seed of `fuzz/corpus/<target>/` runs through its target
 //! without a panic (the fast, deterministic part of a fuzz run).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use switchyard_fuzz_targets::{corpus, TARGETS};
 
 #[test]
@@ -10,7 +12,8 @@ fn every_seed_runs_clean_through_its_target() {
     for t in TARGETS {
         let seeds = corpus::seeds(&root.join(t.name)).unwrap_or_else(|e| panic!("corpus for {}: {e}", t.name));
         assert!(!seeds.is_empty(), "no seeds for {}", t.name);
-        for (name, bytes) in seeds {
+        // crash-* inputs are replayed one by one, with their story, in regressions.rs.
+        for (name, bytes) in seeds.into_iter().filter(|(n, _)| !n.starts_with("crash-")) {
             if std::panic::catch_unwind(|| (t.run)(&bytes)).is_err() {
                 failures.push(format!("{}/{name}", t.name));
             }

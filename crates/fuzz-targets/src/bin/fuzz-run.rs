@@ -5,12 +5,19 @@
 //! and exits 1 naming the target and the panic message.
 //!
 //! ```text
-//! fuzz-run [--seconds N] [--target NAME]... [--seed S] [--corpus DIR] [--artifacts DIR]
+//! fuzz-run [--seconds N] [--target NAME]... [--seed S] [--jobs J] [--corpus DIR] [--artifacts DIR]
 //! ```
+//!
+//! Targets run `--jobs` at a time (default: the number of cores). Each target
+//! draws from its own generator, seeded from `--seed` and its name, so
+//! `--target NAME --seed S` replays that target's run alone.
 
+use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
@@ -21,11 +28,13 @@ struct Options {
     seconds: f64,
     targets: Vec<Target>,
     seed: u64,
+    jobs: usize,
     corpus: PathBuf,
     artifacts: PathBuf,
 }
 
-const USAGE: &str = "usage: fuzz-run [--seconds N] [--target NAME]... [--seed S] [--corpus DIR] [--artifacts DIR]";
+const USAGE: &str =
+    "usage: fuzz-run [--seconds N] [--target NAME]... [--seed S] [--jobs J] [--corpus DIR] [--artifacts DIR] [--list]";
 
 fn parse_args() -> Result<Options, String> {
     let mut opts = Options {
@@ -35,6 +44,7 @@ fn parse_args() -> Result<Options, String> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0),
+        jobs: std::thread::available_parallelism().map_or(1, usize::from),
         corpus: corpus::fuzz_dir().join("corpus"),
         artifacts: corpus::fuzz_dir().join("artifacts"),
     };
@@ -44,6 +54,7 @@ fn parse_args() -> Result<Options, String> {
         match arg.as_str() {
             "--seconds" => opts.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
             "--seed" => opts.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--jobs" => opts.jobs = value()?.parse::<usize>().map_err(|e| format!("--jobs: {e}"))?.max(1),
             "--corpus" => opts.corpus = value()?.into(),
             "--artifacts" => opts.artifacts = value()?.into(),
             "--target" => {
@@ -84,9 +95,16 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+thread_local! {
+    /// Where the last panic on this thread happened (set by the panic hook).
+    static LOCATION: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
 fn run_one(t: Target, input: &[u8]) -> Result<(), Crash> {
-    panic::catch_unwind(AssertUnwindSafe(|| (t.run)(input)))
-        .map_err(|p| Crash { input: input.to_vec(), message: panic_message(p.as_ref()) })
+    panic::catch_unwind(AssertUnwindSafe(|| (t.run)(input))).map_err(|p| {
+        let at = LOCATION.with(|l| l.borrow().clone());
+        Crash { input: input.to_vec(), message: format!("{} (at {at})", panic_message(p.as_ref())) }
+    })
 }
 
 struct Stats {
@@ -94,7 +112,8 @@ struct Stats {
     execs: u64,
 }
 
-fn fuzz_target(t: Target, opts: &Options, rng: &mut SmallRng) -> Result<Stats, Crash> {
+fn fuzz_target(t: Target, opts: &Options) -> Result<Stats, Crash> {
+    let rng = &mut SmallRng::seed_from_u64(opts.seed ^ corpus::hash(t.name.as_bytes()));
     let dir = opts.corpus.join(t.name);
     let seeds = corpus::seeds(&dir).unwrap_or_default();
     let mut pool: Vec<Vec<u8>> = seeds.into_iter().map(|(_, b)| b).collect();
@@ -133,6 +152,29 @@ fn save(crash: &Crash, t: Target, opts: &Options) -> Option<PathBuf> {
     Some(path)
 }
 
+fn report(t: Target, opts: &Options, result: Result<Stats, Crash>, started: Instant, failed: &AtomicUsize) {
+    match result {
+        Ok(s) => println!(
+            "  {:<20} ok: {} seeds, {} mutants in {:.1}s",
+            t.name,
+            s.seeds,
+            s.execs,
+            started.elapsed().as_secs_f64()
+        ),
+        Err(crash) => {
+            failed.fetch_add(1, Ordering::Relaxed);
+            let saved = save(&crash, t, opts)
+                .map_or_else(|| "(could not save the input)".to_string(), |p| p.display().to_string());
+            println!("  {:<20} CRASH: {}", t.name, crash.message);
+            println!("    input ({} bytes) saved to {saved}", crash.input.len());
+            println!(
+                "    replay: copy it into fuzz/corpus/{}/ and run: fuzz-run --target {} --seconds 0",
+                t.name, t.name
+            );
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let opts = match parse_args() {
         Ok(o) => o,
@@ -141,37 +183,35 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Panics are caught and reported once, with the input; keep the default hook quiet.
-    panic::set_hook(Box::new(|_| {}));
+    // Panics are caught and reported once, with the input: the hook only notes where.
+    panic::set_hook(Box::new(|info| {
+        let at = info.location().map(ToString::to_string).unwrap_or_default();
+        LOCATION.with(|l| *l.borrow_mut() = at);
+    }));
     println!(
-        "fuzz-run: {} target(s), {}s each, --seed {} (corpus {})",
+        "fuzz-run: {} target(s), {}s each, {} at a time, --seed {} (corpus {})",
         opts.targets.len(),
         opts.seconds,
+        opts.jobs,
         opts.seed,
         opts.corpus.display()
     );
-    let mut rng = SmallRng::seed_from_u64(opts.seed);
-    let mut failed = 0;
-    for t in &opts.targets {
-        let started = Instant::now();
-        match fuzz_target(*t, &opts, &mut rng) {
-            Ok(s) => println!(
-                "  {:<20} ok: {} seeds, {} mutants in {:.1}s",
-                t.name,
-                s.seeds,
-                s.execs,
-                started.elapsed().as_secs_f64()
-            ),
-            Err(crash) => {
-                failed += 1;
-                let saved = save(&crash, *t, &opts)
-                    .map_or_else(|| "(could not save the input)".to_string(), |p| p.display().to_string());
-                println!("  {:<20} CRASH: {}", t.name, crash.message);
-                println!("    input ({} bytes) saved to {saved}", crash.input.len());
-                println!("    reproduce: fuzz-run --target {} --seconds 0 --corpus <dir holding {}/crash-…>", t.name, t.name);
-            }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicUsize::new(0);
+    let out = Mutex::new(());
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.min(opts.targets.len()) {
+            scope.spawn(|| {
+                while let Some(t) = opts.targets.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let started = Instant::now();
+                    let result = fuzz_target(*t, &opts);
+                    let _guard = out.lock();
+                    report(*t, &opts, result, started, &failed);
+                }
+            });
         }
-    }
+    });
+    let failed = failed.into_inner();
     let passed = opts.targets.len() - failed;
     println!("fuzz-run: {passed} passed, {failed} failed");
     if failed > 0 {
