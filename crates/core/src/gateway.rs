@@ -119,7 +119,8 @@ impl Gateway {
     /// streams in flight finish on the snapshot they started with.
     pub fn reload(&self, config: GatewayConfig) -> Result<(), ProviderBuildError> {
         let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let snapshot = build_snapshot(config, self.inner.env.as_ref(), generation)?;
+        let previous = self.snapshot();
+        let snapshot = build_snapshot_reusing(config, self.inner.env.as_ref(), generation, Some(&previous))?;
         self.inner.state.store(Arc::new(snapshot));
         Ok(())
     }
@@ -141,9 +142,30 @@ fn build_snapshot(
     env: &dyn EnvResolver,
     generation: u64,
 ) -> Result<Snapshot, ProviderBuildError> {
+    build_snapshot_reusing(config, env, generation, None)
+}
+
+/// Builds a snapshot, keeping the built provider (its HTTP client, pooled
+/// connections and TLS roots) of every provider whose configuration is the
+/// same as in `previous`: an edit of one provider costs one build, and the
+/// others' warm connections survive it. (`env.NAME` values are read from an
+/// environment that does not change while the process runs.)
+fn build_snapshot_reusing(
+    config: GatewayConfig,
+    env: &dyn EnvResolver,
+    generation: u64,
+    previous: Option<&Snapshot>,
+) -> Result<Snapshot, ProviderBuildError> {
     let mut providers = BTreeMap::new();
     for (name, cfg) in &config.providers {
-        providers.insert(name.clone(), Arc::new(Provider::build(name, cfg, env)?));
+        let kept = previous
+            .filter(|prev| prev.config.providers.get(name) == Some(cfg))
+            .and_then(|prev| prev.providers.get(name).cloned());
+        let provider = match kept {
+            Some(p) => p,
+            None => Arc::new(Provider::build(name, cfg, env)?),
+        };
+        providers.insert(name.clone(), provider);
     }
     Ok(Snapshot { config, providers, generation })
 }
@@ -184,4 +206,33 @@ pub(crate) fn pick_key<'p>(
     crate::keys::choose(&provider.keys, model, &mut rand::rng())
         .map(Some)
         .ok_or_else(|| GatewayError::NoKeyForModel { provider: provider.name.clone(), model: model.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> GatewayConfig {
+        let text = format!(
+            r#"{{"providers": {{"a": {{"network_config": {{"base_url": "http://127.0.0.1:1"}},
+                "custom_provider_config": {{"base_provider_type": "openai", "is_key_less": true}}}}{extra}}}}}"#
+        );
+        GatewayConfig::from_json_str(&text).unwrap()
+    }
+
+    #[test]
+    fn a_reload_keeps_untouched_providers_and_rebuilds_changed_ones() {
+        let gw = Gateway::with_env(config(""), Arc::new(std::collections::HashMap::new())).unwrap();
+        let before = gw.snapshot().providers["a"].clone();
+        let b = r#", "b": {"network_config": {"base_url": "http://127.0.0.1:2"}, "custom_provider_config": {"base_provider_type": "openai", "is_key_less": true}}"#;
+        gw.reload(config(b)).unwrap();
+        let after = gw.snapshot();
+        assert!(Arc::ptr_eq(&before, &after.providers["a"]), "same provider, same connection pool");
+        assert!(after.providers.contains_key("b"));
+        let changed = b.replace("http://127.0.0.1:2", "http://127.0.0.1:3");
+        let b_before = after.providers["b"].clone();
+        gw.reload(config(&changed)).unwrap();
+        assert!(!Arc::ptr_eq(&b_before, &gw.snapshot().providers["b"]), "a changed provider is rebuilt");
+        assert!(Arc::ptr_eq(&before, &gw.snapshot().providers["a"]));
+    }
 }

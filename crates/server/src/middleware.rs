@@ -1,10 +1,50 @@
-//! Access log: one line per request, no headers or bodies.
+//! Request ids and the access log (one line per request, no headers or bodies).
 
 use std::time::Instant;
 
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
+use http::HeaderValue;
+use tracing::Instrument;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// A client's id is kept when it is printable ASCII of at most 128 bytes.
+fn valid_id(v: &HeaderValue) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
+}
+
+/// A UUIDv7: milliseconds since the epoch, then random bits (from `rand`, which
+/// the gateway already uses, rather than uuid's own generator and its second
+/// copy of `getrandom`).
+fn new_id() -> String {
+    use rand::Rng;
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let random: [u8; 10] = rand::rng().random();
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid().hyphenated().to_string()
+}
+
+/// Gives every request an id: the client's `x-request-id` when valid, else a
+/// new UUIDv7 (time-ordered, so ids sort like the log). It is forwarded
+/// upstream (the header allow-list passes it), echoed on every response and
+/// error, and carried by the log lines of the request's handling.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = match req.headers().get(REQUEST_ID) {
+        Some(v) if valid_id(v) => v.clone(),
+        _ => {
+            let fresh = new_id();
+            let v = HeaderValue::from_str(&fresh).unwrap_or(HeaderValue::from_static("invalid"));
+            req.headers_mut().insert(REQUEST_ID, v.clone());
+            v
+        }
+    };
+    let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or(""));
+    let mut resp = next.run(req).instrument(span).await;
+    resp.headers_mut().insert(REQUEST_ID, id);
+    resp
+}
 
 pub async fn access_log(req: Request, next: Next) -> Response {
     // The hot path pays nothing for the log when it is off.

@@ -248,3 +248,31 @@ async fn passthrough_checks_cheap_field_types() {
     }
     assert!(h.fake.requests().is_empty(), "nothing went upstream");
 }
+
+#[tokio::test]
+async fn request_ids_are_kept_generated_forwarded_and_echoed() {
+    let h = common::start(common::DATABRICKS_MLFLOW).await;
+    let body = json!({"model": "databricks-mlflow/m", "messages": [{"role": "user", "content": "hi"}]});
+    let send = |id: Option<String>| {
+        let mut req = h.http.post(format!("{}/v1/chat/completions", h.base)).json(&body);
+        if let Some(id) = id {
+            req = req.header("x-request-id", id);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    let resp = send(Some("client-id-42".into())).await;
+    assert_eq!(resp.headers()["x-request-id"], "client-id-42");
+    assert_eq!(h.fake.requests().last().unwrap().header("x-request-id"), Some("client-id-42"), "forwarded");
+    for bad in [None, Some("x".repeat(129)), Some("has space".into())] {
+        let resp = send(bad.clone()).await;
+        let id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(uuid::Uuid::parse_str(&id).map(|u| u.get_version_num()).ok(), Some(7), "{bad:?} -> {id}");
+        assert_eq!(h.fake.requests().last().unwrap().header("x-request-id"), Some(id.as_str()));
+    }
+    // Errors carry it too, in every dialect.
+    for path in ["/v1/nope", "/anthropic/v1/nope"] {
+        let resp = h.http.get(format!("{}{path}", h.base)).header("x-request-id", "err-1").send().await.unwrap();
+        assert_eq!(resp.status(), 404);
+        assert_eq!(resp.headers()["x-request-id"], "err-1");
+    }
+}

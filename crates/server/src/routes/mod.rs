@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::check))
         .layer(axum::middleware::from_fn(crate::middleware::access_log))
+        .layer(axum::middleware::from_fn(crate::middleware::request_id))
         .with_state(state)
 }
 
