@@ -18,12 +18,12 @@ use switchyard_protocol::canonical::ConvertError;
 use switchyard_protocol::raw_json::{RawJsonError, RawObject};
 use switchyard_protocol::translate::{translate_request, ClientDialect, UpstreamDialect};
 
+use crate::candidates::{candidates, falls_back, Candidate};
 use crate::error::GatewayError;
 use crate::gateway::{check_allowed, pick_key, Gateway, ProxyBody, ProxyResponse, Snapshot};
 use crate::provider::Provider;
 use crate::relay::{relay, ByteStream, RelayMode, StreamDialect};
 use crate::request_type::{BaseFormat, RequestType};
-use crate::routing::split_model;
 use crate::upstream::{send, UpstreamRequest};
 
 /// The API a client called.
@@ -129,20 +129,6 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-/// Resolves `<provider>/<model>`; a model without a known provider goes, whole,
-/// to the default provider when one is configured.
-fn route<'m>(snapshot: &Snapshot, model: &'m str) -> Result<(Arc<Provider>, &'m str), GatewayError> {
-    if let Some((name, rest)) = split_model(model) {
-        if let Some(p) = snapshot.providers.get(name) {
-            return Ok((p.clone(), rest));
-        }
-    }
-    if let Some(p) = snapshot.config.default_provider.as_ref().and_then(|d| snapshot.providers.get(d)) {
-        return Ok((p.clone(), model));
-    }
-    crate::gateway::route(snapshot, model)
-}
-
 /// `messages[i].role` must be a string: an upstream would refuse it anyway,
 /// with a message that names no field (the scan skips contents unparsed).
 fn check_roles(obj: &RawObject<'_>) -> Result<(), GatewayError> {
@@ -243,12 +229,49 @@ impl Gateway {
             _ => obj.optional_bool("stream").map_err(invalid_json)?.unwrap_or(false),
         };
         check_shape(inbound, &obj, stream)?;
-        let (provider, upstream_model) = route(&snapshot, &model)?;
+        let candidates = candidates(&snapshot, &model, &obj)?;
+        let last = candidates.len().saturating_sub(1);
+        let mut failures = Vec::new();
+        for (i, c) in candidates.iter().enumerate() {
+            match self.attempt(inbound, &snapshot, &obj, &body, c, stream, &headers).await {
+                Ok(mut resp) => {
+                    resp.served_by = c.label();
+                    resp.attempts = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                    return Ok(resp);
+                }
+                Err(e) if i < last && falls_back(&e) => {
+                    tracing::warn!(candidate = %c.label(), error = %e, "candidate failed; trying the next");
+                    failures.push((c.label(), e));
+                }
+                Err(e) if failures.is_empty() => return Err(e),
+                Err(e) => {
+                    failures.push((c.label(), e));
+                    return Err(GatewayError::AllCandidatesFailed { failures });
+                }
+            }
+        }
+        Err(GatewayError::AllCandidatesFailed { failures })
+    }
+
+    /// One candidate: plan, send (with the provider's retries), and relay.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        inbound: Inbound,
+        snapshot: &Arc<Snapshot>,
+        obj: &RawObject<'_>,
+        body: &Bytes,
+        candidate: &Candidate,
+        stream: bool,
+        headers: &InboundHeaders,
+    ) -> Result<ProxyResponse, GatewayError> {
+        let provider = candidate.provider.clone();
+        let upstream_model = candidate.model.as_str();
         match plan(inbound, &provider, stream)? {
             Plan::Passthrough { request_type, dialect } => {
                 let url = provider.upstream_url(request_type).ok_or_else(|| no_endpoint(&provider, request_type))?;
                 let key = pick_key(&provider, upstream_model)?;
-                let upstream_body = Bytes::from(provider.drop_fields.rewrite_raw(&obj, upstream_model));
+                let upstream_body = Bytes::from(provider.drop_fields.rewrite_raw(obj, upstream_model));
                 tracing::debug!(provider = %provider.name, model = upstream_model, stream, url = %crate::redact::url(url.as_str()), "passthrough");
                 let resp = send(UpstreamRequest {
                     provider: &provider,
@@ -256,7 +279,7 @@ impl Gateway {
                     url,
                     body: Some(upstream_body),
                     key,
-                    forwarded: upstream_headers(&provider, &headers),
+                    forwarded: upstream_headers(&provider, headers),
                     accept_event_stream: stream,
                 })
                 .await?;
@@ -284,23 +307,22 @@ impl Gateway {
                     let encoding = resp.response.headers().get(http::header::CONTENT_ENCODING).cloned();
                     ProxyBody::Forward { stream: resp.into_stream(&provider.name), length, encoding }
                 };
-                Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body })
+                Ok(ProxyResponse::new(status, content_type, &provider.name, body))
             }
             Plan::LocalCountTokens => {
                 let value: Value =
-                    serde_json::from_slice(&body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
+                    serde_json::from_slice(body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
                 let req = anthropic_messages::request_to_canonical(&value).map_err(convert_err)?;
                 let tokens = estimate_input_tokens(&req);
-                Ok(ProxyResponse {
-                    status: 200,
-                    content_type: Some(HeaderValue::from_static("application/json")),
-                    provider: provider.name.clone(),
-                    body: ProxyBody::Full(Bytes::from(json!({"input_tokens": tokens}).to_string())),
-                })
+                Ok(ProxyResponse::new(
+                    200,
+                    Some(HeaderValue::from_static("application/json")),
+                    &provider.name,
+                    ProxyBody::Full(Bytes::from(json!({"input_tokens": tokens}).to_string())),
+                ))
             }
             Plan::Translate { request_type } => {
-                self.translate(inbound, &snapshot, &provider, upstream_model, &body, request_type, stream, &headers)
-                    .await
+                self.translate(inbound, snapshot, &provider, upstream_model, body, request_type, stream, headers).await
             }
         }
     }
@@ -359,12 +381,7 @@ impl Gateway {
             let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
             let hold = Box::new((snapshot.clone(), provider.clone()));
             let body = relay(upstream, mode, provider.stream_idle_timeout, &provider.name, hold);
-            return Ok(ProxyResponse {
-                status,
-                content_type: event_stream,
-                provider: provider.name.clone(),
-                body: ProxyBody::Stream(body),
-            });
+            return Ok(ProxyResponse::new(status, event_stream, &provider.name, ProxyBody::Stream(body)));
         }
         let bad = |message: String| GatewayError::BadUpstreamResponse { provider: provider.name.clone(), message };
         if let Some(encoding) = resp.response.headers().get(http::header::CONTENT_ENCODING) {
@@ -384,7 +401,7 @@ impl Gateway {
                 Bytes::from(translation.client_response(&answer).to_string()),
             )
         };
-        Ok(ProxyResponse { status, content_type, provider: provider.name.clone(), body: ProxyBody::Full(out) })
+        Ok(ProxyResponse::new(status, content_type, &provider.name, ProxyBody::Full(out)))
     }
 }
 

@@ -36,6 +36,10 @@ pub enum GatewayError {
     #[error("provider {provider:?} sent a response Switchyard could not read: {message}")]
     BadUpstreamResponse { provider: String, message: String },
 
+    /// Every candidate (route target, fallbacks) failed; each with its reason.
+    #[error("every candidate failed: {}", .failures.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; "))]
+    AllCandidatesFailed { failures: Vec<(String, GatewayError)> },
+
     /// A body that is read whole (to translate it) passed the provider's cap.
     #[error(
         "provider {provider:?} sent a response larger than {limit} bytes (network_config.max_response_body_size_mb)"
@@ -65,6 +69,8 @@ impl GatewayError {
             Self::UnknownProvider { .. } => 404,
             Self::NoKeyForModel { .. } => 403,
             Self::Upstream { status, .. } => *status,
+            // The last candidate's status: what the client would have seen without fallbacks.
+            Self::AllCandidatesFailed { failures } => failures.last().map_or(502, |(_, e)| e.status()),
             Self::UpstreamTransport { timed_out: true, .. } => 504,
             Self::UpstreamTransport { .. } | Self::BadUpstreamResponse { .. } | Self::UpstreamTooLarge { .. } => 502,
         }
@@ -100,6 +106,7 @@ impl GatewayError {
             Self::UpstreamTransport { .. } => Some("upstream_unreachable"),
             Self::BadUpstreamResponse { .. } => Some("bad_upstream_response"),
             Self::UpstreamTooLarge { .. } => Some("upstream_response_too_large"),
+            Self::AllCandidatesFailed { .. } => Some("all_candidates_failed"),
         }
     }
 
@@ -116,6 +123,7 @@ impl GatewayError {
             Self::UpstreamTransport { .. } => "upstream_transport",
             Self::BadUpstreamResponse { .. } => "bad_upstream_response",
             Self::UpstreamTooLarge { .. } => "upstream_too_large",
+            Self::AllCandidatesFailed { .. } => "all_candidates_failed",
         }
     }
 }

@@ -53,7 +53,17 @@ pub struct ProxyResponse {
     pub status: u16,
     pub content_type: Option<HeaderValue>,
     pub provider: String,
+    /// `<provider>/<model>` of the candidate that answered.
+    pub served_by: String,
+    /// Candidates tried, the one that answered included (retries within one are not counted).
+    pub attempts: u32,
     pub body: ProxyBody,
+}
+
+impl ProxyResponse {
+    pub fn new(status: u16, content_type: Option<HeaderValue>, provider: &str, body: ProxyBody) -> Self {
+        Self { status, content_type, provider: provider.to_string(), served_by: String::new(), attempts: 1, body }
+    }
 }
 
 pub enum ProxyBody {

@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+mod candidates;
 pub mod config;
 mod dispatch;
 pub mod error;

@@ -74,6 +74,9 @@ fn remove_at(v: &mut Value, path: &[Segment]) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct DropFields(Vec<FieldPath>);
 
+/// Body fields that speak to Switchyard, not to the model.
+pub const GATEWAY_FIELDS: &[&str] = &["fallbacks"];
+
 impl DropFields {
     pub fn new(paths: &[String]) -> Self {
         Self(paths.iter().filter_map(|p| FieldPath::parse(p)).collect())
@@ -92,7 +95,9 @@ impl DropFields {
     /// Rewrites a passthrough body: top-level drops are skipped byte-wise; a
     /// nested path parses only the member it lives in.
     pub fn rewrite_raw(&self, obj: &RawObject<'_>, model: &str) -> Vec<u8> {
-        let top: Vec<&str> = self.0.iter().filter(|p| p.is_top_level_key()).map(FieldPath::root).collect();
+        let mut top: Vec<&str> = self.0.iter().filter(|p| p.is_top_level_key()).map(FieldPath::root).collect();
+        // The gateway's own request fields are never sent upstream.
+        top.extend_from_slice(GATEWAY_FIELDS);
         let mut replace: Vec<(String, Vec<u8>)> = Vec::new();
         for p in self.0.iter().filter(|p| !p.is_top_level_key()) {
             let root = p.root();

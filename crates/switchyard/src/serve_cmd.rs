@@ -67,6 +67,7 @@ fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Re
         store.sync_file_providers(&providers).context("saving file providers")?;
         base.client = file_config.client;
         base.default_provider = file_config.default_provider;
+        base.routes = file_config.routes;
     }
     if let Some(mb) = args.max_body_size_mb {
         base.client.max_request_body_size_mb = Some(mb);

@@ -6,6 +6,7 @@ mod env;
 mod network;
 mod parse;
 mod reader;
+mod routes;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 pub use diagnostic::{ConfigDiagnostic, ConfigError, Severity};
 pub use env::{env_reference, resolve as env_resolve, EnvResolver, ProcessEnv};
+pub use routes::{RouteConfig, RouteTarget};
 
 use crate::request_type::{BaseFormat, RequestType};
 
@@ -47,6 +49,9 @@ pub struct GatewayConfig {
     pub default_provider: Option<String>,
     #[serde(skip_serializing_if = "ClientConfig::is_default")]
     pub client: ClientConfig,
+    /// Virtual models: a name clients send, resolved to weighted targets and fallbacks.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub routes: BTreeMap<String, RouteConfig>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -25,6 +25,8 @@ pub struct BaseSettings {
     pub default_provider: Option<String>,
     /// `env.NAME` references the API may create (see [`super::env_policy`]).
     pub api_env_allow: ApiEnvAllowList,
+    /// Routes (virtual models) from the config file.
+    pub routes: std::collections::BTreeMap<String, switchyard_core::config::RouteConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +80,7 @@ pub fn build_config(
     let mut config = GatewayConfig {
         client: base.client.clone(),
         default_provider: base.default_provider.clone(),
+        routes: base.routes.clone(),
         ..Default::default()
     };
     let mut problems = Vec::new();
@@ -90,6 +93,21 @@ pub fn build_config(
                 d.path = format!("providers.{}.{}", stored.name, d.path).trim_end_matches('.').to_string();
                 d
             })),
+        }
+    }
+    // A route may not lose its targets: deleting a provider a route names is refused.
+    for (name, route) in &config.routes {
+        let models = route.targets.iter().map(|t| &t.model).chain(&route.fallbacks);
+        for model in models {
+            let provider = model.split('/').next().unwrap_or("");
+            if !config.providers.contains_key(provider) {
+                problems.push(ConfigDiagnostic {
+                    severity: Severity::Error,
+                    path: format!("routes.{name}"),
+                    message: format!("names `{model}`, but provider `{provider}` is not configured"),
+                    hint: Some("edit the route in the config file first".into()),
+                });
+            }
         }
     }
     if problems.iter().any(|d| d.severity == Severity::Error) {

@@ -31,6 +31,10 @@ pub(crate) fn relay_response(resp: switchyard_core::ProxyResponse) -> Response {
     if let Ok(p) = HeaderValue::from_str(&resp.provider) {
         builder = builder.header("x-switchyard-provider", p);
     }
+    if let Ok(s) = HeaderValue::from_str(&resp.served_by) {
+        builder = builder.header("x-switchyard-served-by", s);
+    }
+    builder = builder.header("x-switchyard-attempts", resp.attempts);
     let response = match resp.body {
         ProxyBody::Full(bytes) => builder
             .header(
