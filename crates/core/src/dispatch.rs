@@ -301,8 +301,20 @@ impl Gateway {
                         &provider.name,
                         hold,
                     ))
+                } else if resp.response.content_length().is_some_and(|n| n <= SMALL_BODY) {
+                    // The usual answer: small and of known length, read in one go.
+                    let encoding = resp.response.headers().get(http::header::CONTENT_ENCODING).cloned();
+                    let bytes = resp.bytes(&provider.name, SMALL_BODY as usize).await?;
+                    match encoding {
+                        None => ProxyBody::Full(bytes),
+                        Some(e) => ProxyBody::Forward {
+                            length: Some(bytes.len() as u64),
+                            stream: Box::pin(futures::stream::once(async move { Ok(bytes) })),
+                            encoding: Some(e),
+                        },
+                    }
                 } else {
-                    // Relayed as it arrives: a huge answer is never held whole.
+                    // Large or of unknown length: relayed as it arrives, never held whole.
                     let length = resp.response.content_length();
                     let encoding = resp.response.headers().get(http::header::CONTENT_ENCODING).cloned();
                     ProxyBody::Forward { stream: resp.into_stream(&provider.name), length, encoding }
@@ -404,6 +416,10 @@ impl Gateway {
         Ok(ProxyResponse::new(status, content_type, &provider.name, ProxyBody::Full(out)))
     }
 }
+
+/// Passthrough answers up to this size, with a known length, are read whole
+/// (one allocation, no per-chunk relay); larger ones are streamed.
+const SMALL_BODY: u64 = 256 * 1024;
 
 /// A 2xx that is not an event stream (a WAF or proxy page, an empty body)
 /// answering a stream request: relayed, it would read as an empty, successful stream.

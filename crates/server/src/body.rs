@@ -94,13 +94,16 @@ pub struct BodyTimeout(pub Duration);
 pub struct DeadlineBody<B> {
     inner: B,
     timeout: Duration,
-    deadline: Pin<Box<Sleep>>,
+    arrived: tokio::time::Instant,
+    /// Armed only once the body makes the reader wait: most bodies arrive with
+    /// their head and never need a timer.
+    deadline: Option<Pin<Box<Sleep>>>,
     done: bool,
 }
 
 impl<B> DeadlineBody<B> {
     pub fn new(inner: B, timeout: Duration) -> Self {
-        Self { inner, timeout, deadline: Box::pin(tokio::time::sleep(timeout)), done: false }
+        Self { inner, timeout, arrived: tokio::time::Instant::now(), deadline: None, done: false }
     }
 }
 
@@ -125,7 +128,9 @@ where
             }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
-        if self.deadline.as_mut().poll(cx).is_ready() {
+        let at = self.arrived + self.timeout;
+        let deadline = self.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        if deadline.as_mut().poll(cx).is_ready() {
             self.done = true;
             return Poll::Ready(Some(Err(Box::new(BodyTimeout(self.timeout)))));
         }

@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::StreamExt;
 use http::{HeaderMap, HeaderValue, Method};
 use switchyard_protocol::upstream_error::parse_upstream_error;
 
@@ -60,22 +59,55 @@ impl UpstreamResponse {
     /// (rather than ending early) when the request deadline passes.
     pub fn into_stream(self, provider: &str) -> ByteStream {
         let deadline = tokio::time::Instant::from_std(self.deadline);
-        let body = Box::pin(self.response.bytes_stream());
-        let stream = futures::stream::unfold(Some((body, provider.to_string())), move |state| async move {
-            let (mut body, provider) = state?;
-            match tokio::time::timeout_at(deadline, body.next()).await {
-                Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some((body, provider)))),
-                Ok(Some(Err(e))) => Some((Err(std::io::Error::other(transport(&provider, e).to_string())), None)),
-                Ok(None) => None,
-                Err(_) => Some((
-                    Err(std::io::Error::other(format!(
-                        "provider {provider:?}: response body did not arrive within the request timeout"
-                    ))),
-                    None,
-                )),
+        Box::pin(DeadlineStream {
+            body: Box::pin(self.response.bytes_stream()),
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            provider: provider.to_string(),
+            done: false,
+        })
+    }
+}
+
+/// An upstream body with one timer for the whole of it (not one per chunk).
+struct DeadlineStream {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    provider: String,
+    done: bool,
+}
+
+impl futures::Stream for DeadlineStream {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::future::Future;
+        use std::task::Poll;
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.body.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => return Poll::Ready(Some(Ok(chunk))),
+            Poll::Ready(Some(Err(e))) => {
+                self.done = true;
+                let message = transport(&self.provider, e).to_string();
+                return Poll::Ready(Some(Err(std::io::Error::other(message))));
             }
-        });
-        Box::pin(stream)
+            Poll::Ready(None) => {
+                self.done = true;
+                return Poll::Ready(None);
+            }
+            Poll::Pending => {}
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.done = true;
+            let message =
+                format!("provider {:?}: response body did not arrive within the request timeout", self.provider);
+            return Poll::Ready(Some(Err(std::io::Error::other(message))));
+        }
+        Poll::Pending
     }
 }
 
