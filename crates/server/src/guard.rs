@@ -68,37 +68,51 @@ fn has_body(headers: &HeaderMap) -> bool {
         || headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|n| n.trim() != "0")
 }
 
-/// Applies the three checks; see the module documentation.
-pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The edge of every request: gives it an id (echoed on every response,
+/// refusals included), then applies the three checks of the module
+/// documentation. One layer for both, since each layer costs per request.
+pub async fn check(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let id = crate::middleware::assign_request_id(&mut req);
+    if let Some(mut refused) = refuse(&state, &req) {
+        // Outside the access log (this layer wraps it), so refusals are logged here.
+        tracing::warn!(request_id = id.to_str().unwrap_or(""), method = %req.method(), path = %req.uri().path(), status = refused.status().as_u16(), "request refused at the edge");
+        refused.headers_mut().insert(crate::middleware::REQUEST_ID, id);
+        return refused;
+    }
+    crate::middleware::with_request_id(id, req, next).await
+}
+
+/// The refusal for a request the checks do not let through.
+fn refuse(state: &AppState, req: &Request) -> Option<Response> {
     let path = req.uri().path();
-    let host = request_host(&req);
+    let host = request_host(req);
     if state.hosts.check && !host.as_deref().is_some_and(|h| state.hosts.accepts(h)) {
         let shown = host.as_deref().unwrap_or("(none)");
         let message = format!(
             "host {shown:?} is not served here: use localhost or 127.0.0.1, or start with --allowed-host {}",
             host_name(shown)
         );
-        return error_for_path(path, StatusCode::FORBIDDEN, message, "host_not_allowed");
+        return Some(error_for_path(path, StatusCode::FORBIDDEN, message, "host_not_allowed"));
     }
     if is_admin_path(path) && changes_state(req.method()) {
         if let Some(why) = cross_site(req.headers(), host.as_deref()) {
             let message = format!("cross-origin request refused ({why}): the admin API only accepts requests from its own pages or non-browser clients");
-            return error_for_path(path, StatusCode::FORBIDDEN, message, "cross_origin");
+            return Some(error_for_path(path, StatusCode::FORBIDDEN, message, "cross_origin"));
         }
         let api = path.starts_with("/api/");
         if api
             && (has_body(req.headers()) || req.headers().contains_key(header::CONTENT_TYPE))
             && !is_json(req.headers())
         {
-            return error_for_path(
+            return Some(error_for_path(
                 path,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "the management API accepts only Content-Type: application/json".into(),
                 "unsupported_media_type",
-            );
+            ));
         }
     }
-    next.run(req).await
+    None
 }
 
 #[cfg(test)]

@@ -26,20 +26,23 @@ fn new_id() -> String {
     uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid().hyphenated().to_string()
 }
 
-/// Gives every request an id: the client's `x-request-id` when valid, else a
-/// new UUIDv7 (time-ordered, so ids sort like the log). It is forwarded
-/// upstream (the header allow-list passes it), echoed on every response and
-/// error, and carried by the log lines of the request's handling.
-pub async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = match req.headers().get(REQUEST_ID) {
+/// Gives the request an id: the client's `x-request-id` when valid, else a
+/// new UUIDv7 (time-ordered, so ids sort like the log), written into the
+/// request so that the header allow-list forwards it upstream. The caller
+/// echoes it on the response.
+pub fn assign_request_id(req: &mut Request) -> HeaderValue {
+    match req.headers().get(REQUEST_ID) {
         Some(v) if valid_id(v) => v.clone(),
         _ => {
-            let fresh = new_id();
-            let v = HeaderValue::from_str(&fresh).unwrap_or(HeaderValue::from_static("invalid"));
+            let v = HeaderValue::from_str(&new_id()).unwrap_or(HeaderValue::from_static("invalid"));
             req.headers_mut().insert(REQUEST_ID, v.clone());
             v
         }
-    };
+    }
+}
+
+/// Runs the rest of the stack inside the request's log span and echoes its id.
+pub async fn with_request_id(id: HeaderValue, req: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or(""));
     let mut resp = next.run(req).instrument(span).await;
     resp.headers_mut().insert(REQUEST_ID, id);

@@ -141,8 +141,12 @@ impl Connection {
         let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
             let guard = counter.enter();
             let mut req = req.map(|b| axum::body::Body::new(DeadlineBody::new(b, body_timeout)));
-            // Handlers that need the client's address (login throttling) find it here.
-            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            // Admin handlers find the client's address here (login throttling);
+            // model traffic does not pay for the extension map.
+            let path = req.uri().path();
+            if path.starts_with("/api/") || path == "/login" {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            }
             let mut app = app.clone();
             async move {
                 let resp = tower::Service::call(&mut app, req).await;

@@ -113,8 +113,11 @@ impl futures::Stream for DeadlineStream {
 
 /// The body, or `None` once it passes `limit` bytes (read no further).
 async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Option<Bytes>, reqwest::Error> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Ok(None);
+    match response.content_length() {
+        Some(n) if n > limit as u64 => return Ok(None),
+        // Known and within the cap: reqwest's own read, which avoids a copy.
+        Some(_) => return response.bytes().await.map(Some),
+        None => {}
     }
     let mut out = bytes::BytesMut::new();
     while let Some(chunk) = response.chunk().await? {

@@ -36,9 +36,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::check))
         .layer(axum::middleware::from_fn(crate::middleware::access_log))
-        .layer(axum::middleware::from_fn(crate::middleware::request_id))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::check))
         .with_state(state)
 }
 
