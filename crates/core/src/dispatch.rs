@@ -424,7 +424,7 @@ const SMALL_BODY: u64 = 256 * 1024;
 /// A 2xx that is not an event stream (a WAF or proxy page, an empty body)
 /// answering a stream request: relayed, it would read as an empty, successful stream.
 fn not_an_event_stream(provider: &Provider, resp: &reqwest::Response) -> GatewayError {
-    let content_type = resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+    let content_type = content_type_of(resp);
     GatewayError::BadUpstreamResponse {
         provider: provider.name.clone(),
         message: format!(
@@ -432,6 +432,10 @@ fn not_an_event_stream(provider: &Provider, resp: &reqwest::Response) -> Gateway
             resp.status().as_u16()
         ),
     }
+}
+
+fn content_type_of(resp: &reqwest::Response) -> &str {
+    resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none")
 }
 
 /// Whether a non-stream 2xx can be the JSON every API answers with, judged
@@ -449,7 +453,7 @@ fn is_json_answer(resp: &reqwest::Response) -> bool {
 }
 
 fn not_json(provider: &Provider, resp: &reqwest::Response) -> GatewayError {
-    let content_type = resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+    let content_type = content_type_of(resp);
     GatewayError::BadUpstreamResponse {
         provider: provider.name.clone(),
         message: format!(

@@ -42,7 +42,7 @@ pub enum StreamDialect {
 
 impl StreamDialect {
     /// Line prefixes that mark the end of a stream in this dialect.
-    fn terminal_markers(self) -> &'static [&'static [u8]] {
+    pub fn terminal_markers(self) -> &'static [&'static [u8]] {
         match self {
             Self::OpenAiChat => &[b"data: [DONE]", b"data:[DONE]", b"data: {\"error\""],
             Self::OpenAiResponses => &[
@@ -114,8 +114,6 @@ struct RelayState {
     provider: String,
     terminal_seen: bool,
     done: bool,
-    /// The transcoding parser's event cap, for its error message.
-    max_event: usize,
     pending: VecDeque<Bytes>,
     last_data: Instant,
     last_ping: Instant,
@@ -167,7 +165,7 @@ impl RelayState {
                     let message = format!(
                         "provider {:?} sent a stream event larger than {} KiB (network_config.max_stream_event_size_kb)",
                         self.provider,
-                        self.max_event / 1024
+                        parser.max_event() / 1024
                     );
                     self.fail(message, "upstream_event_too_large");
                     return;
@@ -229,10 +227,6 @@ pub fn relay(
             Mode::Transcode { parser: SseParser::with_limit(max_event), decoder, encoder }
         }
     };
-    let max_event = match &mode {
-        Mode::Transcode { parser, .. } => parser.max_event(),
-        Mode::Passthrough { .. } => 0,
-    };
     let now = Instant::now();
     let state = RelayState {
         upstream,
@@ -241,7 +235,6 @@ pub fn relay(
         provider: provider.to_string(),
         terminal_seen: false,
         done: false,
-        max_event,
         pending: VecDeque::new(),
         last_data: now,
         last_ping: now,

@@ -8,22 +8,13 @@ use switchyard_protocol::openai::chat_convert::ToolNames;
 use switchyard_protocol::openai::chat_stream::ChatDecoder;
 use switchyard_protocol::sse::{BoundaryTracker, SseEvent, SseParser, TerminalScanner};
 
+use switchyard_core::relay::StreamDialect;
+
 use crate::requests::translations;
 
-/// The passthrough relay's terminal markers per dialect (`core::relay`).
-const MARKERS: [&[&[u8]]; 3] = [
-    &[b"data: [DONE]", b"data:[DONE]", b"data: {\"error\""],
-    &[
-        b"event: response.completed",
-        b"event: response.incomplete",
-        b"event: response.failed",
-        b"event: error",
-        b"data: {\"type\":\"response.completed\"",
-        b"data: {\"type\":\"response.incomplete\"",
-        b"data: {\"type\":\"response.failed\"",
-    ],
-    &[b"event: message_stop", b"event: error", b"data: {\"type\":\"message_stop\"", b"data: {\"type\":\"error\""],
-];
+/// The passthrough relay's own terminal markers, per dialect.
+const DIALECTS: [StreamDialect; 3] =
+    [StreamDialect::OpenAiChat, StreamDialect::OpenAiResponses, StreamDialect::AnthropicMessages];
 
 /// Chunk boundaries derived from the input itself, so that the fuzzer
 /// explores splits together with contents: whole, halves, a few bytes at a
@@ -54,7 +45,7 @@ fn parse_chunks(chunks: &[&[u8]]) -> (Vec<SseEvent>, bool) {
 pub fn sse(data: &[u8]) {
     let all = splits(data);
     let whole = parse_chunks(&all[0]);
-    for markers in MARKERS {
+    for markers in DIALECTS.map(StreamDialect::terminal_markers) {
         let whole_done = TerminalScanner::new(markers).push(data);
         for chunks in &all {
             let mut scanner = TerminalScanner::new(markers);
