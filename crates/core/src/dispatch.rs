@@ -1,16 +1,13 @@
-//! Dispatch: (inbound dialect) → (route) → (upstream operation) → (outbound
-//! dialect). The cheapest operation the provider allows wins:
-//! 1. same dialect, allowed → passthrough (rewrite `model`, forward bytes);
-//! 2. different dialect → translate through the canonical model;
-//! 3. same dialect not allowed but chat is → emulate via chat;
-//! 4. otherwise a clear error naming provider, request type and what it allows.
+//! The receive → identify → route → admit → (plan → send → relay)* → settle
+//! walk of one inference request (see [`crate::lifecycle`]). Each candidate
+//! is planned on its own and tried in order; the next one gets its turn only
+//! when the previous failed before any byte reached the client.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use futures::TryStreamExt;
-use http::{HeaderMap, HeaderValue, Method};
+use http::HeaderValue;
 use serde_json::{json, Value};
 use switchyard_protocol::anthropic::messages::{self as anthropic_messages, AnthropicTarget};
 use switchyard_protocol::canonical::estimate::estimate_input_tokens;
@@ -18,102 +15,269 @@ use switchyard_protocol::canonical::ConvertError;
 use switchyard_protocol::raw_json::{RawJsonError, RawObject};
 use switchyard_protocol::translate::{translate_request, ClientDialect, UpstreamDialect};
 
-use crate::candidates::{candidates, falls_back, Candidate};
+use crate::call::{send_and_relay, Call, Failed, Relaying};
 use crate::error::GatewayError;
-use crate::gateway::{check_allowed, pick_key, Gateway, ProxyBody, ProxyResponse, Snapshot};
+use crate::inbound::{Inbound, InboundHeaders};
+use crate::lifecycle::{Attempt, RequestContext, RequestHooks, Settlement};
+use crate::plan::{plan, Plan, Refusal};
 use crate::provider::Provider;
-use crate::relay::{relay, ByteStream, RelayMode, StreamDialect};
-use crate::request_type::{BaseFormat, RequestType};
-use crate::upstream::{send, UpstreamRequest};
+use crate::request_type::BaseFormat;
+use crate::response::{ProxyBody, ProxyResponse};
+use crate::routing::{candidates, falls_back, Candidate};
+use crate::snapshot::Snapshot;
+use crate::usage::{estimate_tokens, End};
 
-/// The API a client called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inbound {
-    OpenAiChat,
-    OpenAiResponses,
-    OpenAiCompletions,
-    OpenAiEmbeddings,
-    AnthropicMessages,
-    AnthropicCountTokens,
-}
-
-impl Inbound {
-    fn request_type(self, stream: bool) -> RequestType {
-        match (self, stream) {
-            (Self::OpenAiChat | Self::AnthropicMessages, false) => RequestType::ChatCompletion,
-            (Self::OpenAiChat | Self::AnthropicMessages, true) => RequestType::ChatCompletionStream,
-            (Self::OpenAiResponses, false) => RequestType::Responses,
-            (Self::OpenAiResponses, true) => RequestType::ResponsesStream,
-            (Self::OpenAiCompletions, false) => RequestType::TextCompletion,
-            (Self::OpenAiCompletions, true) => RequestType::TextCompletionStream,
-            (Self::OpenAiEmbeddings, _) => RequestType::Embedding,
-            (Self::AnthropicCountTokens, _) => RequestType::CountTokens,
-        }
-    }
-}
-
-/// Client headers that may influence the upstream request.
-#[derive(Debug, Clone, Default)]
-pub struct InboundHeaders {
-    /// Headers that passed the server's allow-list.
-    pub forwarded: HeaderMap,
-    /// The client's `anthropic-beta`, forwarded (filtered) to anthropic-base upstreams only.
-    pub anthropic_beta: Option<String>,
-}
-
-enum Plan {
-    Passthrough { request_type: RequestType, dialect: StreamDialect },
-    Translate { request_type: RequestType },
-    LocalCountTokens,
-}
-
-fn plan(inbound: Inbound, p: &Provider, stream: bool) -> Result<Plan, GatewayError> {
-    let own = inbound.request_type(stream);
-    let chat = if stream { RequestType::ChatCompletionStream } else { RequestType::ChatCompletion };
-    let via_chat = || {
-        if p.allows(chat) {
-            Ok(Plan::Translate { request_type: chat })
-        } else {
-            Err(not_allowed(p, own))
+/// Serves one inbound request end to end, settling it exactly once.
+pub(crate) async fn run(
+    snapshot: Arc<Snapshot>,
+    hooks: Arc<[Arc<dyn RequestHooks>]>,
+    inbound: Inbound,
+    body: Bytes,
+    headers: InboundHeaders,
+) -> Result<ProxyResponse, GatewayError> {
+    // receive
+    let request_id = headers.request_id.clone().unwrap_or_else(generated_id);
+    let mut ctx = RequestContext::new(request_id, inbound);
+    ctx.user_agent = headers.user_agent.clone();
+    ctx.estimated_input_tokens = estimate_tokens(body.len());
+    let obj = match receive(&mut ctx, &body, &headers) {
+        Ok(obj) => obj,
+        Err(e) => {
+            Settlement::new(ctx, hooks).fail(&e);
+            return Err(e);
         }
     };
-    match (inbound, p.base_format) {
-        (Inbound::OpenAiChat, BaseFormat::Openai) => {
-            check_allowed(p, own)?;
-            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::OpenAiChat })
+    let mut settlement = Settlement::new(ctx, hooks);
+    // identify, route, admit
+    if let Err(e) = before_send(&snapshot, &mut settlement, &obj, &headers).await {
+        settlement.fail(&e);
+        return Err(e);
+    }
+    let candidates = match candidates(&snapshot, &settlement.ctx.requested_model, &obj) {
+        Ok(c) => c,
+        Err(e) => {
+            settlement.fail(&e);
+            return Err(e);
         }
-        (Inbound::OpenAiResponses, BaseFormat::Openai) if p.allows(own) => {
-            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::OpenAiResponses })
+    };
+    settlement.ctx.candidates = candidates.iter().map(Candidate::label).collect();
+    // plan, send, relay: per candidate
+    let last = candidates.len().saturating_sub(1);
+    let mut failures = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        settlement.ctx.provider = Some(c.provider.name.clone());
+        settlement.ctx.served_model = Some(c.model.clone());
+        let attempt = try_candidate(&snapshot, inbound, &obj, &body, c, &headers, settlement).await;
+        match attempt {
+            Ok(mut resp) => {
+                resp.served_by = c.label();
+                resp.attempts = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                return Ok(resp);
+            }
+            Err(failed) => {
+                let Failed { error, settlement: mut s } = *failed;
+                s.ctx.attempts.push(Attempt { candidate: c.label(), error: Some(error.kind().to_string()) });
+                if i < last && falls_back(&error) {
+                    tracing::warn!(candidate = %c.label(), error = %error, "candidate failed; trying the next");
+                    failures.push((c.label(), error));
+                    settlement = s;
+                    continue;
+                }
+                let error = if failures.is_empty() {
+                    error
+                } else {
+                    failures.push((c.label(), error));
+                    GatewayError::AllCandidatesFailed { failures }
+                };
+                s.fail(&error);
+                return Err(error);
+            }
         }
-        (Inbound::OpenAiCompletions, BaseFormat::Openai) if p.allows(own) => {
-            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::OpenAiChat })
+    }
+    // Only reached with no candidates, which `candidates` never returns.
+    let e = GatewayError::AllCandidatesFailed { failures };
+    Err(e)
+}
+
+/// The receive phase: shallow parse and the shape every dialect requires.
+fn receive<'b>(
+    ctx: &mut RequestContext,
+    body: &'b [u8],
+    headers: &InboundHeaders,
+) -> Result<RawObject<'b>, GatewayError> {
+    let obj = RawObject::parse(body).map_err(invalid_json)?;
+    ctx.requested_model = obj.required_str("model").map_err(invalid_json)?;
+    ctx.stream = ctx.inbound.streams() && obj.optional_bool("stream").map_err(invalid_json)?.unwrap_or(false);
+    check_shape(ctx.inbound, &obj, ctx.stream)?;
+    ctx.user = headers.user.clone().or_else(|| body_user(ctx.inbound, &obj));
+    Ok(obj)
+}
+
+/// OpenAI's `user`, or Anthropic's `metadata.user_id`.
+fn body_user(inbound: Inbound, obj: &RawObject<'_>) -> Option<String> {
+    match inbound {
+        Inbound::AnthropicMessages | Inbound::AnthropicCountTokens => {
+            #[derive(serde::Deserialize)]
+            struct Metadata {
+                user_id: Option<String>,
+            }
+            obj.parse_member::<Metadata>("metadata").ok().flatten().and_then(|m| m.user_id)
         }
-        (Inbound::OpenAiEmbeddings, BaseFormat::Openai) => {
-            check_allowed(p, own)?;
-            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::OpenAiChat })
-        }
-        (Inbound::OpenAiEmbeddings, BaseFormat::Anthropic) => Err(GatewayError::Unsupported {
-            provider: p.name.clone(),
-            base_format: p.base_format.to_string(),
-            request_type: own,
-            detail: Some("the Anthropic API has no embeddings endpoint".into()),
-        }),
-        (Inbound::AnthropicMessages, BaseFormat::Anthropic) => {
-            check_allowed(p, chat)?;
-            Ok(Plan::Passthrough { request_type: chat, dialect: StreamDialect::AnthropicMessages })
-        }
-        (Inbound::AnthropicCountTokens, BaseFormat::Anthropic) if p.allows(own) => {
-            Ok(Plan::Passthrough { request_type: own, dialect: StreamDialect::AnthropicMessages })
-        }
-        (Inbound::AnthropicCountTokens, _) => Ok(Plan::LocalCountTokens),
-        // Chat on anthropic; Messages on openai; Responses and Completions on
-        // anthropic, or on openai without their own endpoint: via chat/messages.
-        _ => via_chat(),
+        _ => obj.parse_member::<String>("user").ok().flatten(),
     }
 }
 
-fn not_allowed(p: &Provider, t: RequestType) -> GatewayError {
-    GatewayError::RequestTypeNotAllowed { provider: p.name.clone(), request_type: t, allowed: p.allowed_names() }
+/// identify, route's bookkeeping, and admit.
+async fn before_send(
+    snapshot: &Snapshot,
+    settlement: &mut Settlement,
+    _obj: &RawObject<'_>,
+    headers: &InboundHeaders,
+) -> Result<(), GatewayError> {
+    let hooks: Vec<Arc<dyn RequestHooks>> = settlement.hooks().to_vec();
+    for h in &hooks {
+        h.identify(&mut settlement.ctx, &headers.credentials)?;
+    }
+    let model = &settlement.ctx.requested_model;
+    if snapshot.config.routes.contains_key(model) {
+        settlement.ctx.route = Some(model.clone());
+    }
+    for h in &hooks {
+        h.admit(&settlement.ctx).await?;
+    }
+    Ok(())
+}
+
+/// One candidate: plan, then one call (with the provider's retries).
+async fn try_candidate(
+    snapshot: &Arc<Snapshot>,
+    inbound: Inbound,
+    obj: &RawObject<'_>,
+    body: &Bytes,
+    candidate: &Candidate,
+    headers: &InboundHeaders,
+    mut settlement: Settlement,
+) -> Result<ProxyResponse, Box<Failed>> {
+    let provider = &candidate.provider;
+    let stream = settlement.ctx.stream;
+    let planned = match plan(inbound, provider.base_format, provider.allowed, stream) {
+        Ok(p) => p,
+        Err(r) => return Err(Failed::boxed(refused(provider, r), settlement)),
+    };
+    let (request_type, body, relaying) = match planned {
+        Plan::LocalCountTokens => return local_count_tokens(provider, body, settlement),
+        Plan::Passthrough { request_type, dialect } => {
+            let strip_usage = wants_injected_usage(inbound, provider, obj, stream);
+            let set = if strip_usage { vec![include_usage(obj)] } else { Vec::new() };
+            let upstream = Bytes::from(provider.drop_fields.rewrite_raw(obj, &candidate.model, &set));
+            (request_type, upstream, Relaying::Passthrough { dialect, strip_usage })
+        }
+        Plan::Translate { request_type } => match translated_body(inbound, provider, &candidate.model, body) {
+            Ok((upstream, translation)) => (request_type, upstream, Relaying::Translate(translation)),
+            Err(error) => return Err(Failed::boxed(error, settlement)),
+        },
+    };
+    settlement.status = 0;
+    let call =
+        Call { snapshot, provider, model: &candidate.model, inbound, request_type, stream, headers, body, relaying };
+    send_and_relay(call, settlement).await
+}
+
+/// An OpenAI chat stream passed through without usage asked for: asked for
+/// here (usage is what limits and logs need) and hidden again by the tap,
+/// unless the provider's shaping removes `stream_options`.
+fn wants_injected_usage(inbound: Inbound, provider: &Provider, obj: &RawObject<'_>, stream: bool) -> bool {
+    #[derive(serde::Deserialize)]
+    struct StreamOptions {
+        include_usage: Option<bool>,
+    }
+    let asked = obj.parse_member::<StreamOptions>("stream_options").ok().flatten().and_then(|o| o.include_usage);
+    stream
+        && inbound == Inbound::OpenAiChat
+        && provider.base_format == BaseFormat::Openai
+        && asked != Some(true)
+        && !provider.drop_fields.touches("stream_options")
+}
+
+/// `stream_options` with `include_usage: true`, keeping the client's other options.
+fn include_usage(obj: &RawObject<'_>) -> (String, Vec<u8>) {
+    let mut options =
+        obj.parse_member::<serde_json::Map<String, Value>>("stream_options").ok().flatten().unwrap_or_default();
+    options.insert("include_usage".into(), Value::Bool(true));
+    ("stream_options".into(), serde_json::to_vec(&options).unwrap_or_default())
+}
+
+fn translated_body(
+    inbound: Inbound,
+    provider: &Provider,
+    upstream_model: &str,
+    body: &[u8],
+) -> Result<(Bytes, switchyard_protocol::translate::Translation), GatewayError> {
+    let client = match inbound {
+        Inbound::OpenAiChat => ClientDialect::OpenAiChat,
+        Inbound::OpenAiResponses => ClientDialect::OpenAiResponses,
+        Inbound::OpenAiCompletions => ClientDialect::OpenAiCompletions,
+        Inbound::AnthropicMessages => ClientDialect::AnthropicMessages,
+        Inbound::OpenAiEmbeddings | Inbound::AnthropicCountTokens => {
+            return Err(GatewayError::invalid("this request cannot be translated", None))
+        }
+    };
+    let upstream = match provider.base_format {
+        BaseFormat::Anthropic => UpstreamDialect::AnthropicMessages,
+        BaseFormat::Openai => UpstreamDialect::OpenAiChat,
+    };
+    let value: Value = serde_json::from_slice(body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
+    let target = AnthropicTarget { default_max_tokens: provider.default_max_tokens };
+    let (mut upstream_body, translation) =
+        translate_request(client, upstream, &value, upstream_model, &target, now()).map_err(convert_err)?;
+    provider.drop_fields.apply(&mut upstream_body);
+    Ok((Bytes::from(serde_json::to_vec(&upstream_body).unwrap_or_default()), translation))
+}
+
+fn local_count_tokens(
+    provider: &Provider,
+    body: &[u8],
+    mut settlement: Settlement,
+) -> Result<ProxyResponse, Box<Failed>> {
+    let counted = serde_json::from_slice::<Value>(body)
+        .map_err(|e| GatewayError::invalid(e.to_string(), None))
+        .and_then(|v| anthropic_messages::request_to_canonical(&v).map_err(convert_err));
+    let req = match counted {
+        Ok(r) => r,
+        Err(error) => return Err(Failed::boxed(error, settlement)),
+    };
+    let tokens = estimate_input_tokens(&req);
+    settlement.status = 200;
+    // Counting consumes nothing.
+    settlement.meter.report(&Default::default(), true, true);
+    settlement.finish(End::Completed, None);
+    Ok(ProxyResponse::new(
+        200,
+        Some(HeaderValue::from_static("application/json")),
+        &provider.name,
+        ProxyBody::Full(Bytes::from(json!({"input_tokens": tokens}).to_string())),
+    ))
+}
+
+fn refused(p: &Provider, r: Refusal) -> GatewayError {
+    match r {
+        Refusal::NotAllowed(t) => GatewayError::RequestTypeNotAllowed {
+            provider: p.name.clone(),
+            request_type: t,
+            allowed: p.allowed_names(),
+        },
+        Refusal::Unsupported { request_type, detail } => GatewayError::Unsupported {
+            provider: p.name.clone(),
+            base_format: p.base_format.to_string(),
+            request_type,
+            detail: Some(detail.into()),
+        },
+    }
+}
+
+/// A request id for callers that bring none (the SDK, the admin test call).
+fn generated_id() -> String {
+    format!("req_{:032x}", rand::random::<u128>())
 }
 
 fn invalid_json(e: RawJsonError) -> GatewayError {
@@ -157,7 +321,7 @@ fn check_max_tokens(obj: &RawObject<'_>, key: &str) -> Result<(), GatewayError> 
 }
 
 /// Validates what every dialect requires before anything goes upstream.
-fn check_shape(inbound: Inbound, obj: &RawObject<'_>, stream: bool) -> Result<(), GatewayError> {
+pub(crate) fn check_shape(inbound: Inbound, obj: &RawObject<'_>, stream: bool) -> Result<(), GatewayError> {
     match inbound {
         Inbound::OpenAiChat => {
             obj.require_non_empty_array("messages").map_err(invalid_json)?;
@@ -192,283 +356,4 @@ fn check_shape(inbound: Inbound, obj: &RawObject<'_>, stream: bool) -> Result<()
         _ => {}
     }
     Ok(())
-}
-
-fn is_sse(resp: &reqwest::Response) -> bool {
-    resp.headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"))
-}
-
-fn upstream_headers(p: &Provider, headers: &InboundHeaders) -> HeaderMap {
-    let mut out = headers.forwarded.clone();
-    if p.base_format == BaseFormat::Anthropic {
-        if let Some(beta) = headers.anthropic_beta.as_deref().and_then(|b| p.anthropic_beta.filter(b)) {
-            if let Ok(v) = HeaderValue::from_str(&beta) {
-                out.insert("anthropic-beta", v);
-            }
-        }
-    }
-    out
-}
-
-impl Gateway {
-    /// Serves one inbound request end to end.
-    pub async fn handle(
-        &self,
-        inbound: Inbound,
-        body: Bytes,
-        headers: InboundHeaders,
-    ) -> Result<ProxyResponse, GatewayError> {
-        let snapshot = self.snapshot();
-        let obj = RawObject::parse(&body).map_err(invalid_json)?;
-        let model = obj.required_str("model").map_err(invalid_json)?;
-        let stream = match inbound {
-            Inbound::OpenAiEmbeddings | Inbound::AnthropicCountTokens => false,
-            _ => obj.optional_bool("stream").map_err(invalid_json)?.unwrap_or(false),
-        };
-        check_shape(inbound, &obj, stream)?;
-        let candidates = candidates(&snapshot, &model, &obj)?;
-        let last = candidates.len().saturating_sub(1);
-        let mut failures = Vec::new();
-        for (i, c) in candidates.iter().enumerate() {
-            match self.attempt(inbound, &snapshot, &obj, &body, c, stream, &headers).await {
-                Ok(mut resp) => {
-                    resp.served_by = c.label();
-                    resp.attempts = u32::try_from(i + 1).unwrap_or(u32::MAX);
-                    return Ok(resp);
-                }
-                Err(e) if i < last && falls_back(&e) => {
-                    tracing::warn!(candidate = %c.label(), error = %e, "candidate failed; trying the next");
-                    failures.push((c.label(), e));
-                }
-                Err(e) if failures.is_empty() => return Err(e),
-                Err(e) => {
-                    failures.push((c.label(), e));
-                    return Err(GatewayError::AllCandidatesFailed { failures });
-                }
-            }
-        }
-        Err(GatewayError::AllCandidatesFailed { failures })
-    }
-
-    /// One candidate: plan, send (with the provider's retries), and relay.
-    #[allow(clippy::too_many_arguments)]
-    async fn attempt(
-        &self,
-        inbound: Inbound,
-        snapshot: &Arc<Snapshot>,
-        obj: &RawObject<'_>,
-        body: &Bytes,
-        candidate: &Candidate,
-        stream: bool,
-        headers: &InboundHeaders,
-    ) -> Result<ProxyResponse, GatewayError> {
-        let provider = candidate.provider.clone();
-        let upstream_model = candidate.model.as_str();
-        match plan(inbound, &provider, stream)? {
-            Plan::Passthrough { request_type, dialect } => {
-                let url = provider.upstream_url(request_type).ok_or_else(|| no_endpoint(&provider, request_type))?;
-                let key = pick_key(&provider, upstream_model)?;
-                let upstream_body = Bytes::from(provider.drop_fields.rewrite_raw(obj, upstream_model));
-                tracing::debug!(provider = %provider.name, model = upstream_model, stream, url = %crate::redact::url(url.as_str()), "passthrough");
-                let resp = send(UpstreamRequest {
-                    provider: &provider,
-                    method: Method::POST,
-                    url,
-                    body: Some(upstream_body),
-                    key,
-                    forwarded: upstream_headers(&provider, headers),
-                    accept_event_stream: stream,
-                })
-                .await?;
-                let status = resp.response.status().as_u16();
-                let content_type = resp.response.headers().get(http::header::CONTENT_TYPE).cloned();
-                if stream && !is_sse(&resp.response) {
-                    return Err(not_an_event_stream(&provider, &resp.response));
-                }
-                if !stream && !is_json_answer(&resp.response) {
-                    return Err(not_json(&provider, &resp.response));
-                }
-                let body = if stream {
-                    let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
-                    let hold = Box::new((snapshot.clone(), provider.clone()));
-                    ProxyBody::Stream(relay(
-                        upstream,
-                        RelayMode::Passthrough(dialect),
-                        provider.stream_idle_timeout,
-                        &provider.name,
-                        hold,
-                    ))
-                } else if resp.response.content_length().is_some_and(|n| n <= SMALL_BODY) {
-                    // The usual answer: small and of known length, read in one go.
-                    let encoding = resp.response.headers().get(http::header::CONTENT_ENCODING).cloned();
-                    let bytes = resp.bytes(&provider.name, SMALL_BODY as usize).await?;
-                    match encoding {
-                        None => ProxyBody::Full(bytes),
-                        Some(e) => ProxyBody::Forward {
-                            length: Some(bytes.len() as u64),
-                            stream: Box::pin(futures::stream::once(async move { Ok(bytes) })),
-                            encoding: Some(e),
-                        },
-                    }
-                } else {
-                    // Large or of unknown length: relayed as it arrives, never held whole.
-                    let length = resp.response.content_length();
-                    let encoding = resp.response.headers().get(http::header::CONTENT_ENCODING).cloned();
-                    ProxyBody::Forward { stream: resp.into_stream(&provider.name), length, encoding }
-                };
-                Ok(ProxyResponse::new(status, content_type, &provider.name, body))
-            }
-            Plan::LocalCountTokens => {
-                let value: Value =
-                    serde_json::from_slice(body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
-                let req = anthropic_messages::request_to_canonical(&value).map_err(convert_err)?;
-                let tokens = estimate_input_tokens(&req);
-                Ok(ProxyResponse::new(
-                    200,
-                    Some(HeaderValue::from_static("application/json")),
-                    &provider.name,
-                    ProxyBody::Full(Bytes::from(json!({"input_tokens": tokens}).to_string())),
-                ))
-            }
-            Plan::Translate { request_type } => {
-                self.translate(inbound, snapshot, &provider, upstream_model, body, request_type, stream, headers).await
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn translate(
-        &self,
-        inbound: Inbound,
-        snapshot: &Arc<Snapshot>,
-        provider: &Arc<Provider>,
-        upstream_model: &str,
-        body: &[u8],
-        request_type: RequestType,
-        stream: bool,
-        headers: &InboundHeaders,
-    ) -> Result<ProxyResponse, GatewayError> {
-        let client = match inbound {
-            Inbound::OpenAiChat => ClientDialect::OpenAiChat,
-            Inbound::OpenAiResponses => ClientDialect::OpenAiResponses,
-            Inbound::OpenAiCompletions => ClientDialect::OpenAiCompletions,
-            Inbound::AnthropicMessages => ClientDialect::AnthropicMessages,
-            Inbound::OpenAiEmbeddings | Inbound::AnthropicCountTokens => {
-                return Err(GatewayError::invalid("this request cannot be translated", None))
-            }
-        };
-        let upstream = match provider.base_format {
-            BaseFormat::Anthropic => UpstreamDialect::AnthropicMessages,
-            BaseFormat::Openai => UpstreamDialect::OpenAiChat,
-        };
-        let value: Value = serde_json::from_slice(body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
-        let target = AnthropicTarget { default_max_tokens: provider.default_max_tokens };
-        let (mut upstream_body, translation) =
-            translate_request(client, upstream, &value, upstream_model, &target, now()).map_err(convert_err)?;
-        provider.drop_fields.apply(&mut upstream_body);
-        let url = provider.upstream_url(request_type).ok_or_else(|| no_endpoint(provider, request_type))?;
-        let key = pick_key(provider, upstream_model)?;
-        tracing::debug!(provider = %provider.name, model = upstream_model, stream, url = %crate::redact::url(url.as_str()), ?inbound, "translating");
-        let resp = send(UpstreamRequest {
-            provider,
-            method: Method::POST,
-            url,
-            body: Some(Bytes::from(serde_json::to_vec(&upstream_body).unwrap_or_default())),
-            key,
-            forwarded: upstream_headers(provider, headers),
-            accept_event_stream: stream,
-        })
-        .await?;
-        let status = resp.response.status().as_u16();
-        let event_stream = Some(HeaderValue::from_static("text/event-stream"));
-        if stream && is_sse(&resp.response) {
-            let mode = RelayMode::Transcode {
-                decoder: translation.decoder(),
-                encoder: translation.encoder(),
-                max_event: provider.max_stream_event,
-            };
-            let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
-            let hold = Box::new((snapshot.clone(), provider.clone()));
-            let body = relay(upstream, mode, provider.stream_idle_timeout, &provider.name, hold);
-            return Ok(ProxyResponse::new(status, event_stream, &provider.name, ProxyBody::Stream(body)));
-        }
-        let bad = |message: String| GatewayError::BadUpstreamResponse { provider: provider.name.clone(), message };
-        if let Some(encoding) = resp.response.headers().get(http::header::CONTENT_ENCODING) {
-            // gzip, deflate and brotli are decoded by the client; anything else cannot be read.
-            return Err(bad(format!("response is {}-encoded", encoding.to_str().unwrap_or("?"))));
-        }
-        let bytes = resp.bytes(&provider.name, provider.max_response_body).await?;
-        let upstream_json: Value =
-            serde_json::from_slice(&bytes).map_err(|e| bad(format!("response is not JSON: {e}")))?;
-        let answer = translation.upstream_response(&upstream_json).map_err(|e| bad(e.message))?;
-        let (content_type, out) = if stream {
-            // The upstream answered a stream request with one JSON body: replay it as events.
-            (event_stream, translation.replay_as_stream(&answer))
-        } else {
-            (
-                Some(HeaderValue::from_static("application/json")),
-                Bytes::from(translation.client_response(&answer).to_string()),
-            )
-        };
-        Ok(ProxyResponse::new(status, content_type, &provider.name, ProxyBody::Full(out)))
-    }
-}
-
-/// Passthrough answers up to this size, with a known length, are read whole
-/// (one allocation, no per-chunk relay); larger ones are streamed.
-const SMALL_BODY: u64 = 256 * 1024;
-
-/// A 2xx that is not an event stream (a WAF or proxy page, an empty body)
-/// answering a stream request: relayed, it would read as an empty, successful stream.
-fn not_an_event_stream(provider: &Provider, resp: &reqwest::Response) -> GatewayError {
-    let content_type = content_type_of(resp);
-    GatewayError::BadUpstreamResponse {
-        provider: provider.name.clone(),
-        message: format!(
-            "it answered a streaming request with HTTP {} and content-type {content_type:?} instead of an event stream",
-            resp.status().as_u16()
-        ),
-    }
-}
-
-fn content_type_of(resp: &reqwest::Response) -> &str {
-    resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none")
-}
-
-/// Whether a non-stream 2xx can be the JSON every API answers with, judged
-/// by its headers alone (the body is relayed unread): an empty body or an
-/// HTML page is not.
-fn is_json_answer(resp: &reqwest::Response) -> bool {
-    let json_type = match resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        None => true,
-        Some(ct) => {
-            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            mime == "application/json" || mime.ends_with("+json")
-        }
-    };
-    json_type && resp.content_length() != Some(0)
-}
-
-fn not_json(provider: &Provider, resp: &reqwest::Response) -> GatewayError {
-    let content_type = content_type_of(resp);
-    GatewayError::BadUpstreamResponse {
-        provider: provider.name.clone(),
-        message: format!(
-            "it answered with HTTP {}, content-type {content_type:?} and {} instead of JSON",
-            resp.status().as_u16(),
-            if resp.content_length() == Some(0) { "an empty body" } else { "a body" }
-        ),
-    }
-}
-
-fn no_endpoint(provider: &Provider, t: RequestType) -> GatewayError {
-    GatewayError::Unsupported {
-        provider: provider.name.clone(),
-        base_format: provider.base_format.to_string(),
-        request_type: t,
-        detail: Some(format!("set custom_provider_config.request_path_overrides.{t} to the upstream path or URL")),
-    }
 }

@@ -45,6 +45,10 @@ pub enum GatewayError {
         "provider {provider:?} sent a response larger than {limit} bytes (network_config.max_response_body_size_mb)"
     )]
     UpstreamTooLarge { provider: String, limit: usize },
+
+    /// A lifecycle hook (identify, admit) refused the request: its status and code.
+    #[error("{message}")]
+    Rejected { status: u16, code: String, message: String },
 }
 
 fn list(items: &[String]) -> String {
@@ -68,7 +72,7 @@ impl GatewayError {
             | Self::Unsupported { .. } => 400,
             Self::UnknownProvider { .. } => 404,
             Self::NoKeyForModel { .. } => 403,
-            Self::Upstream { status, .. } => *status,
+            Self::Upstream { status, .. } | Self::Rejected { status, .. } => *status,
             // The last candidate's status: what the client would have seen without fallbacks.
             Self::AllCandidatesFailed { failures } => failures.last().map_or(502, |(_, e)| e.status()),
             Self::UpstreamTransport { timed_out: true, .. } => 504,
@@ -107,6 +111,7 @@ impl GatewayError {
             Self::BadUpstreamResponse { .. } => Some("bad_upstream_response"),
             Self::UpstreamTooLarge { .. } => Some("upstream_response_too_large"),
             Self::AllCandidatesFailed { .. } => Some("all_candidates_failed"),
+            Self::Rejected { code, .. } => Some(code),
         }
     }
 
@@ -124,6 +129,7 @@ impl GatewayError {
             Self::BadUpstreamResponse { .. } => "bad_upstream_response",
             Self::UpstreamTooLarge { .. } => "upstream_too_large",
             Self::AllCandidatesFailed { .. } => "all_candidates_failed",
+            Self::Rejected { .. } => "rejected",
         }
     }
 }

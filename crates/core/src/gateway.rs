@@ -1,103 +1,38 @@
-//! The gateway: an immutable configuration snapshot behind `ArcSwap` (read
-//! lock-free per request; an edit builds and swaps a whole new snapshot, so a
-//! request sees the old or the new one, never a mix) and the dispatch of each
-//! request to its provider.
+//! The gateway, its whole public face: an immutable configuration snapshot
+//! behind `ArcSwap` (read lock-free per request; an edit builds and swaps a
+//! whole new snapshot, so a request sees the old or the new one, never a
+//! mix), the hooks the lifecycle phases call, and the entry points.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 
 use crate::config::{EnvResolver, GatewayConfig, ProcessEnv};
-use crate::dispatch::{Inbound, InboundHeaders};
 use crate::error::GatewayError;
+use crate::inbound::{Inbound, InboundHeaders};
+use crate::lifecycle::RequestHooks;
 use crate::models::{ModelCache, ModelsReport};
-use crate::provider::{Provider, ProviderBuildError};
-use crate::relay::ByteStream;
-use crate::request_type::RequestType;
-use crate::routing::split_model;
+use crate::provider::ProviderBuildError;
+use crate::response::ProxyResponse;
+use crate::snapshot::{build_snapshot, build_snapshot_reusing, Snapshot};
 
-/// One consistent view of the configuration and the providers built from it.
-#[derive(Debug)]
-pub struct Snapshot {
-    pub config: GatewayConfig,
-    pub providers: BTreeMap<String, Arc<Provider>>,
-    /// Increases with every swap; caches key on it.
-    pub generation: u64,
-}
-
-impl Snapshot {
-    pub fn provider_names(&self) -> Vec<String> {
-        self.providers.keys().cloned().collect()
-    }
-}
+type Hooks = Arc<[Arc<dyn RequestHooks>]>;
 
 struct Inner {
     state: ArcSwap<Snapshot>,
     env: Arc<dyn EnvResolver>,
     generation: AtomicU64,
     models: Arc<ModelCache>,
+    hooks: ArcSwap<Vec<Arc<dyn RequestHooks>>>,
 }
 
 /// The embeddable gateway. Cheap to clone; clones share state.
 #[derive(Clone)]
 pub struct Gateway {
     inner: Arc<Inner>,
-}
-
-/// What the server relays back to the client.
-pub struct ProxyResponse {
-    pub status: u16,
-    pub content_type: Option<HeaderValue>,
-    pub provider: String,
-    /// `<provider>/<model>` of the candidate that answered.
-    pub served_by: String,
-    /// Candidates tried, the one that answered included (retries within one are not counted).
-    pub attempts: u32,
-    pub body: ProxyBody,
-}
-
-impl ProxyResponse {
-    pub fn new(status: u16, content_type: Option<HeaderValue>, provider: &str, body: ProxyBody) -> Self {
-        Self { status, content_type, provider: provider.to_string(), served_by: String::new(), attempts: 1, body }
-    }
-}
-
-pub enum ProxyBody {
-    Full(Bytes),
-    /// An event stream for the client (relayed or produced by the gateway).
-    Stream(ByteStream),
-    /// A non-stream upstream body relayed as it arrives, with its length and
-    /// any content coding the upstream client could not undo.
-    Forward {
-        stream: ByteStream,
-        length: Option<u64>,
-        encoding: Option<HeaderValue>,
-    },
-}
-
-impl ProxyBody {
-    /// The whole body, for callers that want it in memory (the SDK, `/test`);
-    /// `Err` past `limit` bytes or when the body breaks.
-    pub async fn collect(self, limit: usize) -> std::io::Result<Bytes> {
-        use futures::StreamExt;
-        let mut stream = match self {
-            Self::Full(b) => return Ok(b),
-            Self::Stream(s) | Self::Forward { stream: s, .. } => s,
-        };
-        let mut out = bytes::BytesMut::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            if out.len() + chunk.len() > limit {
-                return Err(std::io::Error::other(format!("response larger than {limit} bytes")));
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out.freeze())
-    }
 }
 
 impl Gateway {
@@ -116,6 +51,7 @@ impl Gateway {
                 env,
                 generation: AtomicU64::new(1),
                 models: Arc::default(),
+                hooks: ArcSwap::from_pointee(Vec::new()),
             }),
         })
     }
@@ -135,6 +71,30 @@ impl Gateway {
         Ok(())
     }
 
+    /// Adds a hook to every phase of every request from now on (governance,
+    /// logs and metrics attach here; see [`crate::lifecycle`]).
+    pub fn add_hooks(&self, hooks: Arc<dyn RequestHooks>) {
+        self.inner.hooks.rcu(|current| {
+            let mut next = Vec::clone(current);
+            next.push(hooks.clone());
+            next
+        });
+    }
+
+    fn hooks(&self) -> Hooks {
+        Arc::from(self.inner.hooks.load().as_slice())
+    }
+
+    /// Serves one inbound request end to end (see [`crate::lifecycle`]).
+    pub async fn handle(
+        &self,
+        inbound: Inbound,
+        body: Bytes,
+        headers: InboundHeaders,
+    ) -> Result<ProxyResponse, GatewayError> {
+        crate::dispatch::run(self.snapshot(), self.hooks(), inbound, body, headers).await
+    }
+
     /// Lists every provider's models (see [`crate::models`]).
     pub async fn list_models(&self) -> ModelsReport {
         crate::models::list_models(self.snapshot(), &self.inner.models).await
@@ -143,79 +103,8 @@ impl Gateway {
     /// `POST /v1/chat/completions`. `body` is the client's JSON; `forwarded`
     /// holds the client headers that passed the allow-list.
     pub async fn proxy_chat(&self, body: Bytes, forwarded: HeaderMap) -> Result<ProxyResponse, GatewayError> {
-        self.handle(Inbound::OpenAiChat, body, InboundHeaders { forwarded, anthropic_beta: None }).await
+        self.handle(Inbound::OpenAiChat, body, InboundHeaders { forwarded, ..InboundHeaders::default() }).await
     }
-}
-
-fn build_snapshot(
-    config: GatewayConfig,
-    env: &dyn EnvResolver,
-    generation: u64,
-) -> Result<Snapshot, ProviderBuildError> {
-    build_snapshot_reusing(config, env, generation, None)
-}
-
-/// Builds a snapshot, keeping the built provider (its HTTP client, pooled
-/// connections and TLS roots) of every provider whose configuration is the
-/// same as in `previous`: an edit of one provider costs one build, and the
-/// others' warm connections survive it. (`env.NAME` values are read from an
-/// environment that does not change while the process runs.)
-fn build_snapshot_reusing(
-    config: GatewayConfig,
-    env: &dyn EnvResolver,
-    generation: u64,
-    previous: Option<&Snapshot>,
-) -> Result<Snapshot, ProviderBuildError> {
-    let mut providers = BTreeMap::new();
-    for (name, cfg) in &config.providers {
-        let kept = previous
-            .filter(|prev| prev.config.providers.get(name) == Some(cfg))
-            .and_then(|prev| prev.providers.get(name).cloned());
-        let provider = match kept {
-            Some(p) => p,
-            None => Arc::new(Provider::build(name, cfg, env)?),
-        };
-        providers.insert(name.clone(), provider);
-    }
-    Ok(Snapshot { config, providers, generation })
-}
-
-/// Resolves `<provider>/<model>` against the snapshot.
-pub(crate) fn route<'m>(snapshot: &Snapshot, model: &'m str) -> Result<(Arc<Provider>, &'m str), GatewayError> {
-    let Some((name, upstream_model)) = split_model(model) else {
-        return Err(GatewayError::MissingProviderPrefix {
-            model: model.to_string(),
-            configured: snapshot.provider_names(),
-        });
-    };
-    let provider = snapshot.providers.get(name).ok_or_else(|| GatewayError::UnknownProvider {
-        provider: name.to_string(),
-        configured: snapshot.provider_names(),
-    })?;
-    Ok((provider.clone(), upstream_model))
-}
-
-pub(crate) fn check_allowed(provider: &Provider, t: RequestType) -> Result<(), GatewayError> {
-    if provider.allows(t) {
-        return Ok(());
-    }
-    Err(GatewayError::RequestTypeNotAllowed {
-        provider: provider.name.clone(),
-        request_type: t,
-        allowed: provider.allowed_names(),
-    })
-}
-
-pub(crate) fn pick_key<'p>(
-    provider: &'p Provider,
-    model: &str,
-) -> Result<Option<&'p crate::keys::ResolvedKey>, GatewayError> {
-    if provider.keyless {
-        return Ok(None);
-    }
-    crate::keys::choose(&provider.keys, model, &mut rand::rng())
-        .map(Some)
-        .ok_or_else(|| GatewayError::NoKeyForModel { provider: provider.name.clone(), model: model.to_string() })
 }
 
 #[cfg(test)]

@@ -42,25 +42,36 @@
 //! # Ok(()) }
 //! ```
 
-mod candidates;
+mod call;
 pub mod config;
 mod dispatch;
 pub mod error;
 mod gateway;
+mod inbound;
 pub mod keys;
+pub mod lifecycle;
 pub mod models;
+pub mod plan;
 pub mod provider;
 pub mod redact;
 pub mod relay;
 pub mod request_type;
+mod response;
 pub mod routing;
 mod sdk;
 pub mod shaping;
+mod snapshot;
+pub mod tap;
 pub mod upstream;
 pub mod url_rule;
+pub mod usage;
 
-pub use dispatch::{Inbound, InboundHeaders};
 pub use error::GatewayError;
-pub use gateway::{Gateway, ProxyBody, ProxyResponse, Snapshot};
+pub use gateway::Gateway;
+pub use inbound::{Inbound, InboundHeaders};
+pub use lifecycle::{RequestContext, RequestHooks};
+pub use response::{ProxyBody, ProxyResponse};
 pub use sdk::{ChatChunkStream, ChatRequest};
+pub use snapshot::Snapshot;
 pub use switchyard_protocol as protocol;
+pub use usage::{End, Outcome, Usage};

@@ -15,9 +15,9 @@ use switchyard_protocol::model_list::parse_model_list;
 use switchyard_protocol::openai::models::Model;
 
 use crate::error::GatewayError;
-use crate::gateway::Snapshot;
 use crate::provider::Provider;
 use crate::request_type::RequestType;
+use crate::snapshot::Snapshot;
 use crate::upstream::{send, UpstreamRequest};
 
 /// How long one provider may take to list its models (all pages).

@@ -23,6 +23,9 @@ use switchyard_protocol::canonical::{StreamDecoder, StreamEncoder, StreamEvent};
 use switchyard_protocol::openai::error::ErrorResponse;
 use switchyard_protocol::sse::{BoundaryTracker, SseEvent, SseParser, TerminalScanner};
 
+use crate::tap::StreamTap;
+use crate::usage::End;
+
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
 /// While translating, a slow upstream gets keep-alive pings this often so that
@@ -117,6 +120,8 @@ struct RelayState {
     pending: VecDeque<Bytes>,
     last_data: Instant,
     last_ping: Instant,
+    /// Sees every chunk or event and the end (usage, timings, settle).
+    tap: Box<dyn StreamTap>,
     /// Kept alive for the stream's lifetime (e.g. the config snapshot it started on).
     _hold: Box<dyn Any + Send + Sync>,
 }
@@ -127,6 +132,11 @@ impl RelayState {
         tracing::warn!(provider = %self.provider, code, "{message}");
         match &mut self.mode {
             Mode::Passthrough { dialect, boundary, .. } => {
+                let held = self.tap.flush();
+                boundary.observe(&held);
+                if !held.is_empty() {
+                    self.pending.push_back(held);
+                }
                 let mut out = Vec::from(boundary.separator());
                 out.extend_from_slice(&dialect.error_event(&message, code));
                 self.pending.push_back(Bytes::from(out));
@@ -136,12 +146,17 @@ impl RelayState {
                 self.pending.extend(encoder.encode(&e));
             }
         }
+        self.tap.end(End::Broke, Some(code));
     }
 
     fn on_chunk(&mut self, chunk: Bytes) {
         self.last_data = Instant::now();
         match &mut self.mode {
             Mode::Passthrough { scanner, boundary, .. } => {
+                let chunk = self.tap.chunk(chunk);
+                if chunk.is_empty() {
+                    return;
+                }
                 boundary.observe(&chunk);
                 if !self.terminal_seen {
                     self.terminal_seen = scanner.push(&chunk);
@@ -151,12 +166,14 @@ impl RelayState {
             Mode::Transcode { parser, decoder, encoder } => {
                 for event in parser.push(&chunk) {
                     for ce in decoder.event(event.event.as_deref(), &event.data) {
+                        self.tap.event(&ce);
                         self.pending.extend(encoder.encode(&ce));
                         // The client's stream ends at the first error: nothing after it
                         // (no finish_reason, [DONE] or message_stop) may read as success.
-                        if matches!(ce, StreamEvent::Error { .. }) {
+                        if let StreamEvent::Error { kind, .. } = &ce {
                             self.terminal_seen = true;
                             self.done = true;
+                            self.tap.end(End::Broke, Some(kind));
                             return;
                         }
                     }
@@ -178,16 +195,30 @@ impl RelayState {
     }
 
     fn on_end(&mut self) {
-        if let Mode::Transcode { decoder, encoder, .. } = &mut self.mode {
-            for ce in decoder.end() {
-                self.pending.extend(encoder.encode(&ce));
+        match &mut self.mode {
+            Mode::Transcode { decoder, encoder, .. } => {
+                for ce in decoder.end() {
+                    self.tap.event(&ce);
+                    self.pending.extend(encoder.encode(&ce));
+                }
+                if decoder.is_complete() {
+                    self.terminal_seen = true;
+                }
             }
-            if decoder.is_complete() {
-                self.terminal_seen = true;
+            Mode::Passthrough { boundary, scanner, .. } => {
+                let held = self.tap.flush();
+                if !held.is_empty() {
+                    boundary.observe(&held);
+                    if !self.terminal_seen {
+                        self.terminal_seen = scanner.push(&held);
+                    }
+                    self.pending.push_back(held);
+                }
             }
         }
         if self.terminal_seen {
             self.done = true;
+            self.tap.end(End::Completed, None);
         } else {
             let message = format!("provider {:?} closed the stream before it completed", self.provider);
             self.fail(message, "upstream_stream_truncated");
@@ -216,6 +247,7 @@ pub fn relay(
     idle: Duration,
     provider: &str,
     hold: Box<dyn Any + Send + Sync>,
+    tap: Box<dyn StreamTap>,
 ) -> ByteStream {
     let mode = match mode {
         RelayMode::Passthrough(dialect) => Mode::Passthrough {
@@ -238,6 +270,7 @@ pub fn relay(
         pending: VecDeque::new(),
         last_data: now,
         last_ping: now,
+        tap,
         _hold: hold,
     };
     let first = state.next_check();
@@ -395,7 +428,10 @@ mod tests {
         if hang {
             upstream = Box::pin(upstream.chain(futures::stream::pending()));
         }
-        let out: Vec<_> = relay(upstream, mode, Duration::from_millis(idle_ms), "p", Box::new(())).collect().await;
+        let out: Vec<_> =
+            relay(upstream, mode, Duration::from_millis(idle_ms), "p", Box::new(()), Box::new(crate::tap::NoTap))
+                .collect()
+                .await;
         out.into_iter().filter_map(Result::ok).map(|b| String::from_utf8_lossy(&b).into_owned()).collect()
     }
 
@@ -416,10 +452,11 @@ mod tests {
             .chain([Ok(Bytes::from_static(b"data: [DONE]\n\n"))])
             .collect();
         let upstream: ByteStream = Box::pin(futures::stream::iter(chunks));
-        let out: Vec<Bytes> = relay(upstream, chat(), Duration::from_secs(1), "p", Box::new(()))
-            .filter_map(|r| async move { r.ok() })
-            .collect()
-            .await;
+        let out: Vec<Bytes> =
+            relay(upstream, chat(), Duration::from_secs(1), "p", Box::new(()), Box::new(crate::tap::NoTap))
+                .filter_map(|r| async move { r.ok() })
+                .collect()
+                .await;
         assert_eq!(out.len(), 1, "one write for everything that was ready");
         assert!(out[0].starts_with(b"data: {\"n\":0}") && out[0].ends_with(b"data: [DONE]\n\n"));
     }

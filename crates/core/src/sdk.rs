@@ -14,7 +14,8 @@ use switchyard_protocol::sse::SseParser;
 use switchyard_protocol::upstream_error::parse_upstream_error;
 
 use crate::error::GatewayError;
-use crate::gateway::{Gateway, ProxyBody};
+use crate::gateway::Gateway;
+use crate::response::ProxyBody;
 
 /// A chat request addressed to `provider` / `model`.
 #[derive(Debug, Clone, Default)]

@@ -94,7 +94,14 @@ impl DropFields {
 
     /// Rewrites a passthrough body: top-level drops are skipped byte-wise; a
     /// nested path parses only the member it lives in.
-    pub fn rewrite_raw(&self, obj: &RawObject<'_>, model: &str) -> Vec<u8> {
+    /// Whether any configured drop touches the top-level member `key`.
+    pub fn touches(&self, key: &str) -> bool {
+        self.0.iter().any(|p| p.root() == key)
+    }
+
+    /// The passthrough body: `model` rewritten, configured and gateway fields
+    /// dropped, and the gateway's own `set` members (replacing or added).
+    pub fn rewrite_raw(&self, obj: &RawObject<'_>, model: &str, set: &[(String, Vec<u8>)]) -> Vec<u8> {
         let mut top: Vec<&str> = self.0.iter().filter(|p| p.is_top_level_key()).map(FieldPath::root).collect();
         // The gateway's own request fields are never sent upstream.
         top.extend_from_slice(GATEWAY_FIELDS);
@@ -117,6 +124,10 @@ impl DropFields {
                     replace.push((root.to_string(), bytes));
                 }
             }
+        }
+        for (k, v) in set {
+            replace.retain(|(r, _)| r != k);
+            replace.push((k.clone(), v.clone()));
         }
         obj.rewrite_with(model, &top, &replace)
     }
@@ -147,7 +158,7 @@ mod tests {
     fn raw_rewrite_touches_only_the_affected_members() {
         let body = br#"{"model":"p/m","store":true,"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a","strict":false}}]}"#;
         let obj = RawObject::parse(body).unwrap();
-        let out = DropFields::new(&["store".into(), "tools[].function.strict".into()]).rewrite_raw(&obj, "m");
+        let out = DropFields::new(&["store".into(), "tools[].function.strict".into()]).rewrite_raw(&obj, "m", &[]);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#"{"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}}]}"#

@@ -39,7 +39,7 @@ pub fn raw_object(data: &[u8]) {
         let out = obj.rewrite(model, &["store"]);
         check_rewrite(&out, model);
         let shaped = DropFields::new(&["store".into(), "tools[].function.strict".into(), "messages[].name".into()])
-            .rewrite_raw(&obj, model);
+            .rewrite_raw(&obj, model, &[]);
         check_rewrite(&shaped, model);
     }
 }

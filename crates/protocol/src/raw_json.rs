@@ -111,6 +111,8 @@ impl<'a> RawObject<'a> {
     }
 
     /// Like [`RawObject::rewrite`], also replacing the raw JSON of some members.
+    /// The object re-serialised with `model` set, `drop` removed and `replace`
+    /// members set (replaced in place, or appended when absent).
     pub fn rewrite_with(&self, model: &str, drop: &[&str], replace: &[(String, Vec<u8>)]) -> Vec<u8> {
         let size: usize = self.members.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum();
         let mut out = Vec::with_capacity(size + model.len() + 16);
@@ -146,6 +148,15 @@ impl<'a> RawObject<'a> {
             }
             out.extend_from_slice(b"\"model\":");
             write_json_string(&mut out, model);
+        }
+        // Replacements for members the client did not send are added.
+        for (key, raw) in replace {
+            if !self.members.iter().any(|(k, _)| k == key) && !drop.contains(&key.as_str()) {
+                out.push(b',');
+                write_json_string(&mut out, key);
+                out.push(b':');
+                out.extend_from_slice(raw);
+            }
         }
         out.push(b'}');
         out

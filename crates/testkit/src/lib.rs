@@ -95,6 +95,8 @@ pub(crate) struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     /// Requests seen per model, for the `…-once` faults.
     pub(crate) seen: Mutex<HashMap<String, u32>>,
+    /// TCP connections accepted on the AI Gateway host (pool reuse is visible here).
+    connections: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Clone)]
@@ -133,6 +135,10 @@ impl FakeUpstream {
             .route("/__fake/requests", get(list_requests).delete(clear_requests))
             .fallback(any(workspace_handler))
             .with_state(AppState { shared: shared.clone(), host: "workspace" });
+        let counted = shared.clone();
+        let gw = axum::serve::ListenerExt::tap_io(gw, move |_| {
+            counted.connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
         tokio::spawn(async move { axum::serve(gw, gw_app).await });
         tokio::spawn(async move { axum::serve(ws, ws_app).await });
         Ok(Self { gateway, workspace, shared })
@@ -146,6 +152,11 @@ impl FakeUpstream {
     /// URL on the workspace host (Unity Catalog).
     pub fn workspace_url(&self, path: &str) -> String {
         format!("http://{}{}", self.workspace, path)
+    }
+
+    /// Connections accepted so far on the AI Gateway host.
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

@@ -6,6 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
+use switchyard_core::lifecycle::Credentials;
 use switchyard_core::{Inbound, InboundHeaders};
 
 use super::chat::{read_body, relay_response};
@@ -20,15 +21,33 @@ async fn run(state: AppState, inbound: Inbound, headers: HeaderMap, body: Result
         Err(e) if anthropic => return AnthropicError::from(e).into_response(),
         Err(e) => return e.into_response(),
     };
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let inbound_headers = InboundHeaders {
         forwarded: forwarded(&headers),
-        anthropic_beta: headers.get("anthropic-beta").and_then(|v| v.to_str().ok()).map(str::to_string),
+        anthropic_beta: text("anthropic-beta"),
+        request_id: text(crate::middleware::REQUEST_ID),
+        user_agent: text("user-agent"),
+        user: text("x-switchyard-user"),
+        credentials: credentials(&headers),
     };
     match state.gateway.handle(inbound, body, inbound_headers).await {
         Ok(resp) => relay_response(resp),
         Err(e) if anthropic => AnthropicError::from(e).into_response(),
         Err(e) => OpenAiError::from(e).into_response(),
     }
+}
+
+/// The key a client presented: `Authorization: Bearer`, `x-api-key` (Anthropic
+/// SDK, Claude Code) or `api-key` (Azure-style clients).
+fn credentials(headers: &HeaderMap) -> Credentials {
+    let bearer = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
+        v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t.trim())
+    });
+    let key = bearer
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .or_else(|| headers.get("api-key").and_then(|v| v.to_str().ok()))
+        .filter(|k| !k.is_empty());
+    Credentials { presented_key: key.map(str::to_string) }
 }
 
 pub async fn chat_completions(State(s): State<AppState>, h: HeaderMap, b: Result<Bytes, BytesRejection>) -> Response {

@@ -1,0 +1,90 @@
+//! What the phases learn about one request, carried from *receive* to *settle*.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::inbound::Inbound;
+
+/// The credential a client presented (`Authorization: Bearer`, `x-api-key`
+/// or `api-key`). Never forwarded upstream; `Debug` never shows it.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    pub presented_key: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("presented_key", &self.presented_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Who is calling, as *identify* found out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub key_id: Option<String>,
+    pub key_name: Option<String>,
+    pub team: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One candidate tried (its retries inside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// `<provider>/<model>`.
+    pub candidate: String,
+    /// `None` when this candidate answered.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub inbound: Inbound,
+    pub started: Instant,
+    pub started_at: SystemTime,
+    pub user_agent: Option<String>,
+    /// From `x-switchyard-user`, OpenAI `user` or Anthropic `metadata.user_id`.
+    pub user: Option<String>,
+    pub identity: Option<Identity>,
+    /// The `model` as the client sent it.
+    pub requested_model: String,
+    /// The configured route the model named, if any.
+    pub route: Option<String>,
+    pub stream: bool,
+    /// Every candidate, in the order they would be tried.
+    pub candidates: Vec<String>,
+    pub attempts: Vec<Attempt>,
+    /// Provider and model of the candidate that answered.
+    pub provider: Option<String>,
+    pub served_model: Option<String>,
+    /// Input tokens estimated from the request body, for when the upstream reports none.
+    pub estimated_input_tokens: u64,
+}
+
+impl RequestContext {
+    pub fn new(request_id: String, inbound: Inbound) -> Self {
+        Self {
+            request_id,
+            inbound,
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+            user_agent: None,
+            user: None,
+            identity: None,
+            requested_model: String::new(),
+            route: None,
+            stream: false,
+            candidates: Vec::new(),
+            attempts: Vec::new(),
+            provider: None,
+            served_model: None,
+            estimated_input_tokens: 0,
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}

@@ -1,0 +1,119 @@
+//! The relay's tap: an observer that sees every upstream chunk (passthrough)
+//! or canonical event (transcode) and the end of the stream, and a filter
+//! for the one rewrite passthrough needs (see [`passthrough`]). The usage
+//! tap below feeds the settle phase; it is how usage is captured on every
+//! path without touching the relay's polling loop.
+
+mod body;
+mod passthrough;
+mod wire;
+
+use bytes::Bytes;
+use switchyard_protocol::canonical::{BlockDelta, StreamEvent};
+
+pub(crate) use body::{settle_whole_body, tapped_forward};
+pub(crate) use passthrough::PassthroughScan;
+
+use crate::lifecycle::Settlement;
+use crate::relay::StreamDialect;
+use crate::usage::End;
+
+/// Sees a relayed stream go by.
+pub trait StreamTap: Send {
+    /// A passthrough chunk before it is relayed; returns the bytes the client
+    /// gets (the same bytes unless the tap must hide something it asked for).
+    fn chunk(&mut self, chunk: Bytes) -> Bytes {
+        chunk
+    }
+    /// Bytes a filtering tap still holds; called before the stream ends or fails.
+    fn flush(&mut self) -> Bytes {
+        Bytes::new()
+    }
+    /// A canonical event decoded from a translated upstream stream.
+    fn event(&mut self, _event: &StreamEvent) {}
+    /// The stream ended, once: cleanly or broken (with the in-band error code).
+    /// A tap dropped without `end` means the client left.
+    fn end(&mut self, _end: End, _error_code: Option<&str>) {}
+}
+
+/// A tap that sees nothing (tests, the SDK's internal calls).
+pub struct NoTap;
+impl StreamTap for NoTap {}
+
+/// Counts usage, first-token time and finish reason into the request's
+/// settlement, and settles when the stream ends (or, by drop, when the client leaves).
+pub(crate) struct UsageTap {
+    settlement: Option<Settlement>,
+    scan: Option<PassthroughScan>,
+}
+
+impl UsageTap {
+    /// For a passthrough stream; `strip_usage` hides the usage chunk (and the
+    /// `"usage":null` members) the gateway asked an OpenAI upstream for.
+    pub fn passthrough(settlement: Settlement, dialect: StreamDialect, strip_usage: bool) -> Self {
+        Self { settlement: Some(settlement), scan: Some(PassthroughScan::new(dialect, strip_usage)) }
+    }
+
+    /// For a translated stream (canonical events).
+    pub fn transcode(settlement: Settlement) -> Self {
+        Self { settlement: Some(settlement), scan: None }
+    }
+
+    fn first_byte(&mut self) {
+        if let Some(s) = self.settlement.as_mut() {
+            if s.meter.ttft.is_none() {
+                s.meter.ttft = Some(s.ctx.elapsed());
+            }
+        }
+    }
+}
+
+impl StreamTap for UsageTap {
+    fn chunk(&mut self, chunk: Bytes) -> Bytes {
+        self.first_byte();
+        match (self.scan.as_mut(), self.settlement.as_mut()) {
+            (Some(scan), Some(s)) => scan.chunk(chunk, &mut s.meter),
+            _ => chunk,
+        }
+    }
+
+    fn flush(&mut self) -> Bytes {
+        self.scan.as_mut().map(PassthroughScan::flush).unwrap_or_default()
+    }
+
+    fn event(&mut self, event: &StreamEvent) {
+        let Some(s) = self.settlement.as_mut() else { return };
+        let m = &mut s.meter;
+        match event {
+            StreamEvent::MessageStart { usage, .. } if usage.total_input() > 0 => m.report(usage, true, false),
+            StreamEvent::BlockDelta { delta, .. } => {
+                if m.ttft.is_none() {
+                    m.ttft = Some(s.ctx.elapsed());
+                }
+                match delta {
+                    BlockDelta::Text(t) | BlockDelta::ToolArguments(t) | BlockDelta::Thinking(t) => {
+                        m.text_bytes += t.len()
+                    }
+                    BlockDelta::Signature(_) => {}
+                }
+            }
+            StreamEvent::MessageDelta { stop_reason, usage, .. } => {
+                m.finish_reason = Some(switchyard_protocol::anthropic::messages::stop_reason_str(*stop_reason).into());
+                // A decoder reports zeros when the upstream sent no usage: estimate then.
+                m.report(usage, usage.total_input() > 0, usage.output_tokens > 0);
+            }
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, end: End, error_code: Option<&str>) {
+        let upstream_error = self.scan.as_ref().is_some_and(|s| s.error_seen);
+        if let Some(s) = self.settlement.take() {
+            match (end, error_code) {
+                // The upstream's own error event ended the stream: relayed as sent, but not a success.
+                (End::Completed, None) if upstream_error => s.finish(End::Broke, Some("upstream_error".into())),
+                _ => s.finish(end, error_code.map(str::to_string)),
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Where each dialect reports usage and the finish reason, read from one
+//! parsed event or body. Only the few events that carry usage are parsed.
+
+use serde_json::Value;
+use switchyard_protocol::anthropic::messages::usage_from as anthropic_usage;
+use switchyard_protocol::canonical::Usage;
+use switchyard_protocol::openai::chat_convert::usage_from as openai_usage;
+
+use crate::inbound::Inbound;
+use crate::relay::StreamDialect;
+use crate::usage::Meter;
+
+/// OpenAI Responses usage: `input_tokens` includes the cached ones.
+fn responses_usage(u: &Value) -> Usage {
+    let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    let cached = n("/input_tokens_details/cached_tokens");
+    Usage {
+        input_tokens: n("/input_tokens").saturating_sub(cached),
+        cache_read_tokens: cached,
+        cache_write_tokens: 0,
+        output_tokens: n("/output_tokens"),
+        reasoning_tokens: n("/output_tokens_details/reasoning_tokens"),
+    }
+}
+
+fn has(u: &Value, key: &str) -> bool {
+    u.get(key).is_some_and(Value::is_u64)
+}
+
+fn finish(m: &mut Meter, v: Option<&Value>) {
+    if let Some(s) = v.and_then(Value::as_str) {
+        m.finish_reason = Some(s.to_string());
+    }
+}
+
+/// A non-stream answer's body, by the API that produced it.
+pub(super) fn read_body(inbound: Inbound, body: &Value, m: &mut Meter) {
+    match inbound {
+        Inbound::OpenAiChat | Inbound::OpenAiCompletions | Inbound::OpenAiEmbeddings => {
+            if let Some(u) = body.get("usage").filter(|u| u.is_object()) {
+                m.report(&openai_usage(Some(u)), true, true);
+            }
+            finish(m, body.pointer("/choices/0/finish_reason"));
+        }
+        Inbound::OpenAiResponses => {
+            if let Some(u) = body.get("usage").filter(|u| u.is_object()) {
+                m.report(&responses_usage(u), true, true);
+            }
+            finish(m, body.get("status"));
+        }
+        Inbound::AnthropicMessages => {
+            if let Some(u) = body.get("usage").filter(|u| u.is_object()) {
+                m.report(&anthropic_usage(Some(u)), has(u, "input_tokens"), has(u, "output_tokens"));
+            }
+            finish(m, body.get("stop_reason"));
+        }
+        // Counting tokens consumes none.
+        Inbound::AnthropicCountTokens => m.report(&Usage::default(), true, true),
+    }
+}
+
+/// One passthrough stream event's data (already known to mention usage or a finish).
+pub(super) fn read_event(dialect: StreamDialect, data: &Value, m: &mut Meter) {
+    match dialect {
+        StreamDialect::OpenAiChat => {
+            if let Some(u) = data.get("usage").filter(|u| u.is_object()) {
+                m.report(&openai_usage(Some(u)), true, true);
+            }
+            finish(m, data.pointer("/choices/0/finish_reason"));
+        }
+        StreamDialect::OpenAiResponses => {
+            let terminal = data
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| matches!(t, "response.completed" | "response.incomplete" | "response.failed"));
+            if terminal {
+                if let Some(u) = data.pointer("/response/usage").filter(|u| u.is_object()) {
+                    m.report(&responses_usage(u), true, true);
+                }
+                finish(m, data.pointer("/response/status"));
+            }
+        }
+        StreamDialect::AnthropicMessages => match data.get("type").and_then(Value::as_str) {
+            // The output count at the start is a placeholder; the final one comes in message_delta.
+            Some("message_start") => {
+                if let Some(u) = data.pointer("/message/usage").filter(|u| u.is_object()) {
+                    m.report(&anthropic_usage(Some(u)), has(u, "input_tokens"), false);
+                }
+            }
+            Some("message_delta") => {
+                if let Some(u) = data.get("usage").filter(|u| u.is_object()) {
+                    // Newer APIs repeat the (cumulative) input counts here.
+                    m.report(&anthropic_usage(Some(u)), has(u, "input_tokens"), has(u, "output_tokens"));
+                }
+                finish(m, data.pointer("/delta/stop_reason"));
+            }
+            _ => {}
+        },
+    }
+}
