@@ -6,11 +6,12 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::anthropic::messages::{self as anthropic_messages, AnthropicTarget};
+use crate::anthropic::request::{self as anthropic_request, AnthropicTarget};
+use crate::anthropic::response as anthropic_response;
 use crate::anthropic::stream::{AnthropicDecoder, AnthropicEncoder};
 use crate::canonical::{self, ConvertError, Request, Response, StreamDecoder, StreamEncoder};
-use crate::openai::chat_convert::{self, ToolNames};
-use crate::openai::chat_stream::{ChatDecoder, ChatEncoder};
+use crate::openai::chat::stream::{ChatDecoder, ChatEncoder};
+use crate::openai::chat::{request as chat_request, response as chat_response, ToolNames};
 use crate::openai::completions::{self, CompletionsEncoder};
 use crate::openai::responses::{self, ResponsesContext, ResponsesEncoder};
 
@@ -47,13 +48,13 @@ pub struct Translation {
 /// Parses a client request into the canonical model.
 pub fn parse_request(client: ClientDialect, body: &Value) -> Result<(Request, ResponsesContext), ConvertError> {
     match client {
-        ClientDialect::OpenAiChat => chat_convert::request_to_canonical(body).map(|r| (r, ResponsesContext::default())),
+        ClientDialect::OpenAiChat => chat_request::request_to_canonical(body).map(|r| (r, ResponsesContext::default())),
         ClientDialect::OpenAiResponses => responses::request_to_canonical(body),
         ClientDialect::OpenAiCompletions => {
             completions::request_to_canonical(body).map(|r| (r, ResponsesContext::default()))
         }
         ClientDialect::AnthropicMessages => {
-            anthropic_messages::request_to_canonical(body).map(|r| (r, ResponsesContext::default()))
+            anthropic_request::request_to_canonical(body).map(|r| (r, ResponsesContext::default()))
         }
     }
 }
@@ -71,8 +72,8 @@ pub fn translate_request(
     req.model = model.to_string();
     let mut names = ToolNames::default();
     let out = match upstream {
-        UpstreamDialect::AnthropicMessages => anthropic_messages::request_from_canonical(&req, target)?,
-        UpstreamDialect::OpenAiChat => chat_convert::request_from_canonical(&req, &mut names)?,
+        UpstreamDialect::AnthropicMessages => anthropic_request::request_from_canonical(&req, target)?,
+        UpstreamDialect::OpenAiChat => chat_request::request_from_canonical(&req, &mut names)?,
     };
     let t = Translation {
         client,
@@ -91,20 +92,20 @@ impl Translation {
     /// The upstream's complete answer, in canonical form.
     pub fn upstream_response(&self, body: &Value) -> Result<Response, ConvertError> {
         match self.upstream {
-            UpstreamDialect::AnthropicMessages => anthropic_messages::response_to_canonical(body),
-            UpstreamDialect::OpenAiChat => chat_convert::response_to_canonical(body, &self.names),
+            UpstreamDialect::AnthropicMessages => anthropic_response::response_to_canonical(body),
+            UpstreamDialect::OpenAiChat => chat_response::response_to_canonical(body, &self.names),
         }
     }
 
     /// A canonical answer in the client's dialect.
     pub fn client_response(&self, resp: &Response) -> Value {
         match self.client {
-            ClientDialect::OpenAiChat => chat_convert::response_from_canonical(resp, &self.model, self.created),
+            ClientDialect::OpenAiChat => chat_response::response_from_canonical(resp, &self.model, self.created),
             ClientDialect::OpenAiResponses => {
                 responses::response_from_canonical(resp, &self.model, self.created, &self.ctx)
             }
             ClientDialect::OpenAiCompletions => completions::response_from_canonical(resp, &self.model, self.created),
-            ClientDialect::AnthropicMessages => anthropic_messages::response_from_canonical(resp, &self.model),
+            ClientDialect::AnthropicMessages => anthropic_response::response_from_canonical(resp, &self.model),
         }
     }
 

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::chat_convert::{stop_to_finish_reason, usage_json};
+use super::chat::response::{stop_to_finish_reason, usage_json};
 use crate::canonical::{
     string_or_array, Block, BlockDelta, ConvertError, Fields, Message, Request, Response, Role, StopReason,
     StreamEncoder, StreamEvent, Text,

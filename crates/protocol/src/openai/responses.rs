@@ -12,6 +12,7 @@ use crate::canonical::{
     Response, ResponseFormat, Role, StopReason, StreamEncoder, StreamEvent, Text, ToolCall, ToolChoice, ToolDef,
     ToolResult, Usage,
 };
+use crate::openai::content_parts;
 use crate::sse::SseEvent;
 
 /// Marks reasoning items whose `encrypted_content` carries an Anthropic
@@ -249,62 +250,33 @@ fn input_items(f: &Fields<'_>, req: &mut Request) -> Result<(), ConvertError> {
 }
 
 fn message_content(v: Option<&Value>, path: &str) -> Result<Vec<Block>, ConvertError> {
-    match v {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(if s.is_empty() { vec![] } else { vec![Block::Text(Text::plain(s.clone()))] }),
-        Some(Value::Array(parts)) => {
-            let mut out = Vec::new();
-            for (i, p) in parts.iter().enumerate() {
-                let ppath = format!("{path}[{i}]");
-                let pf = Fields::of(p, &ppath)?;
-                match pf.req_str("type")? {
-                    "input_text" | "output_text" | "text" => {
-                        let t = pf.str("text")?.unwrap_or_default();
-                        if !t.is_empty() {
-                            out.push(Block::Text(Text::plain(t)));
-                        }
-                    }
-                    "refusal" => out.push(Block::Text(Text::plain(pf.str("refusal")?.unwrap_or_default()))),
-                    "input_image" => {
-                        let url = pf.str("image_url")?.ok_or_else(|| {
-                            ConvertError::new(pf.path("image_url"), "only inline or URL images (`image_url`) can be translated; `file_id` refers to OpenAI storage")
-                        })?;
-                        out.push(Block::Image { source: MediaSource::from_url(url), cache_control: None });
-                    }
-                    "input_file" => {
-                        let source = if let Some(data) = pf.str("file_data")? {
-                            match MediaSource::from_url(data) {
-                                MediaSource::Url(raw) => {
-                                    MediaSource::Base64 { media_type: "application/pdf".into(), data: raw }
-                                }
-                                s => s,
-                            }
-                        } else if let Some(url) = pf.str("file_url")? {
-                            MediaSource::Url(url.to_string())
-                        } else {
-                            return Err(ConvertError::new(
-                                pf.path("file_data"),
-                                "only inline (`file_data`) or URL (`file_url`) files can be translated",
-                            ));
-                        };
-                        out.push(Block::Document {
-                            source,
-                            title: pf.str("filename")?.map(str::to_string),
-                            cache_control: None,
-                        });
-                    }
-                    other => {
-                        return Err(ConvertError::new(
-                            pf.path("type"),
-                            format!("content part `{other}` cannot be translated"),
-                        ))
-                    }
-                }
-            }
-            Ok(out)
+    content_parts::blocks(v, path, |kind, _, pf| match kind {
+        "input_text" | "output_text" | "text" => content_parts::text(pf),
+        "refusal" => Ok(Some(Block::Text(Text::plain(pf.str("refusal")?.unwrap_or_default())))),
+        "input_image" => {
+            let url = pf.str("image_url")?.ok_or_else(|| {
+                ConvertError::new(
+                    pf.path("image_url"),
+                    "only inline or URL images (`image_url`) can be translated; `file_id` refers to OpenAI storage",
+                )
+            })?;
+            Ok(Some(Block::Image { source: MediaSource::from_url(url), cache_control: None }))
         }
-        Some(other) => Err(ConvertError::type_error(path, "a string or an array of parts", other)),
-    }
+        "input_file" => {
+            let source = if let Some(data) = pf.str("file_data")? {
+                content_parts::inline_file(data)
+            } else if let Some(url) = pf.str("file_url")? {
+                MediaSource::Url(url.to_string())
+            } else {
+                return Err(ConvertError::new(
+                    pf.path("file_data"),
+                    "only inline (`file_data`) or URL (`file_url`) files can be translated",
+                ));
+            };
+            Ok(Some(Block::Document { source, title: pf.str("filename")?.map(str::to_string), cache_control: None }))
+        }
+        other => Err(content_parts::unknown(pf, other)),
+    })
 }
 
 // -------------------------------------------------------------- response out
