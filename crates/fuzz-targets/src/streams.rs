@@ -4,8 +4,8 @@
 
 use switchyard_protocol::anthropic::stream::AnthropicDecoder;
 use switchyard_protocol::canonical::{Accumulator, StreamDecoder, StreamEvent};
-use switchyard_protocol::openai::chat_convert::ToolNames;
-use switchyard_protocol::openai::chat_stream::ChatDecoder;
+use switchyard_protocol::openai::chat::stream::ChatDecoder;
+use switchyard_protocol::openai::chat::ToolNames;
 use switchyard_protocol::sse::{BoundaryTracker, SseEvent, SseParser, TerminalScanner};
 
 use switchyard_core::relay::StreamDialect;

@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::Value;
-use switchyard_protocol::anthropic::messages::AnthropicTarget;
+use switchyard_protocol::anthropic::request::AnthropicTarget;
 use switchyard_protocol::raw_json::RawObject;
 use switchyard_protocol::sse::{SseParser, TerminalScanner};
 use switchyard_protocol::translate::{translate_request, ClientDialect, UpstreamDialect};
