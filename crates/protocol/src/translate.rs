@@ -8,28 +8,16 @@ use serde_json::Value;
 
 use crate::anthropic::request::{self as anthropic_request, AnthropicTarget};
 use crate::anthropic::response as anthropic_response;
-use crate::anthropic::stream::{AnthropicDecoder, AnthropicEncoder};
 use crate::canonical::{self, ConvertError, Request, Response, StreamDecoder, StreamEncoder};
-use crate::openai::chat::stream::{ChatDecoder, ChatEncoder};
+pub use crate::dialect::UpstreamDialect;
+use crate::dialect::{Dialect, EncoderSetup};
 use crate::openai::chat::{request as chat_request, response as chat_response, ToolNames};
-use crate::openai::completions::{self, CompletionsEncoder};
-use crate::openai::responses::{self, ResponsesContext, ResponsesEncoder};
+use crate::openai::completions;
+use crate::openai::responses::{self, ResponsesContext};
 
-/// Dialects a client can speak that have a translation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientDialect {
-    OpenAiChat,
-    OpenAiResponses,
-    OpenAiCompletions,
-    AnthropicMessages,
-}
-
-/// What the upstream speaks: a provider's base format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpstreamDialect {
-    OpenAiChat,
-    AnthropicMessages,
-}
+/// Dialects a client can speak that have a translation: every [`Dialect`].
+/// The former name, kept so callers need no edit.
+pub type ClientDialect = Dialect;
 
 /// Everything the way back needs to know about the way out.
 #[derive(Debug, Clone)]
@@ -115,23 +103,16 @@ impl Translation {
     }
 
     pub fn decoder(&self) -> Box<dyn StreamDecoder> {
-        match self.upstream {
-            UpstreamDialect::AnthropicMessages => Box::new(AnthropicDecoder::new()),
-            UpstreamDialect::OpenAiChat => Box::new(ChatDecoder::new(self.names.clone())),
-        }
+        self.upstream.decoder(self.names.clone())
     }
 
     pub fn encoder(&self) -> Box<dyn StreamEncoder> {
-        match self.client {
-            ClientDialect::OpenAiChat => Box::new(ChatEncoder::new(&self.model, self.created, self.include_usage)),
-            ClientDialect::OpenAiResponses => {
-                Box::new(ResponsesEncoder::new(&self.model, self.created, self.ctx.clone()))
-            }
-            ClientDialect::OpenAiCompletions => {
-                Box::new(CompletionsEncoder::new(&self.model, self.created, self.include_usage))
-            }
-            ClientDialect::AnthropicMessages => Box::new(AnthropicEncoder::new(&self.model)),
-        }
+        self.client.encoder(&EncoderSetup {
+            model: &self.model,
+            created: self.created,
+            include_usage: self.include_usage,
+            responses: &self.ctx,
+        })
     }
 
     /// A complete answer replayed as the client's stream (for an upstream that

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::error::stream_error_event;
 use super::request::sanitize_tool_id;
 use super::response::{message_id, stop_reason_from, stop_reason_str, usage_from, usage_json};
 use crate::canonical::{merge_usage, raw_str, BlockDelta, BlockStart, StreamDecoder, StreamEncoder, StreamEvent};
@@ -246,10 +247,7 @@ impl StreamEncoder for AnthropicEncoder {
             }
             StreamEvent::MessageStop => event("message_stop", json!({"type": "message_stop"})),
             StreamEvent::Ping => event("ping", json!({"type": "ping"})),
-            StreamEvent::Error { kind, message } => event(
-                "error",
-                json!({"type": "error", "error": {"type": anthropic_error_type(kind), "message": message}}),
-            ),
+            StreamEvent::Error { kind, message } => stream_error_event(anthropic_error_type(kind), message),
         };
         vec![one]
     }

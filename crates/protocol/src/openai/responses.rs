@@ -366,6 +366,15 @@ pub fn response_from_canonical(resp: &Response, model: &str, created_at: i64, ct
 
 // ----------------------------------------------------------------- streaming
 
+/// A `response.failed` event for a stream that broke before the gateway knew
+/// its response (a passthrough relay); the encoder's own carries the whole
+/// response skeleton and a sequence number instead.
+pub fn failed_event(message: &str) -> Bytes {
+    let body = json!({"type": "response.failed", "response": {"id": "", "object": "response", "status": "failed",
+        "error": {"code": "server_error", "message": message}, "output": []}});
+    SseEvent::named("response.failed", body.to_string()).encode()
+}
+
 /// Encodes canonical events as Responses stream events (`event:` + `data:`,
 /// each with a `sequence_number`), ending in `response.completed`.
 pub struct ResponsesEncoder {

@@ -11,6 +11,7 @@ use super::ToolNames;
 use crate::canonical::{
     raw_str as text, BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent, Usage,
 };
+use crate::openai::error::stream_error_event;
 use crate::sse::SseEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,8 +330,7 @@ impl StreamEncoder for ChatEncoder {
                 } else {
                     kind.as_str()
                 };
-                let body = json!({"error": {"message": message, "type": kind, "param": null, "code": "upstream_stream_error"}});
-                vec![SseEvent::data(body.to_string()).encode()]
+                vec![stream_error_event(message, kind, "upstream_stream_error")]
             }
             // A comment keeps idle connections alive without a client-visible event.
             StreamEvent::Ping => vec![Bytes::from_static(b": ping\n\n")],
