@@ -136,7 +136,7 @@ impl Dialect {
     /// when the dialect can carry it: any type in OpenAI's (its SDKs branch on
     /// the status), only Anthropic's own in Anthropic's (its SDKs map types to
     /// exception classes).
-    pub fn error_type<'a>(self, status: u16, upstream_type: Option<&'a str>) -> &'a str {
+    pub fn error_type(self, status: u16, upstream_type: Option<&str>) -> &str {
         match self {
             Self::AnthropicMessages => anthropic::error::error_type_for(upstream_type, status),
             Self::OpenAiChat | Self::OpenAiResponses | Self::OpenAiCompletions => {
