@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use switchyard_core::shaping::DropFields;
-use switchyard_protocol::anthropic::messages::{self as anthropic_messages, AnthropicTarget};
+use switchyard_protocol::anthropic::request::{self as anthropic_request, AnthropicTarget};
 use switchyard_protocol::canonical::estimate::estimate_input_tokens;
 use switchyard_protocol::canonical::Request;
-use switchyard_protocol::openai::chat_convert::{self, ToolNames};
+use switchyard_protocol::openai::chat::{request as chat_request, ToolNames};
 use switchyard_protocol::openai::{completions, responses};
 use switchyard_protocol::raw_json::RawObject;
 use switchyard_protocol::translate::{translate_request as translate, ClientDialect, Translation, UpstreamDialect};
@@ -60,15 +60,15 @@ fn json(data: &[u8]) -> Option<Value> {
 /// What every dialect's request goes through once canonical.
 fn downstream_of(req: &Request) {
     let _ = estimate_input_tokens(req);
-    let _ = anthropic_messages::request_from_canonical(req, &AnthropicTarget::default());
-    let _ = anthropic_messages::request_from_canonical(req, &AnthropicTarget { default_max_tokens: 0 });
-    let _ = chat_convert::request_from_canonical(req, &mut ToolNames::default());
+    let _ = anthropic_request::request_from_canonical(req, &AnthropicTarget::default());
+    let _ = anthropic_request::request_from_canonical(req, &AnthropicTarget { default_max_tokens: 0 });
+    let _ = chat_request::request_from_canonical(req, &mut ToolNames::default());
 }
 
 /// Anthropic Messages `POST /v1/messages` (also `count_tokens`).
 pub fn anthropic_request(data: &[u8]) {
     let Some(body) = json(data) else { return };
-    if let Ok(req) = anthropic_messages::request_to_canonical(&body) {
+    if let Ok(req) = anthropic_request::request_to_canonical(&body) {
         downstream_of(&req);
     }
 }
@@ -76,7 +76,7 @@ pub fn anthropic_request(data: &[u8]) {
 /// OpenAI `POST /v1/chat/completions`.
 pub fn chat_request(data: &[u8]) {
     let Some(body) = json(data) else { return };
-    if let Ok(req) = chat_convert::request_to_canonical(&body) {
+    if let Ok(req) = chat_request::request_to_canonical(&body) {
         downstream_of(&req);
     }
 }

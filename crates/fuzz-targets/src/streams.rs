@@ -4,17 +4,12 @@
 
 use switchyard_protocol::anthropic::stream::AnthropicDecoder;
 use switchyard_protocol::canonical::{Accumulator, StreamDecoder, StreamEvent};
-use switchyard_protocol::openai::chat_convert::ToolNames;
-use switchyard_protocol::openai::chat_stream::ChatDecoder;
+use switchyard_protocol::dialect::Dialect;
+use switchyard_protocol::openai::chat::stream::ChatDecoder;
+use switchyard_protocol::openai::chat::ToolNames;
 use switchyard_protocol::sse::{BoundaryTracker, SseEvent, SseParser, TerminalScanner};
 
-use switchyard_core::relay::StreamDialect;
-
 use crate::requests::translations;
-
-/// The passthrough relay's own terminal markers, per dialect.
-const DIALECTS: [StreamDialect; 3] =
-    [StreamDialect::OpenAiChat, StreamDialect::OpenAiResponses, StreamDialect::AnthropicMessages];
 
 /// Chunk boundaries derived from the input itself, so that the fuzzer
 /// explores splits together with contents: whole, halves, a few bytes at a
@@ -45,7 +40,8 @@ fn parse_chunks(chunks: &[&[u8]]) -> (Vec<SseEvent>, bool) {
 pub fn sse(data: &[u8]) {
     let all = splits(data);
     let whole = parse_chunks(&all[0]);
-    for markers in DIALECTS.map(StreamDialect::terminal_markers) {
+    // The descriptor's terminal markers, which the passthrough relay scans for.
+    for markers in Dialect::ALL.map(Dialect::terminal_markers) {
         let whole_done = TerminalScanner::new(markers).push(data);
         for chunks in &all {
             let mut scanner = TerminalScanner::new(markers);

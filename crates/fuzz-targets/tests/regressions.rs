@@ -32,7 +32,7 @@ fn upstream_response_with_huge_completion_tokens() {
 }
 
 /// Found once `Usage::total` saturated (fuzz-run, 12 s): OpenAI `usage_from`
-/// (`openai/chat_convert.rs:540`) adds `cached_tokens + cache_write_tokens`
+/// (`openai/chat/response.rs`) adds `cached_tokens + cache_write_tokens`
 /// unchecked before subtracting them from `prompt_tokens`.
 #[test]
 fn upstream_response_with_huge_cache_write_tokens() {

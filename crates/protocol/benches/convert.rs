@@ -6,9 +6,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::Value;
-use switchyard_protocol::anthropic::messages::AnthropicTarget;
+use switchyard_protocol::anthropic::request::AnthropicTarget;
+use switchyard_protocol::dialect::Dialect;
 use switchyard_protocol::raw_json::RawObject;
-use switchyard_protocol::sse::{SseParser, TerminalScanner};
+use switchyard_protocol::sse::SseParser;
 use switchyard_protocol::translate::{translate_request, ClientDialect, UpstreamDialect};
 
 fn fixture(path: &str) -> String {
@@ -28,7 +29,7 @@ fn benches(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(chat_sse.len() as u64));
     g.bench_function("parse chat stream", |b| b.iter(|| SseParser::new().push(chat_sse.as_bytes()).len()));
     g.bench_function("terminal scan chat stream", |b| {
-        b.iter(|| TerminalScanner::new(&[b"data: [DONE]", b"data: {\"error\""]).push(chat_sse.as_bytes()))
+        b.iter(|| Dialect::OpenAiChat.terminal_scanner().push(chat_sse.as_bytes()))
     });
     g.finish();
 

@@ -7,6 +7,7 @@
 pub mod anthropic;
 pub mod canonical;
 pub mod databricks;
+pub mod dialect;
 pub mod model_list;
 pub mod openai;
 pub mod raw_json;

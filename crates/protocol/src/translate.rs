@@ -6,29 +6,18 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::anthropic::messages::{self as anthropic_messages, AnthropicTarget};
-use crate::anthropic::stream::{AnthropicDecoder, AnthropicEncoder};
+use crate::anthropic::request::{self as anthropic_request, AnthropicTarget};
+use crate::anthropic::response as anthropic_response;
 use crate::canonical::{self, ConvertError, Request, Response, StreamDecoder, StreamEncoder};
-use crate::openai::chat_convert::{self, ToolNames};
-use crate::openai::chat_stream::{ChatDecoder, ChatEncoder};
-use crate::openai::completions::{self, CompletionsEncoder};
-use crate::openai::responses::{self, ResponsesContext, ResponsesEncoder};
+pub use crate::dialect::UpstreamDialect;
+use crate::dialect::{Dialect, EncoderSetup};
+use crate::openai::chat::{request as chat_request, response as chat_response, ToolNames};
+use crate::openai::completions;
+use crate::openai::responses::{self, ResponsesContext};
 
-/// Dialects a client can speak that have a translation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientDialect {
-    OpenAiChat,
-    OpenAiResponses,
-    OpenAiCompletions,
-    AnthropicMessages,
-}
-
-/// What the upstream speaks: a provider's base format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpstreamDialect {
-    OpenAiChat,
-    AnthropicMessages,
-}
+/// Dialects a client can speak that have a translation: every [`Dialect`].
+/// The former name, kept so callers need no edit.
+pub type ClientDialect = Dialect;
 
 /// Everything the way back needs to know about the way out.
 #[derive(Debug, Clone)]
@@ -47,13 +36,13 @@ pub struct Translation {
 /// Parses a client request into the canonical model.
 pub fn parse_request(client: ClientDialect, body: &Value) -> Result<(Request, ResponsesContext), ConvertError> {
     match client {
-        ClientDialect::OpenAiChat => chat_convert::request_to_canonical(body).map(|r| (r, ResponsesContext::default())),
+        ClientDialect::OpenAiChat => chat_request::request_to_canonical(body).map(|r| (r, ResponsesContext::default())),
         ClientDialect::OpenAiResponses => responses::request_to_canonical(body),
         ClientDialect::OpenAiCompletions => {
             completions::request_to_canonical(body).map(|r| (r, ResponsesContext::default()))
         }
         ClientDialect::AnthropicMessages => {
-            anthropic_messages::request_to_canonical(body).map(|r| (r, ResponsesContext::default()))
+            anthropic_request::request_to_canonical(body).map(|r| (r, ResponsesContext::default()))
         }
     }
 }
@@ -71,8 +60,8 @@ pub fn translate_request(
     req.model = model.to_string();
     let mut names = ToolNames::default();
     let out = match upstream {
-        UpstreamDialect::AnthropicMessages => anthropic_messages::request_from_canonical(&req, target)?,
-        UpstreamDialect::OpenAiChat => chat_convert::request_from_canonical(&req, &mut names)?,
+        UpstreamDialect::AnthropicMessages => anthropic_request::request_from_canonical(&req, target)?,
+        UpstreamDialect::OpenAiChat => chat_request::request_from_canonical(&req, &mut names)?,
     };
     let t = Translation {
         client,
@@ -91,20 +80,20 @@ impl Translation {
     /// The upstream's complete answer, in canonical form.
     pub fn upstream_response(&self, body: &Value) -> Result<Response, ConvertError> {
         match self.upstream {
-            UpstreamDialect::AnthropicMessages => anthropic_messages::response_to_canonical(body),
-            UpstreamDialect::OpenAiChat => chat_convert::response_to_canonical(body, &self.names),
+            UpstreamDialect::AnthropicMessages => anthropic_response::response_to_canonical(body),
+            UpstreamDialect::OpenAiChat => chat_response::response_to_canonical(body, &self.names),
         }
     }
 
     /// A canonical answer in the client's dialect.
     pub fn client_response(&self, resp: &Response) -> Value {
         match self.client {
-            ClientDialect::OpenAiChat => chat_convert::response_from_canonical(resp, &self.model, self.created),
+            ClientDialect::OpenAiChat => chat_response::response_from_canonical(resp, &self.model, self.created),
             ClientDialect::OpenAiResponses => {
                 responses::response_from_canonical(resp, &self.model, self.created, &self.ctx)
             }
             ClientDialect::OpenAiCompletions => completions::response_from_canonical(resp, &self.model, self.created),
-            ClientDialect::AnthropicMessages => anthropic_messages::response_from_canonical(resp, &self.model),
+            ClientDialect::AnthropicMessages => anthropic_response::response_from_canonical(resp, &self.model),
         }
     }
 
@@ -114,23 +103,16 @@ impl Translation {
     }
 
     pub fn decoder(&self) -> Box<dyn StreamDecoder> {
-        match self.upstream {
-            UpstreamDialect::AnthropicMessages => Box::new(AnthropicDecoder::new()),
-            UpstreamDialect::OpenAiChat => Box::new(ChatDecoder::new(self.names.clone())),
-        }
+        self.upstream.decoder(self.names.clone())
     }
 
     pub fn encoder(&self) -> Box<dyn StreamEncoder> {
-        match self.client {
-            ClientDialect::OpenAiChat => Box::new(ChatEncoder::new(&self.model, self.created, self.include_usage)),
-            ClientDialect::OpenAiResponses => {
-                Box::new(ResponsesEncoder::new(&self.model, self.created, self.ctx.clone()))
-            }
-            ClientDialect::OpenAiCompletions => {
-                Box::new(CompletionsEncoder::new(&self.model, self.created, self.include_usage))
-            }
-            ClientDialect::AnthropicMessages => Box::new(AnthropicEncoder::new(&self.model)),
-        }
+        self.client.encoder(&EncoderSetup {
+            model: &self.model,
+            created: self.created,
+            include_usage: self.include_usage,
+            responses: &self.ctx,
+        })
     }
 
     /// A complete answer replayed as the client's stream (for an upstream that

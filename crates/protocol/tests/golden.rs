@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::Value;
-use switchyard_protocol::anthropic::messages::AnthropicTarget;
+use switchyard_protocol::anthropic::request::AnthropicTarget;
 use switchyard_protocol::translate::{translate_request, ClientDialect, Translation, UpstreamDialect};
 
 const CREATED: i64 = 1_700_000_000;

@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use switchyard_protocol::anthropic::stream::AnthropicDecoder;
 use switchyard_protocol::canonical::{StreamDecoder, StreamEvent};
-use switchyard_protocol::openai::chat_convert::ToolNames;
-use switchyard_protocol::openai::chat_stream::ChatDecoder;
+use switchyard_protocol::openai::chat::stream::ChatDecoder;
+use switchyard_protocol::openai::chat::ToolNames;
 use switchyard_protocol::sse::SseParser;
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -1,129 +1,143 @@
-//! Renders core errors as OpenAI error JSON with the right status.
+//! Renders errors in the dialect the client spoke, with the right status. The
+//! bodies and the status → `type` tables are the protocol's dialect
+//! descriptor (`protocol::dialect`); this file only chooses the dialect.
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::StatusCode;
-use switchyard_core::protocol::anthropic::error::{
-    error_type_for as anthropic_type_for, error_type_for_status as anthropic_type_for_status,
-};
-use switchyard_core::protocol::openai::error::{error_type_for_status, ErrorResponse};
+use switchyard_core::protocol::dialect::{Dialect, ErrorReport};
 use switchyard_core::GatewayError;
 
-/// An error answered in OpenAI's dialect.
-pub struct OpenAiError {
+/// An error of an inference route, answered in `dialect`.
+#[derive(Debug, Clone)]
+pub struct InferenceError {
+    pub dialect: Dialect,
     pub status: StatusCode,
-    pub body: ErrorResponse,
+    pub message: String,
+    /// The upstream's own `error.type`, when the error came from one.
+    pub upstream_type: Option<String>,
+    pub param: Option<String>,
+    pub code: Option<String>,
 }
+
+impl InferenceError {
+    pub fn new(
+        dialect: Dialect,
+        status: StatusCode,
+        message: impl Into<String>,
+        param: Option<&str>,
+        code: Option<&str>,
+    ) -> Self {
+        Self {
+            dialect,
+            status,
+            message: message.into(),
+            upstream_type: None,
+            param: param.map(str::to_string),
+            code: code.map(str::to_string),
+        }
+    }
+
+    pub fn from_gateway(dialect: Dialect, e: GatewayError) -> Self {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
+        if status.is_server_error() {
+            tracing::warn!(kind = e.kind(), status = status.as_u16(), "{e}");
+        }
+        let upstream_type = match &e {
+            GatewayError::Upstream { detail, .. } => detail.kind.clone(),
+            _ => None,
+        };
+        Self {
+            dialect,
+            status,
+            message: e.to_string(),
+            upstream_type,
+            param: e.param().map(str::to_string),
+            code: e.code().map(str::to_string),
+        }
+    }
+
+    /// The body, as the descriptor writes it for this dialect.
+    pub fn body(&self) -> serde_json::Value {
+        self.dialect.error_body(&ErrorReport {
+            status: self.status.as_u16(),
+            message: &self.message,
+            upstream_type: self.upstream_type.as_deref(),
+            param: self.param.as_deref(),
+            code: self.code.as_deref(),
+        })
+    }
+}
+
+impl IntoResponse for InferenceError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
+    }
+}
+
+/// An error answered in OpenAI's dialect: `{"error":{"message","type","param","code"}}`.
+pub struct OpenAiError(pub InferenceError);
 
 impl OpenAiError {
     pub fn new(status: StatusCode, message: impl Into<String>, param: Option<&str>, code: Option<&str>) -> Self {
-        Self {
-            status,
-            body: ErrorResponse::new(message, error_type_for_status(status.as_u16()))
-                .with_param(param.map(str::to_string))
-                .with_code(code.map(str::to_string)),
-        }
+        Self(InferenceError::new(Dialect::OpenAiChat, status, message, param, code))
     }
 }
 
 impl From<GatewayError> for OpenAiError {
     fn from(e: GatewayError) -> Self {
-        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
-        let kind = match &e {
-            GatewayError::Upstream { detail, .. } => {
-                detail.kind.clone().unwrap_or_else(|| error_type_for_status(status.as_u16()).to_string())
-            }
-            _ => error_type_for_status(status.as_u16()).to_string(),
-        };
-        if status.is_server_error() {
-            tracing::warn!(kind = e.kind(), status = status.as_u16(), "{e}");
-        }
-        Self {
-            status,
-            body: ErrorResponse::new(e.to_string(), kind)
-                .with_param(e.param().map(str::to_string))
-                .with_code(e.code().map(str::to_string)),
-        }
+        Self(InferenceError::from_gateway(Dialect::OpenAiChat, e))
     }
 }
 
 impl IntoResponse for OpenAiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        self.0.into_response()
     }
 }
 
 /// An error answered in Anthropic's dialect: `{"type":"error","error":{"type","message"}}`.
-pub struct AnthropicError {
-    pub status: StatusCode,
-    pub kind: String,
-    pub message: String,
-}
+pub struct AnthropicError(pub InferenceError);
 
 impl AnthropicError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, kind: anthropic_type_for_status(status.as_u16()).to_string(), message: message.into() }
+        Self(InferenceError::new(Dialect::AnthropicMessages, status, message, None, None))
     }
 }
 
 impl From<GatewayError> for AnthropicError {
     fn from(e: GatewayError) -> Self {
-        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
-        if status.is_server_error() {
-            tracing::warn!(kind = e.kind(), status = status.as_u16(), "{e}");
-        }
-        let kind = match &e {
-            GatewayError::Upstream { detail, .. } => anthropic_type_for(detail.kind.as_deref(), status.as_u16()),
-            _ => anthropic_type_for_status(status.as_u16()),
-        }
-        .to_string();
-        // Anthropic errors have no `param`; name the field in the message instead.
-        let message = match e.param() {
-            Some(p) if !e.to_string().contains(p) => format!("{p}: {e}"),
-            _ => e.to_string(),
-        };
-        Self { status, kind, message }
+        Self(InferenceError::from_gateway(Dialect::AnthropicMessages, e))
     }
 }
 
+/// The same error for an Anthropic client (a body that failed to read before
+/// the dialect was known).
 impl From<OpenAiError> for AnthropicError {
     fn from(e: OpenAiError) -> Self {
-        Self::new(e.status, e.body.error.message)
+        Self(InferenceError { dialect: Dialect::AnthropicMessages, ..e.0 })
     }
 }
 
 impl IntoResponse for AnthropicError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"type": "error", "error": {"type": self.kind, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        self.0.into_response()
     }
 }
 
 /// An error for `path` in the dialect of its prefix: Anthropic clients get
 /// Anthropic JSON, `/api` callers the admin shape, everyone else OpenAI's.
 pub fn error_for_path(path: &str, status: StatusCode, message: String, code: &str) -> Response {
-    if path.starts_with("/anthropic/") {
-        AnthropicError::new(status, message).into_response()
-    } else if path.starts_with("/api/") {
-        admin_error(status, message)
-    } else {
-        OpenAiError::new(status, message, None, Some(code)).into_response()
+    if path.starts_with("/api/") {
+        return admin_error(status, message);
     }
+    let dialect = if path.starts_with("/anthropic/") { Dialect::AnthropicMessages } else { Dialect::OpenAiChat };
+    InferenceError::new(dialect, status, message, None, Some(code)).into_response()
 }
 
-/// The management API's error: `{"error": {"message", "type"}}`.
+/// The management API's error: `{"error": {"message", "type"}}`, with the
+/// `type` OpenAI's table gives the status (one table, not a third one).
 pub fn admin_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({"error": {"message": message.into(), "type": admin_type_for(status)}})))
-        .into_response()
-}
-
-fn admin_type_for(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 | 422 => "invalid_request_error",
-        401 => "authentication_error",
-        403 => "permission_error",
-        404 => "not_found_error",
-        409 => "conflict_error",
-        _ => "server_error",
-    }
+    let kind = Dialect::OpenAiChat.error_type(status.as_u16(), None);
+    (status, Json(serde_json::json!({"error": {"message": message.into(), "type": kind}}))).into_response()
 }

@@ -178,7 +178,7 @@ async fn errors_come_in_the_dialect_of_their_prefix() {
     let resp = h.http.get(format!("{}/api/nope", h.base)).send().await.unwrap();
     assert_eq!(resp.status(), 404);
     let err: Value = resp.json().await.unwrap();
-    assert_eq!(err["error"]["type"], "not_found_error", "{err}");
+    assert_eq!(err["error"]["type"], "invalid_request_error", "the admin API uses OpenAI's status table: {err}");
     let resp = h.http.get(format!("{}/api/providers/%FF%FE", h.base)).send().await.unwrap();
     assert_eq!(resp.status(), 400);
     assert!(resp.json::<Value>().await.unwrap()["error"]["message"].is_string());

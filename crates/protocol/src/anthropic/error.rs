@@ -1,6 +1,9 @@
 //! Anthropic error body: `{"type":"error","error":{"type","message"}}`.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+
+use crate::sse::SseEvent;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorResponse {
@@ -14,6 +17,18 @@ pub struct ErrorObject {
     #[serde(rename = "type")]
     pub kind: String,
     pub message: String,
+}
+
+impl ErrorResponse {
+    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { kind: "error".into(), error: ErrorObject { kind: kind.into(), message: message.into() } }
+    }
+}
+
+/// An `error` event inside a Messages stream (named, as Anthropic SDKs need).
+pub fn stream_error_event(kind: &str, message: &str) -> Bytes {
+    let body = ErrorResponse::new(kind, message);
+    SseEvent::named("error", serde_json::to_string(&body).unwrap_or_default()).encode()
 }
 
 /// The `error.type` Anthropic uses for an HTTP status.

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::messages::{message_id, sanitize_tool_id, stop_reason_from, stop_reason_str, usage_from, usage_json};
-use crate::canonical::{
-    merge_usage, raw_str, BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent,
-};
+use super::error::stream_error_event;
+use super::request::sanitize_tool_id;
+use super::response::{message_id, stop_reason_from, stop_reason_str, usage_from, usage_json};
+use crate::canonical::{merge_usage, raw_str, BlockDelta, BlockStart, StreamDecoder, StreamEncoder, StreamEvent};
 use crate::sse::SseEvent;
 
 /// Decodes an Anthropic event stream. Block indexes are re-numbered so that
@@ -137,12 +137,9 @@ impl StreamDecoder for AnthropicDecoder {
                 self.index(idx).map(|index| vec![StreamEvent::BlockStop { index }]).unwrap_or_default()
             }
             "message_delta" => {
-                let mut stop_reason = stop_reason_from(v["delta"]["stop_reason"].as_str().unwrap_or("end_turn"));
-                if self.saw_tool_use {
-                    stop_reason = StopReason::ToolUse;
-                }
+                let stop_reason = stop_reason_from(v["delta"]["stop_reason"].as_str().unwrap_or("end_turn"));
                 vec![StreamEvent::MessageDelta {
-                    stop_reason,
+                    stop_reason: stop_reason.or_tool_use(self.saw_tool_use),
                     stop_sequence: v["delta"]["stop_sequence"].as_str().map(str::to_string),
                     usage: merge_usage(self.start_usage, usage_from(v.get("usage"))),
                 }]
@@ -241,7 +238,7 @@ impl StreamEncoder for AnthropicEncoder {
                 event("content_block_stop", json!({"type": "content_block_stop", "index": index}))
             }
             StreamEvent::MessageDelta { stop_reason, stop_sequence, usage } => {
-                let stop = if self.open_tool { StopReason::ToolUse } else { *stop_reason };
+                let stop = stop_reason.or_tool_use(self.open_tool);
                 event(
                     "message_delta",
                     json!({"type": "message_delta", "delta": {"stop_reason": stop_reason_str(stop), "stop_sequence": stop_sequence},
@@ -250,10 +247,7 @@ impl StreamEncoder for AnthropicEncoder {
             }
             StreamEvent::MessageStop => event("message_stop", json!({"type": "message_stop"})),
             StreamEvent::Ping => event("ping", json!({"type": "ping"})),
-            StreamEvent::Error { kind, message } => event(
-                "error",
-                json!({"type": "error", "error": {"type": anthropic_error_type(kind), "message": message}}),
-            ),
+            StreamEvent::Error { kind, message } => stream_error_event(anthropic_error_type(kind), message),
         };
         vec![one]
     }

@@ -97,11 +97,7 @@ pub struct ToolResult {
 
 impl ToolResult {
     pub fn text(&self) -> String {
-        joined_text(
-            &self.content,
-            "
-",
-        )
+        joined_text(&self.content, "\n")
     }
 }
 
@@ -195,8 +191,33 @@ pub struct Response {
 }
 
 impl Response {
+    /// An upstream's answer: `id` and `model` read from the top level of its
+    /// body, and the tool-use rule applied to `stop_reason`.
+    pub fn from_upstream(
+        body: &Fields<'_>,
+        content: Vec<Block>,
+        stop_reason: StopReason,
+        stop_sequence: Option<String>,
+        usage: Usage,
+    ) -> Result<Self, ConvertError> {
+        let stop_reason = stop_reason.or_tool_use(has_tool_call(&content));
+        Ok(Self {
+            id: body.str("id")?.unwrap_or_default().to_string(),
+            model: body.str("model")?.unwrap_or_default().to_string(),
+            content,
+            stop_reason,
+            stop_sequence,
+            usage,
+        })
+    }
+
     pub fn text(&self) -> String {
         joined_text(&self.content, "")
+    }
+
+    /// The stop reason a client is told (the tool-use rule applied).
+    pub fn client_stop_reason(&self) -> StopReason {
+        self.stop_reason.or_tool_use(has_tool_call(&self.content))
     }
 }
 
@@ -210,6 +231,24 @@ pub enum StopReason {
     Refusal,
     PauseTurn,
     ContextWindowExceeded,
+}
+
+impl StopReason {
+    /// The one rule every dialect shares: a turn that made a tool call stopped
+    /// to use the tool (Anthropic `tool_use`, OpenAI `tool_calls`), whatever
+    /// the upstream said, because clients run their tools only on that reason.
+    pub fn or_tool_use(self, made_tool_call: bool) -> Self {
+        if made_tool_call {
+            Self::ToolUse
+        } else {
+            self
+        }
+    }
+}
+
+/// Whether `blocks` hold a tool call.
+pub fn has_tool_call(blocks: &[Block]) -> bool {
+    blocks.iter().any(|b| matches!(b, Block::ToolCall(_)))
 }
 
 /// Token counts. `input_tokens` excludes cached tokens (Anthropic semantics);

@@ -4,11 +4,12 @@
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::chat_convert::{stop_to_finish_reason, usage_json};
+use super::chat::response::{stop_to_finish_reason, usage_json};
 use crate::canonical::{
     string_or_array, Block, BlockDelta, ConvertError, Fields, Message, Request, Response, Role, StopReason,
     StreamEncoder, StreamEvent, Text,
 };
+use crate::openai::error::stream_error_event;
 use crate::sse::SseEvent;
 
 /// OpenAI's default `max_tokens` for completions.
@@ -123,8 +124,7 @@ impl StreamEncoder for CompletionsEncoder {
             }
             StreamEvent::MessageStop => vec![Bytes::from_static(b"data: [DONE]\n\n")],
             StreamEvent::Error { message, .. } => {
-                let body = json!({"error": {"message": message, "type": "server_error", "param": null, "code": "upstream_stream_error"}});
-                vec![SseEvent::data(body.to_string()).encode()]
+                vec![stream_error_event(message, "server_error", "upstream_stream_error")]
             }
             StreamEvent::Ping => vec![Bytes::from_static(b": ping\n\n")],
             _ => Vec::new(),

@@ -1,6 +1,9 @@
 //! OpenAI error body: `{"error":{"message","type","param","code"}}` (all four keys present).
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+
+use crate::sse::SseEvent;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorResponse {
@@ -30,6 +33,13 @@ impl ErrorResponse {
         self.error.code = code;
         self
     }
+}
+
+/// An error event inside a Chat or Completions stream: a `data:` event with
+/// the error body (these streams have no event names).
+pub fn stream_error_event(message: &str, kind: &str, code: &str) -> Bytes {
+    let body = ErrorResponse::new(message, kind).with_code(Some(code.to_string()));
+    SseEvent::data(serde_json::to_string(&body).unwrap_or_default()).encode()
 }
 
 /// The `type` OpenAI uses for an HTTP status.

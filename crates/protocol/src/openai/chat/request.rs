@@ -1,47 +1,14 @@
-//! Chat Completions requests and responses, to and from the canonical model.
+//! Chat Completions requests (`POST /v1/chat/completions`): a client's request
+//! to the canonical model, and the canonical model to an upstream request.
 
 use serde_json::{json, Map, Value};
 
+use super::tool_names::{fnv1a, ToolNames};
 use crate::canonical::{
-    joined_text, string_or_array, Block, ConvertError, Fields, MediaSource, Message, Reasoning, Request, Response,
-    ResponseFormat, Role, StopReason, Text, ToolCall, ToolChoice, ToolDef, ToolResult, Usage,
+    joined_text, string_or_array, Block, ConvertError, Fields, MediaSource, Message, Reasoning, Request,
+    ResponseFormat, Role, Text, ToolCall, ToolChoice, ToolDef, ToolResult,
 };
-
-// ------------------------------------------------------------- tool names
-
-/// OpenAI tool names must match `^[a-zA-Z0-9_-]{1,64}$`; longer or odd names
-/// (e.g. MCP tools) are shortened to 55 chars + `_` + 8 hex of a hash, and
-/// mapped back on the way out.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ToolNames {
-    map: Vec<(String, String)>,
-}
-
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-impl ToolNames {
-    pub fn to_openai(&mut self, name: &str) -> String {
-        let valid = !name.is_empty()
-            && name.len() <= 64
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if valid {
-            return name.to_string();
-        }
-        let cleaned: String =
-            name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(55).collect();
-        let short = format!("{cleaned}_{:08x}", fnv1a(name) as u32);
-        if !self.map.iter().any(|(s, _)| *s == short) {
-            self.map.push((short.clone(), name.to_string()));
-        }
-        short
-    }
-
-    pub fn original(&self, name: &str) -> String {
-        self.map.iter().find(|(s, _)| s == name).map(|(_, o)| o.clone()).unwrap_or_else(|| name.to_string())
-    }
-}
+use crate::openai::content_parts::{self, text_of};
 
 // ------------------------------------------------------------- request in
 
@@ -246,89 +213,35 @@ fn push(messages: &mut Vec<Message>, role: Role, content: Vec<Block>) {
     }
 }
 
-/// Joined text of a string or text-part content.
-fn text_of(v: Option<&Value>, path: &str) -> Result<String, ConvertError> {
-    match v {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Array(parts)) => {
-            let mut out = Vec::new();
-            for (i, p) in parts.iter().enumerate() {
-                let pf = Fields::of(p, path)?;
-                match pf.str("type")?.unwrap_or("text") {
-                    "text" => out.push(pf.str("text")?.unwrap_or_default().to_string()),
-                    "refusal" => out.push(pf.str("refusal")?.unwrap_or_default().to_string()),
-                    other => {
-                        return Err(ConvertError::new(
-                            format!("{path}[{i}].type"),
-                            format!("content part `{other}` is not allowed here"),
-                        ))
-                    }
-                }
-            }
-            Ok(out.join(""))
-        }
-        Some(other) => Err(ConvertError::type_error(path, "a string or an array of parts", other)),
-    }
-}
-
 fn user_parts(v: Option<&Value>, path: &str) -> Result<Vec<Block>, ConvertError> {
-    match v {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(if s.is_empty() { vec![] } else { vec![Block::Text(Text::plain(s.clone()))] }),
-        Some(Value::Array(parts)) => {
-            let mut out = Vec::new();
-            for (i, p) in parts.iter().enumerate() {
-                let ppath = format!("{path}[{i}]");
-                let pf = Fields::of(p, &ppath)?;
-                match pf.req_str("type")? {
-                    "text" => {
-                        let t = pf.str("text")?.unwrap_or_default();
-                        if !t.is_empty() {
-                            out.push(Block::Text(Text::plain(t)));
-                        }
-                    }
-                    "image_url" => {
-                        let url = p
-                            .pointer("/image_url/url")
-                            .or_else(|| p.get("image_url").filter(|v| v.is_string()))
-                            .and_then(Value::as_str)
-                            .ok_or_else(|| {
-                                ConvertError::new(
-                                    format!("{ppath}.image_url.url"),
-                                    format!("`{ppath}.image_url.url` is required"),
-                                )
-                            })?;
-                        out.push(Block::Image { source: MediaSource::from_url(url), cache_control: None });
-                    }
-                    "file" => {
-                        let data = p.pointer("/file/file_data").and_then(Value::as_str).ok_or_else(|| {
-                            ConvertError::new(format!("{ppath}.file.file_data"), "only inline files (`file.file_data`) can be translated; `file_id` refers to OpenAI storage")
-                        })?;
-                        let source = match MediaSource::from_url(data) {
-                            MediaSource::Url(raw) => {
-                                MediaSource::Base64 { media_type: "application/pdf".into(), data: raw }
-                            }
-                            s => s,
-                        };
-                        out.push(Block::Document {
-                            source,
-                            title: p.pointer("/file/filename").and_then(Value::as_str).map(str::to_string),
-                            cache_control: None,
-                        });
-                    }
-                    other => {
-                        return Err(ConvertError::new(
-                            format!("{ppath}.type"),
-                            format!("content part `{other}` cannot be translated"),
-                        ))
-                    }
-                }
-            }
-            Ok(out)
+    content_parts::blocks(v, path, |kind, p, pf| match kind {
+        "text" => content_parts::text(pf),
+        "image_url" => {
+            let url = p
+                .pointer("/image_url/url")
+                .or_else(|| p.get("image_url").filter(|v| v.is_string()))
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    let at = pf.path("image_url.url");
+                    ConvertError::new(at.clone(), format!("`{at}` is required"))
+                })?;
+            Ok(Some(Block::Image { source: MediaSource::from_url(url), cache_control: None }))
         }
-        Some(other) => Err(ConvertError::type_error(path, "a string or an array of parts", other)),
-    }
+        "file" => {
+            let data = p.pointer("/file/file_data").and_then(Value::as_str).ok_or_else(|| {
+                ConvertError::new(
+                    pf.path("file.file_data"),
+                    "only inline files (`file.file_data`) can be translated; `file_id` refers to OpenAI storage",
+                )
+            })?;
+            Ok(Some(Block::Document {
+                source: content_parts::inline_file(data),
+                title: p.pointer("/file/filename").and_then(Value::as_str).map(str::to_string),
+                cache_control: None,
+            }))
+        }
+        other => Err(content_parts::unknown(pf, other)),
+    })
 }
 
 // ------------------------------------------------------------ request out
@@ -509,119 +422,4 @@ pub fn request_from_canonical(req: &Request, names: &mut ToolNames) -> Result<Va
         out.insert("user".into(), json!(user));
     }
     Ok(Value::Object(out))
-}
-
-// ------------------------------------------------------- response in/out
-
-pub fn finish_reason_to_stop(s: &str) -> StopReason {
-    match s {
-        "length" => StopReason::MaxTokens,
-        "tool_calls" | "function_call" => StopReason::ToolUse,
-        "content_filter" => StopReason::Refusal,
-        _ => StopReason::EndTurn,
-    }
-}
-
-pub fn stop_to_finish_reason(s: StopReason) -> &'static str {
-    match s {
-        StopReason::EndTurn | StopReason::StopSequence | StopReason::PauseTurn => "stop",
-        StopReason::MaxTokens | StopReason::ContextWindowExceeded => "length",
-        StopReason::ToolUse => "tool_calls",
-        StopReason::Refusal => "content_filter",
-    }
-}
-
-/// OpenAI usage (prompt includes cached tokens) → canonical (input excludes them).
-pub fn usage_from(v: Option<&Value>) -> Usage {
-    let n = |p: &str| v.and_then(|u| u.pointer(p)).and_then(Value::as_u64).unwrap_or(0);
-    let cached = n("/prompt_tokens_details/cached_tokens");
-    let written = n("/prompt_tokens_details/cache_write_tokens");
-    Usage {
-        input_tokens: n("/prompt_tokens").saturating_sub(cached.saturating_add(written)),
-        cache_read_tokens: cached,
-        cache_write_tokens: written,
-        output_tokens: n("/completion_tokens"),
-        reasoning_tokens: n("/completion_tokens_details/reasoning_tokens"),
-    }
-}
-
-pub fn usage_json(u: &Usage) -> Value {
-    json!({
-        "prompt_tokens": u.total_input(),
-        "completion_tokens": u.output_tokens,
-        "total_tokens": u.total(),
-        "prompt_tokens_details": {"cached_tokens": u.cache_read_tokens, "cache_write_tokens": u.cache_write_tokens},
-        "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
-    })
-}
-
-pub fn response_to_canonical(body: &Value, names: &ToolNames) -> Result<Response, ConvertError> {
-    let f = Fields::of(body, "")?;
-    let choice = f
-        .array("choices")?
-        .and_then(|c| c.first())
-        .ok_or_else(|| ConvertError::new("choices", "response has no choices"))?;
-    let msg = choice.get("message").cloned().unwrap_or(Value::Null);
-    let mut content = Vec::new();
-    let text = text_of(msg.get("content"), "choices[0].message.content")?;
-    if !text.is_empty() {
-        content.push(Block::Text(Text::plain(text)));
-    }
-    if let Some(Value::Array(calls)) = msg.get("tool_calls") {
-        for c in calls {
-            content.push(Block::ToolCall(ToolCall {
-                id: c["id"].as_str().unwrap_or_default().to_string(),
-                name: names.original(c.pointer("/function/name").and_then(Value::as_str).unwrap_or_default()),
-                arguments: c.pointer("/function/arguments").and_then(Value::as_str).unwrap_or("{}").to_string(),
-            }));
-        }
-    }
-    let mut stop_reason = finish_reason_to_stop(choice.get("finish_reason").and_then(Value::as_str).unwrap_or("stop"));
-    if content.iter().any(|b| matches!(b, Block::ToolCall(_))) {
-        stop_reason = StopReason::ToolUse;
-    }
-    Ok(Response {
-        id: f.str("id")?.unwrap_or_default().to_string(),
-        model: f.str("model")?.unwrap_or_default().to_string(),
-        content,
-        stop_reason,
-        stop_sequence: None,
-        usage: usage_from(f.get("usage")),
-    })
-}
-
-/// A chat completion id for a translated response.
-pub fn completion_id(id: &str) -> String {
-    crate::canonical::dialect_id(id, "chatcmpl-")
-}
-
-pub fn response_from_canonical(resp: &Response, model: &str, created: i64) -> Value {
-    let text = joined_text(&resp.content, "");
-    let calls: Vec<Value> = resp
-        .content
-        .iter()
-        .filter_map(|b| match b {
-            Block::ToolCall(c) => {
-                Some(json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
-            }
-            _ => None,
-        })
-        .collect();
-    let mut message = json!({"role": "assistant", "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { json!(text) }, "refusal": null});
-    if !calls.is_empty() {
-        message["tool_calls"] = Value::Array(calls);
-    }
-    let stop = if resp.content.iter().any(|b| matches!(b, Block::ToolCall(_))) {
-        StopReason::ToolUse
-    } else {
-        resp.stop_reason
-    };
-    json!({
-        "id": completion_id(&resp.id),
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": stop_to_finish_reason(stop)}],
-        "usage": usage_json(&resp.usage),
-    })
 }

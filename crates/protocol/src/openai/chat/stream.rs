@@ -6,12 +6,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::chat_convert::{
-    completion_id, finish_reason_to_stop, stop_to_finish_reason, usage_from, usage_json, ToolNames,
-};
+use super::response::{completion_id, finish_reason_to_stop, stop_to_finish_reason, usage_from, usage_json};
+use super::ToolNames;
 use crate::canonical::{
     raw_str as text, BlockDelta, BlockStart, StopReason, StreamDecoder, StreamEncoder, StreamEvent, Usage,
 };
+use crate::openai::error::stream_error_event;
 use crate::sse::SseEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +78,7 @@ impl ChatDecoder {
         }
         self.finished = true;
         self.close(out);
-        let mut stop_reason = self.finish.unwrap_or(StopReason::EndTurn);
-        if self.saw_tool {
-            stop_reason = StopReason::ToolUse;
-        }
+        let stop_reason = self.finish.unwrap_or(StopReason::EndTurn).or_tool_use(self.saw_tool);
         out.push(StreamEvent::MessageDelta { stop_reason, stop_sequence: None, usage: self.usage });
         out.push(StreamEvent::MessageStop);
     }
@@ -317,7 +314,7 @@ impl StreamEncoder for ChatEncoder {
                 vec![self.chunk(json!({"tool_calls": [{"index": k, "function": {"arguments": a}}]}), None)]
             }
             StreamEvent::MessageDelta { stop_reason, usage, .. } => {
-                let stop = if self.saw_tool { StopReason::ToolUse } else { *stop_reason };
+                let stop = stop_reason.or_tool_use(self.saw_tool);
                 let mut out = vec![self.chunk(json!({}), Some(stop_to_finish_reason(stop)))];
                 if self.include_usage {
                     let c = json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
@@ -333,8 +330,7 @@ impl StreamEncoder for ChatEncoder {
                 } else {
                     kind.as_str()
                 };
-                let body = json!({"error": {"message": message, "type": kind, "param": null, "code": "upstream_stream_error"}});
-                vec![SseEvent::data(body.to_string()).encode()]
+                vec![stream_error_event(message, kind, "upstream_stream_error")]
             }
             // A comment keeps idle connections alive without a client-visible event.
             StreamEvent::Ping => vec![Bytes::from_static(b": ping\n\n")],
