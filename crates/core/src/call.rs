@@ -13,18 +13,19 @@ use crate::error::GatewayError;
 use crate::inbound::{Inbound, InboundHeaders};
 use crate::lifecycle::Settlement;
 use crate::provider::Provider;
-use crate::relay::{relay, ByteStream, RelayMode, StreamDialect};
+use crate::relay::{relay, ByteStream, RelayMode};
 use crate::request_type::{BaseFormat, RequestType};
 use crate::response::{ProxyBody, ProxyResponse};
 use crate::snapshot::{pick_key, Snapshot};
 use crate::tap::{settle_whole_body, tapped_forward, UsageTap};
 use crate::upstream::{send, UpstreamRequest, UpstreamResponse};
+use switchyard_protocol::dialect::Dialect;
 
 /// How the answer goes back to the client.
 pub(crate) enum Relaying {
     /// Bytes as the upstream sent them; `strip_usage`: the gateway asked for
     /// stream usage the client did not, and hides it again.
-    Passthrough { dialect: StreamDialect, strip_usage: bool },
+    Passthrough { dialect: Dialect, strip_usage: bool },
     /// Through the canonical model, back into the client's dialect.
     Translate(Translation),
 }
@@ -171,7 +172,7 @@ async fn relay_phase(
             let m = &mut settlement.meter;
             m.report(&answer.usage, answer.usage.total_input() > 0, answer.usage.output_tokens > 0);
             m.finish_reason =
-                Some(switchyard_protocol::anthropic::messages::stop_reason_str(answer.stop_reason).into());
+                Some(switchyard_protocol::anthropic::response::stop_reason_str(answer.stop_reason).into());
             m.text_bytes = answer_text_bytes(&answer);
             m.ttft = Some(settlement.ctx.elapsed());
             let (content_type, out) = if call.stream {

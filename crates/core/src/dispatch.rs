@@ -9,11 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::{json, Value};
-use switchyard_protocol::anthropic::messages::{self as anthropic_messages, AnthropicTarget};
+use switchyard_protocol::anthropic::request::{self as anthropic_request, AnthropicTarget};
 use switchyard_protocol::canonical::estimate::estimate_input_tokens;
 use switchyard_protocol::canonical::ConvertError;
 use switchyard_protocol::raw_json::{RawJsonError, RawObject};
-use switchyard_protocol::translate::{translate_request, ClientDialect, UpstreamDialect};
+use switchyard_protocol::translate::translate_request;
 
 use crate::call::{send_and_relay, Call, Failed, Relaying};
 use crate::error::GatewayError;
@@ -213,19 +213,12 @@ fn translated_body(
     upstream_model: &str,
     body: &[u8],
 ) -> Result<(Bytes, switchyard_protocol::translate::Translation), GatewayError> {
-    let client = match inbound {
-        Inbound::OpenAiChat => ClientDialect::OpenAiChat,
-        Inbound::OpenAiResponses => ClientDialect::OpenAiResponses,
-        Inbound::OpenAiCompletions => ClientDialect::OpenAiCompletions,
-        Inbound::AnthropicMessages => ClientDialect::AnthropicMessages,
-        Inbound::OpenAiEmbeddings | Inbound::AnthropicCountTokens => {
-            return Err(GatewayError::invalid("this request cannot be translated", None))
-        }
-    };
-    let upstream = match provider.base_format {
-        BaseFormat::Anthropic => UpstreamDialect::AnthropicMessages,
-        BaseFormat::Openai => UpstreamDialect::OpenAiChat,
-    };
+    if !inbound.streams() {
+        // Embeddings and count_tokens have no canonical form.
+        return Err(GatewayError::invalid("this request cannot be translated", None));
+    }
+    let client = inbound.dialect();
+    let upstream = provider.base_format.upstream_dialect();
     let value: Value = serde_json::from_slice(body).map_err(|e| GatewayError::invalid(e.to_string(), None))?;
     let target = AnthropicTarget { default_max_tokens: provider.default_max_tokens };
     let (mut upstream_body, translation) =
@@ -241,7 +234,7 @@ fn local_count_tokens(
 ) -> Result<ProxyResponse, Box<Failed>> {
     let counted = serde_json::from_slice::<Value>(body)
         .map_err(|e| GatewayError::invalid(e.to_string(), None))
-        .and_then(|v| anthropic_messages::request_to_canonical(&v).map_err(convert_err));
+        .and_then(|v| anthropic_request::request_to_canonical(&v).map_err(convert_err));
     let req = match counted {
         Ok(r) => r,
         Err(error) => return Err(Failed::boxed(error, settlement)),

@@ -2,6 +2,7 @@
 //! client headers that matter to the phases.
 
 use http::HeaderMap;
+use switchyard_protocol::dialect::Dialect;
 
 use crate::lifecycle::Credentials;
 use crate::request_type::RequestType;
@@ -50,6 +51,17 @@ impl Inbound {
             Self::OpenAiEmbeddings => "openai.embeddings",
             Self::AnthropicMessages => "anthropic.messages",
             Self::AnthropicCountTokens => "anthropic.count_tokens",
+        }
+    }
+
+    /// The wire dialect the client speaks. Embeddings answer in OpenAI's
+    /// (they never stream); count_tokens in Anthropic's.
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Self::OpenAiChat | Self::OpenAiEmbeddings => Dialect::OpenAiChat,
+            Self::OpenAiResponses => Dialect::OpenAiResponses,
+            Self::OpenAiCompletions => Dialect::OpenAiCompletions,
+            Self::AnthropicMessages | Self::AnthropicCountTokens => Dialect::AnthropicMessages,
         }
     }
 

@@ -8,13 +8,13 @@
 //! Pure: it reads only the inbound API, the base format and the allowed set.
 
 use crate::inbound::Inbound;
-use crate::relay::StreamDialect;
 use crate::request_type::{BaseFormat, RequestType, RequestTypeSet};
+use switchyard_protocol::dialect::Dialect;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
     /// Forward the client's body (model rewritten) to `request_type`'s endpoint.
-    Passthrough { request_type: RequestType, dialect: StreamDialect },
+    Passthrough { request_type: RequestType, dialect: Dialect },
     /// Translate to the base format's chat/messages endpoint (also how a same-dialect
     /// request without its own endpoint is emulated).
     Translate { request_type: RequestType },
@@ -49,20 +49,20 @@ pub fn plan(inbound: Inbound, base: BaseFormat, allowed: RequestTypeSet, stream:
         }
     };
     match (inbound, base) {
-        (Inbound::OpenAiChat, BaseFormat::Openai) => passthrough(own, StreamDialect::OpenAiChat),
+        (Inbound::OpenAiChat, BaseFormat::Openai) => passthrough(own, Dialect::OpenAiChat),
         (Inbound::OpenAiResponses, BaseFormat::Openai) if allowed.contains(own) => {
-            passthrough(own, StreamDialect::OpenAiResponses)
+            passthrough(own, Dialect::OpenAiResponses)
         }
         (Inbound::OpenAiCompletions, BaseFormat::Openai) if allowed.contains(own) => {
-            passthrough(own, StreamDialect::OpenAiChat)
+            passthrough(own, Dialect::OpenAiCompletions)
         }
-        (Inbound::OpenAiEmbeddings, BaseFormat::Openai) => passthrough(own, StreamDialect::OpenAiChat),
+        (Inbound::OpenAiEmbeddings, BaseFormat::Openai) => passthrough(own, Dialect::OpenAiChat),
         (Inbound::OpenAiEmbeddings, BaseFormat::Anthropic) => {
             Err(Refusal::Unsupported { request_type: own, detail: "the Anthropic API has no embeddings endpoint" })
         }
-        (Inbound::AnthropicMessages, BaseFormat::Anthropic) => passthrough(chat, StreamDialect::AnthropicMessages),
+        (Inbound::AnthropicMessages, BaseFormat::Anthropic) => passthrough(chat, Dialect::AnthropicMessages),
         (Inbound::AnthropicCountTokens, BaseFormat::Anthropic) if allowed.contains(own) => {
-            passthrough(own, StreamDialect::AnthropicMessages)
+            passthrough(own, Dialect::AnthropicMessages)
         }
         (Inbound::AnthropicCountTokens, _) => Ok(Plan::LocalCountTokens),
         // Chat on anthropic; Messages on openai; Responses and Completions on
@@ -147,16 +147,13 @@ mod tests {
         let all = RequestTypeSet::all();
         assert_eq!(
             plan(Inbound::OpenAiResponses, BaseFormat::Openai, all, true),
-            Ok(Plan::Passthrough {
-                request_type: RequestType::ResponsesStream,
-                dialect: StreamDialect::OpenAiResponses
-            })
+            Ok(Plan::Passthrough { request_type: RequestType::ResponsesStream, dialect: Dialect::OpenAiResponses })
         );
         assert_eq!(
             plan(Inbound::AnthropicMessages, BaseFormat::Anthropic, all, true),
             Ok(Plan::Passthrough {
                 request_type: RequestType::ChatCompletionStream,
-                dialect: StreamDialect::AnthropicMessages
+                dialect: Dialect::AnthropicMessages
             })
         );
         assert_eq!(

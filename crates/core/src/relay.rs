@@ -18,10 +18,9 @@ use tokio::time::Instant;
 
 use bytes::Bytes;
 use futures::Stream;
-use serde_json::json;
 use switchyard_protocol::canonical::{StreamDecoder, StreamEncoder, StreamEvent};
-use switchyard_protocol::openai::error::ErrorResponse;
-use switchyard_protocol::sse::{BoundaryTracker, SseEvent, SseParser, TerminalScanner};
+use switchyard_protocol::dialect::Dialect;
+use switchyard_protocol::sse::{BoundaryTracker, SseParser, TerminalScanner};
 
 use crate::tap::StreamTap;
 use crate::usage::End;
@@ -32,61 +31,8 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> +
 /// clients with stall timeouts (coding agents) keep waiting.
 const PING_EVERY: Duration = Duration::from_secs(15);
 
-/// How a passthrough dialect marks the end of a stream and expresses an in-band error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamDialect {
-    /// Chat and legacy completions: `data:` events, ended by `data: [DONE]`.
-    OpenAiChat,
-    /// Responses: ended by `response.completed` / `.incomplete` / `.failed`.
-    OpenAiResponses,
-    /// Anthropic Messages: ended by `message_stop` (or `error`).
-    AnthropicMessages,
-}
-
-impl StreamDialect {
-    /// Line prefixes that mark the end of a stream in this dialect.
-    pub fn terminal_markers(self) -> &'static [&'static [u8]] {
-        match self {
-            Self::OpenAiChat => &[b"data: [DONE]", b"data:[DONE]", b"data: {\"error\""],
-            Self::OpenAiResponses => &[
-                b"event: response.completed",
-                b"event: response.incomplete",
-                b"event: response.failed",
-                b"event: error",
-                b"data: {\"type\":\"response.completed\"",
-                b"data: {\"type\":\"response.incomplete\"",
-                b"data: {\"type\":\"response.failed\"",
-            ],
-            Self::AnthropicMessages => &[
-                b"event: message_stop",
-                b"event: error",
-                b"data: {\"type\":\"message_stop\"",
-                b"data: {\"type\":\"error\"",
-            ],
-        }
-    }
-
-    fn error_event(self, message: &str, code: &str) -> Bytes {
-        match self {
-            Self::OpenAiChat => {
-                let body = ErrorResponse::new(message, "server_error").with_code(Some(code.to_string()));
-                SseEvent::data(serde_json::to_string(&body).unwrap_or_default()).encode()
-            }
-            Self::OpenAiResponses => {
-                let body = json!({"type": "response.failed", "response": {"id": "", "object": "response", "status": "failed",
-                    "error": {"code": "server_error", "message": message}, "output": []}});
-                SseEvent::named("response.failed", body.to_string()).encode()
-            }
-            Self::AnthropicMessages => {
-                let body = json!({"type": "error", "error": {"type": "api_error", "message": message}});
-                SseEvent::named("error", body.to_string()).encode()
-            }
-        }
-    }
-}
-
 pub enum RelayMode {
-    Passthrough(StreamDialect),
+    Passthrough(Dialect),
     /// `max_event`: bytes one upstream event may hold before the stream fails.
     Transcode {
         decoder: Box<dyn StreamDecoder>,
@@ -98,7 +44,7 @@ pub enum RelayMode {
 /// Each mode's own working state.
 enum Mode {
     Passthrough {
-        dialect: StreamDialect,
+        dialect: Dialect,
         /// Finds the terminal event without parsing every event.
         scanner: TerminalScanner,
         boundary: BoundaryTracker,
@@ -138,7 +84,7 @@ impl RelayState {
                     self.pending.push_back(held);
                 }
                 let mut out = Vec::from(boundary.separator());
-                out.extend_from_slice(&dialect.error_event(&message, code));
+                out.extend_from_slice(&dialect.stream_error_event(&message, code));
                 self.pending.push_back(Bytes::from(out));
             }
             Mode::Transcode { encoder, .. } => {
@@ -250,11 +196,9 @@ pub fn relay(
     tap: Box<dyn StreamTap>,
 ) -> ByteStream {
     let mode = match mode {
-        RelayMode::Passthrough(dialect) => Mode::Passthrough {
-            dialect,
-            scanner: TerminalScanner::new(dialect.terminal_markers()),
-            boundary: BoundaryTracker::default(),
-        },
+        RelayMode::Passthrough(dialect) => {
+            Mode::Passthrough { dialect, scanner: dialect.terminal_scanner(), boundary: BoundaryTracker::default() }
+        }
         RelayMode::Transcode { decoder, encoder, max_event } => {
             Mode::Transcode { parser: SseParser::with_limit(max_event), decoder, encoder }
         }
@@ -414,8 +358,8 @@ mod tests {
     use super::*;
     use futures::StreamExt;
     use switchyard_protocol::anthropic::stream::AnthropicEncoder;
-    use switchyard_protocol::openai::chat_convert::ToolNames;
-    use switchyard_protocol::openai::chat_stream::ChatDecoder;
+    use switchyard_protocol::openai::chat::stream::ChatDecoder;
+    use switchyard_protocol::openai::chat::ToolNames;
 
     async fn collect(
         chunks: Vec<Result<&'static [u8], std::io::Error>>,
@@ -436,7 +380,7 @@ mod tests {
     }
 
     fn chat() -> RelayMode {
-        RelayMode::Passthrough(StreamDialect::OpenAiChat)
+        RelayMode::Passthrough(Dialect::OpenAiChat)
     }
 
     #[tokio::test]
@@ -496,7 +440,7 @@ mod tests {
 
     #[tokio::test]
     async fn anthropic_passthrough_errors_carry_event_lines() {
-        let mode = RelayMode::Passthrough(StreamDialect::AnthropicMessages);
+        let mode = RelayMode::Passthrough(Dialect::AnthropicMessages);
         let out = collect(vec![Ok(b"event: message_start\ndata: {}\n\n")], 1000, false, mode).await;
         assert!(out.starts_with("event: message_start\ndata: {}\n\nevent: error\n"), "{out}");
         assert!(out.contains("closed the stream before it completed"));
@@ -504,12 +448,12 @@ mod tests {
 
     #[tokio::test]
     async fn responses_passthrough_ends_cleanly_on_response_completed() {
-        let mode = RelayMode::Passthrough(StreamDialect::OpenAiResponses);
+        let mode = RelayMode::Passthrough(Dialect::OpenAiResponses);
         let body: &'static [u8] = b"event: response.created\ndata: {}\n\nevent: response.comp";
         let out =
             collect(vec![Ok(body), Ok(b"leted\ndata: {\"type\":\"response.completed\"}\n\n")], 1000, false, mode).await;
         assert!(!out.contains("response.failed"), "{out}");
-        let mode = RelayMode::Passthrough(StreamDialect::OpenAiResponses);
+        let mode = RelayMode::Passthrough(Dialect::OpenAiResponses);
         let out = collect(vec![Ok(b"event: response.created\ndata: {}\n\n")], 1000, false, mode).await;
         assert!(out.contains("event: response.failed"), "{out}");
     }

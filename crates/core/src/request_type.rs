@@ -27,6 +27,14 @@ pub enum BaseFormat {
 }
 
 impl BaseFormat {
+    /// The dialect its chat endpoint speaks: what translation targets.
+    pub fn upstream_dialect(self) -> switchyard_protocol::dialect::UpstreamDialect {
+        match self {
+            Self::Openai => switchyard_protocol::dialect::UpstreamDialect::OpenAiChat,
+            Self::Anthropic => switchyard_protocol::dialect::UpstreamDialect::AnthropicMessages,
+        }
+    }
+
     pub const ALL: [BaseFormat; 2] = [BaseFormat::Openai, BaseFormat::Anthropic];
 
     pub fn as_str(self) -> &'static str {

@@ -9,19 +9,16 @@ use switchyard_core::shaping::DropFields;
 use switchyard_protocol::anthropic::request::{self as anthropic_request, AnthropicTarget};
 use switchyard_protocol::canonical::estimate::estimate_input_tokens;
 use switchyard_protocol::canonical::Request;
+use switchyard_protocol::dialect::{Dialect, UpstreamDialect};
 use switchyard_protocol::openai::chat::{request as chat_request, ToolNames};
 use switchyard_protocol::openai::{completions, responses};
 use switchyard_protocol::raw_json::RawObject;
-use switchyard_protocol::translate::{translate_request as translate, ClientDialect, Translation, UpstreamDialect};
+use switchyard_protocol::translate::{translate_request as translate, Translation};
 
 const CREATED: i64 = 1_700_000_000;
 
-pub(crate) const CLIENTS: [ClientDialect; 4] = [
-    ClientDialect::OpenAiChat,
-    ClientDialect::OpenAiResponses,
-    ClientDialect::OpenAiCompletions,
-    ClientDialect::AnthropicMessages,
-];
+pub(crate) const CLIENTS: [Dialect; 4] =
+    [Dialect::OpenAiChat, Dialect::OpenAiResponses, Dialect::OpenAiCompletions, Dialect::AnthropicMessages];
 
 pub(crate) const UPSTREAMS: [UpstreamDialect; 2] = [UpstreamDialect::OpenAiChat, UpstreamDialect::AnthropicMessages];
 
@@ -116,11 +113,11 @@ pub(crate) fn translations() -> &'static [Translation] {
 
 fn build_translations() -> Vec<Translation> {
     let bodies = [
-        (ClientDialect::OpenAiChat, r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#),
-        (ClientDialect::OpenAiResponses, r#"{"model":"m","input":"hi","stream":true}"#),
-        (ClientDialect::OpenAiCompletions, r#"{"model":"m","prompt":"hi","stream":true}"#),
+        (Dialect::OpenAiChat, r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#),
+        (Dialect::OpenAiResponses, r#"{"model":"m","input":"hi","stream":true}"#),
+        (Dialect::OpenAiCompletions, r#"{"model":"m","prompt":"hi","stream":true}"#),
         (
-            ClientDialect::AnthropicMessages,
+            Dialect::AnthropicMessages,
             r#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"stream":true}"#,
         ),
     ];

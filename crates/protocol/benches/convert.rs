@@ -8,9 +8,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::Value;
 use switchyard_protocol::anthropic::request::AnthropicTarget;
 use switchyard_protocol::dialect::Dialect;
+use switchyard_protocol::dialect::UpstreamDialect;
 use switchyard_protocol::raw_json::RawObject;
 use switchyard_protocol::sse::SseParser;
-use switchyard_protocol::translate::{translate_request, ClientDialect, UpstreamDialect};
+use switchyard_protocol::translate::translate_request;
 
 fn fixture(path: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -46,7 +47,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("Claude Code request → OpenAI chat", |b| {
         b.iter(|| {
             translate_request(
-                ClientDialect::AnthropicMessages,
+                Dialect::AnthropicMessages,
                 UpstreamDialect::OpenAiChat,
                 &request,
                 "m",
@@ -57,7 +58,7 @@ fn benches(c: &mut Criterion) {
         })
     });
     let (_, to_chat) = translate_request(
-        ClientDialect::AnthropicMessages,
+        Dialect::AnthropicMessages,
         UpstreamDialect::OpenAiChat,
         &request,
         "m",
@@ -71,7 +72,7 @@ fn benches(c: &mut Criterion) {
     });
     let chat_request: Value = serde_json::from_str(&fixture("requests/chat-edge.json")).unwrap();
     let (_, to_anthropic) = translate_request(
-        ClientDialect::OpenAiChat,
+        Dialect::OpenAiChat,
         UpstreamDialect::AnthropicMessages,
         &chat_request,
         "m",

@@ -9,20 +9,15 @@ use serde_json::Value;
 use crate::anthropic::request::{self as anthropic_request, AnthropicTarget};
 use crate::anthropic::response as anthropic_response;
 use crate::canonical::{self, ConvertError, Request, Response, StreamDecoder, StreamEncoder};
-pub use crate::dialect::UpstreamDialect;
-use crate::dialect::{Dialect, EncoderSetup};
+use crate::dialect::{Dialect, EncoderSetup, UpstreamDialect};
 use crate::openai::chat::{request as chat_request, response as chat_response, ToolNames};
 use crate::openai::completions;
 use crate::openai::responses::{self, ResponsesContext};
 
-/// Dialects a client can speak that have a translation: every [`Dialect`].
-/// The former name, kept so callers need no edit.
-pub type ClientDialect = Dialect;
-
 /// Everything the way back needs to know about the way out.
 #[derive(Debug, Clone)]
 pub struct Translation {
-    pub client: ClientDialect,
+    pub client: Dialect,
     pub upstream: UpstreamDialect,
     /// The model id echoed to the client.
     pub model: String,
@@ -34,14 +29,12 @@ pub struct Translation {
 }
 
 /// Parses a client request into the canonical model.
-pub fn parse_request(client: ClientDialect, body: &Value) -> Result<(Request, ResponsesContext), ConvertError> {
+pub fn parse_request(client: Dialect, body: &Value) -> Result<(Request, ResponsesContext), ConvertError> {
     match client {
-        ClientDialect::OpenAiChat => chat_request::request_to_canonical(body).map(|r| (r, ResponsesContext::default())),
-        ClientDialect::OpenAiResponses => responses::request_to_canonical(body),
-        ClientDialect::OpenAiCompletions => {
-            completions::request_to_canonical(body).map(|r| (r, ResponsesContext::default()))
-        }
-        ClientDialect::AnthropicMessages => {
+        Dialect::OpenAiChat => chat_request::request_to_canonical(body).map(|r| (r, ResponsesContext::default())),
+        Dialect::OpenAiResponses => responses::request_to_canonical(body),
+        Dialect::OpenAiCompletions => completions::request_to_canonical(body).map(|r| (r, ResponsesContext::default())),
+        Dialect::AnthropicMessages => {
             anthropic_request::request_to_canonical(body).map(|r| (r, ResponsesContext::default()))
         }
     }
@@ -49,7 +42,7 @@ pub fn parse_request(client: ClientDialect, body: &Value) -> Result<(Request, Re
 
 /// Translates a client request for the upstream. `model` is the upstream model id.
 pub fn translate_request(
-    client: ClientDialect,
+    client: Dialect,
     upstream: UpstreamDialect,
     body: &Value,
     model: &str,
@@ -88,12 +81,10 @@ impl Translation {
     /// A canonical answer in the client's dialect.
     pub fn client_response(&self, resp: &Response) -> Value {
         match self.client {
-            ClientDialect::OpenAiChat => chat_response::response_from_canonical(resp, &self.model, self.created),
-            ClientDialect::OpenAiResponses => {
-                responses::response_from_canonical(resp, &self.model, self.created, &self.ctx)
-            }
-            ClientDialect::OpenAiCompletions => completions::response_from_canonical(resp, &self.model, self.created),
-            ClientDialect::AnthropicMessages => anthropic_response::response_from_canonical(resp, &self.model),
+            Dialect::OpenAiChat => chat_response::response_from_canonical(resp, &self.model, self.created),
+            Dialect::OpenAiResponses => responses::response_from_canonical(resp, &self.model, self.created, &self.ctx),
+            Dialect::OpenAiCompletions => completions::response_from_canonical(resp, &self.model, self.created),
+            Dialect::AnthropicMessages => anthropic_response::response_from_canonical(resp, &self.model),
         }
     }
 

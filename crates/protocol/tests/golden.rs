@@ -7,7 +7,8 @@
 
 use serde_json::Value;
 use switchyard_protocol::anthropic::request::AnthropicTarget;
-use switchyard_protocol::translate::{translate_request, ClientDialect, Translation, UpstreamDialect};
+use switchyard_protocol::dialect::{Dialect, UpstreamDialect};
+use switchyard_protocol::translate::{translate_request, Translation};
 
 const CREATED: i64 = 1_700_000_000;
 
@@ -30,13 +31,13 @@ fn capture(name: &str) -> Vec<Value> {
         .collect()
 }
 
-fn translate(client: ClientDialect, upstream: UpstreamDialect, body: &Value) -> (Value, Translation) {
+fn translate(client: Dialect, upstream: UpstreamDialect, body: &Value) -> (Value, Translation) {
     translate_request(client, upstream, body, "upstream-model", &AnthropicTarget::default(), CREATED)
         .unwrap_or_else(|e| panic!("translation failed: {e} ({:?})", e.param))
 }
 
 /// Snapshots the three legs of one cell.
-fn cell(name: &str, client: ClientDialect, upstream: UpstreamDialect, body: &Value) {
+fn cell(name: &str, client: Dialect, upstream: UpstreamDialect, body: &Value) {
     let (out, t) = translate(client, upstream, body);
     insta::assert_json_snapshot!(format!("{name}__request"), out);
     let (response_fixture, stream_fixture) = match upstream {
@@ -49,7 +50,7 @@ fn cell(name: &str, client: ClientDialect, upstream: UpstreamDialect, body: &Val
     insta::assert_snapshot!(format!("{name}__stream"), String::from_utf8(stream.to_vec()).unwrap());
 }
 
-use ClientDialect as C;
+use Dialect as C;
 use UpstreamDialect as U;
 
 #[test]

@@ -15,8 +15,8 @@ pub(crate) use body::{settle_whole_body, tapped_forward};
 pub(crate) use passthrough::PassthroughScan;
 
 use crate::lifecycle::Settlement;
-use crate::relay::StreamDialect;
 use crate::usage::End;
+use switchyard_protocol::dialect::Dialect;
 
 /// Sees a relayed stream go by.
 pub trait StreamTap: Send {
@@ -50,7 +50,7 @@ pub(crate) struct UsageTap {
 impl UsageTap {
     /// For a passthrough stream; `strip_usage` hides the usage chunk (and the
     /// `"usage":null` members) the gateway asked an OpenAI upstream for.
-    pub fn passthrough(settlement: Settlement, dialect: StreamDialect, strip_usage: bool) -> Self {
+    pub fn passthrough(settlement: Settlement, dialect: Dialect, strip_usage: bool) -> Self {
         Self { settlement: Some(settlement), scan: Some(PassthroughScan::new(dialect, strip_usage)) }
     }
 
@@ -98,7 +98,7 @@ impl StreamTap for UsageTap {
                 }
             }
             StreamEvent::MessageDelta { stop_reason, usage, .. } => {
-                m.finish_reason = Some(switchyard_protocol::anthropic::messages::stop_reason_str(*stop_reason).into());
+                m.finish_reason = Some(switchyard_protocol::anthropic::response::stop_reason_str(*stop_reason).into());
                 // A decoder reports zeros when the upstream sent no usage: estimate then.
                 m.report(usage, usage.total_input() > 0, usage.output_tokens > 0);
             }

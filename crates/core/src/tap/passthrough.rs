@@ -13,15 +13,15 @@ use memchr::memmem;
 use serde_json::Value;
 
 use super::wire::read_event;
-use crate::relay::StreamDialect;
 use crate::usage::Meter;
+use switchyard_protocol::dialect::Dialect;
 
 /// A line (or, when stripping, an event) longer than this is passed on
 /// unread: usage is never that large, and holding it would be unbounded.
 const MAX_HELD: usize = 1 << 20;
 
 pub(crate) struct PassthroughScan {
-    dialect: StreamDialect,
+    dialect: Dialect,
     /// Strip what the gateway asked for (events are then relayed whole).
     strip: bool,
     /// The unfinished line (scan) or event (strip) of the previous chunk.
@@ -33,7 +33,7 @@ pub(crate) struct PassthroughScan {
 }
 
 impl PassthroughScan {
-    pub fn new(dialect: StreamDialect, strip: bool) -> Self {
+    pub fn new(dialect: Dialect, strip: bool) -> Self {
         Self { dialect, strip, held: BytesMut::new(), skipping: false, error_seen: false }
     }
 
@@ -212,40 +212,40 @@ fn without_null_usage(line: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn is_error_event(dialect: StreamDialect, data: &[u8]) -> bool {
+fn is_error_event(dialect: Dialect, data: &[u8]) -> bool {
     match dialect {
-        StreamDialect::OpenAiChat => data.starts_with(b"{\"error\""),
-        StreamDialect::OpenAiResponses => {
+        Dialect::OpenAiChat | Dialect::OpenAiCompletions => data.starts_with(b"{\"error\""),
+        Dialect::OpenAiResponses => {
             data.starts_with(b"{\"type\":\"response.failed\"") || data.starts_with(b"{\"type\":\"error\"")
         }
-        StreamDialect::AnthropicMessages => data.starts_with(b"{\"type\":\"error\""),
+        Dialect::AnthropicMessages => data.starts_with(b"{\"type\":\"error\""),
     }
 }
 
-fn mentions_usage_or_finish(dialect: StreamDialect, data: &[u8]) -> bool {
+fn mentions_usage_or_finish(dialect: Dialect, data: &[u8]) -> bool {
     match dialect {
-        StreamDialect::OpenAiChat => {
+        Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
             memmem::find(data, b"\"usage\"").is_some() || memmem::find(data, b"\"finish_reason\":\"").is_some()
         }
-        StreamDialect::OpenAiResponses => {
+        Dialect::OpenAiResponses => {
             data.starts_with(b"{\"type\":\"response.")
                 && (memmem::find(data, b"\"usage\"").is_some() || memmem::find(data, b"\"status\"").is_some())
                 && memmem::find(&data[..data.len().min(48)], b"delta").is_none()
         }
-        StreamDialect::AnthropicMessages => {
+        Dialect::AnthropicMessages => {
             memmem::find(data, b"\"usage\"").is_some() || memmem::find(data, b"\"stop_reason\"").is_some()
         }
     }
 }
 
 /// Bytes of generated text in one event, for the output estimate when no usage comes.
-fn text_bytes(dialect: StreamDialect, data: &[u8]) -> usize {
+fn text_bytes(dialect: Dialect, data: &[u8]) -> usize {
     let keys: &[&[u8]] = match dialect {
-        StreamDialect::OpenAiChat => {
+        Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
             &[b"\"content\":\"", b"\"arguments\":\"", b"\"reasoning_content\":\"", b"\"text\":\"", b"\"refusal\":\""]
         }
-        StreamDialect::OpenAiResponses => &[b"\"delta\":\""],
-        StreamDialect::AnthropicMessages => &[b"\"text\":\"", b"\"partial_json\":\"", b"\"thinking\":\""],
+        Dialect::OpenAiResponses => &[b"\"delta\":\""],
+        Dialect::AnthropicMessages => &[b"\"text\":\"", b"\"partial_json\":\"", b"\"thinking\":\""],
     };
     keys.iter().map(|k| string_values_len(data, k)).sum()
 }
@@ -272,7 +272,7 @@ fn string_values_len(data: &[u8], key: &[u8]) -> usize {
 mod tests {
     use super::*;
 
-    fn scan(dialect: StreamDialect, strip: bool, chunks: &[&str]) -> (String, Meter) {
+    fn scan(dialect: Dialect, strip: bool, chunks: &[&str]) -> (String, Meter) {
         let mut s = PassthroughScan::new(dialect, strip);
         let mut m = Meter::default();
         let mut out = Vec::new();
@@ -300,7 +300,7 @@ mod tests {
     fn the_requested_usage_is_read_and_hidden_at_any_chunk_split() {
         for split in 1..WITH_USAGE.len() {
             let (a, b) = WITH_USAGE.split_at(split);
-            let (out, m) = scan(StreamDialect::OpenAiChat, true, &[a, b]);
+            let (out, m) = scan(Dialect::OpenAiChat, true, &[a, b]);
             assert_eq!(out, WITHOUT_USAGE, "split at {split}");
             assert_eq!((m.reported.input_tokens, m.reported.cache_read_tokens, m.reported.output_tokens), (5, 4, 2));
             assert!(m.input_reported && m.output_reported);
@@ -312,7 +312,7 @@ mod tests {
     fn usage_the_client_asked_for_is_read_and_left_alone() {
         for split in [1, 17, 100, 200, WITH_USAGE.len() - 3] {
             let (a, b) = WITH_USAGE.split_at(split);
-            let (out, m) = scan(StreamDialect::OpenAiChat, false, &[a, b]);
+            let (out, m) = scan(Dialect::OpenAiChat, false, &[a, b]);
             assert_eq!(out, WITH_USAGE);
             assert_eq!(m.reported.output_tokens, 2);
             assert_eq!(m.text_bytes, 3);
@@ -326,7 +326,7 @@ mod tests {
             "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi there\"}}\n\n",
             "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":7}}\n\n",
         );
-        let (out, m) = scan(StreamDialect::AnthropicMessages, false, &[stream]);
+        let (out, m) = scan(Dialect::AnthropicMessages, false, &[stream]);
         assert_eq!(out, stream);
         assert_eq!((m.reported.input_tokens, m.reported.cache_read_tokens, m.reported.output_tokens), (12, 3, 7));
         assert_eq!(m.finish_reason.as_deref(), Some("end_turn"));
@@ -340,7 +340,7 @@ mod tests {
             "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\",",
             "\"usage\":{\"input_tokens\":10,\"input_tokens_details\":{\"cached_tokens\":6},\"output_tokens\":5,\"output_tokens_details\":{\"reasoning_tokens\":2}}}}\n\n",
         );
-        let (_, m) = scan(StreamDialect::OpenAiResponses, false, &[stream]);
+        let (_, m) = scan(Dialect::OpenAiResponses, false, &[stream]);
         let u = m.reported;
         assert_eq!((u.input_tokens, u.cache_read_tokens, u.output_tokens, u.reasoning_tokens), (4, 6, 5, 2));
         assert_eq!(m.finish_reason.as_deref(), Some("completed"));
@@ -359,7 +359,7 @@ mod tests {
     #[test]
     fn an_endless_line_is_passed_on_without_being_held() {
         let big = "x".repeat(MAX_HELD + 10);
-        let (out, _) = scan(StreamDialect::OpenAiChat, true, &["data: ", &big]);
+        let (out, _) = scan(Dialect::OpenAiChat, true, &["data: ", &big]);
         assert_eq!(out.len(), 6 + big.len());
     }
 }

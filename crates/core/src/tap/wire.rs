@@ -2,13 +2,13 @@
 //! parsed event or body. Only the few events that carry usage are parsed.
 
 use serde_json::Value;
-use switchyard_protocol::anthropic::messages::usage_from as anthropic_usage;
+use switchyard_protocol::anthropic::response::usage_from as anthropic_usage;
 use switchyard_protocol::canonical::Usage;
-use switchyard_protocol::openai::chat_convert::usage_from as openai_usage;
+use switchyard_protocol::openai::chat::response::usage_from as openai_usage;
 
 use crate::inbound::Inbound;
-use crate::relay::StreamDialect;
 use crate::usage::Meter;
+use switchyard_protocol::dialect::Dialect;
 
 /// OpenAI Responses usage: `input_tokens` includes the cached ones.
 fn responses_usage(u: &Value) -> Usage {
@@ -60,15 +60,15 @@ pub(super) fn read_body(inbound: Inbound, body: &Value, m: &mut Meter) {
 }
 
 /// One passthrough stream event's data (already known to mention usage or a finish).
-pub(super) fn read_event(dialect: StreamDialect, data: &Value, m: &mut Meter) {
+pub(super) fn read_event(dialect: Dialect, data: &Value, m: &mut Meter) {
     match dialect {
-        StreamDialect::OpenAiChat => {
+        Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
             if let Some(u) = data.get("usage").filter(|u| u.is_object()) {
                 m.report(&openai_usage(Some(u)), true, true);
             }
             finish(m, data.pointer("/choices/0/finish_reason"));
         }
-        StreamDialect::OpenAiResponses => {
+        Dialect::OpenAiResponses => {
             let terminal = data
                 .get("type")
                 .and_then(Value::as_str)
@@ -80,7 +80,7 @@ pub(super) fn read_event(dialect: StreamDialect, data: &Value, m: &mut Meter) {
                 finish(m, data.pointer("/response/status"));
             }
         }
-        StreamDialect::AnthropicMessages => match data.get("type").and_then(Value::as_str) {
+        Dialect::AnthropicMessages => match data.get("type").and_then(Value::as_str) {
             // The output count at the start is a placeholder; the final one comes in message_delta.
             Some("message_start") => {
                 if let Some(u) = data.pointer("/message/usage").filter(|u| u.is_object()) {
