@@ -105,25 +105,8 @@ pub fn error_for_path(path: &str, status: StatusCode, message: String, code: &st
     if path.starts_with("/anthropic/") {
         AnthropicError::new(status, message).into_response()
     } else if path.starts_with("/api/") {
-        admin_error(status, message)
+        crate::admin::error::error(status, message)
     } else {
         OpenAiError::new(status, message, None, Some(code)).into_response()
-    }
-}
-
-/// The management API's error: `{"error": {"message", "type"}}`.
-pub fn admin_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({"error": {"message": message.into(), "type": admin_type_for(status)}})))
-        .into_response()
-}
-
-fn admin_type_for(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 | 422 => "invalid_request_error",
-        401 => "authentication_error",
-        403 => "permission_error",
-        404 => "not_found_error",
-        409 => "conflict_error",
-        _ => "server_error",
     }
 }
