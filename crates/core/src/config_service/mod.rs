@@ -21,3 +21,6 @@ pub use env_policy::ApiEnvAllowList;
 pub use error::ConfigError;
 pub use service::{ConfigService, ProviderView, Saved};
 pub use store::{BackendError, ConfigStore, Source, StoreError, StoredProvider};
+
+#[cfg(test)]
+mod tests;
