@@ -44,6 +44,7 @@
 
 mod call;
 pub mod config;
+pub mod config_service;
 mod dispatch;
 pub mod error;
 mod gateway;

@@ -129,15 +129,8 @@ impl IntoResponse for AnthropicError {
 /// Anthropic JSON, `/api` callers the admin shape, everyone else OpenAI's.
 pub fn error_for_path(path: &str, status: StatusCode, message: String, code: &str) -> Response {
     if path.starts_with("/api/") {
-        return admin_error(status, message);
+        return crate::admin::error::error(status, message);
     }
     let dialect = if path.starts_with("/anthropic/") { Dialect::AnthropicMessages } else { Dialect::OpenAiChat };
     InferenceError::new(dialect, status, message, None, Some(code)).into_response()
-}
-
-/// The management API's error: `{"error": {"message", "type"}}`, with the
-/// `type` OpenAI's table gives the status (one table, not a third one).
-pub fn admin_error(status: StatusCode, message: impl Into<String>) -> Response {
-    let kind = Dialect::OpenAiChat.error_type(status.as_u16(), None);
-    (status, Json(serde_json::json!({"error": {"message": message.into(), "type": kind}}))).into_response()
 }

@@ -18,7 +18,7 @@
 //! 5. The response is relayed: whole bodies as received, streams chunk by chunk
 //!    as they arrive. Errors render in the client's dialect ([`error`]).
 
-pub mod admin;
+mod admin;
 mod body;
 pub mod error;
 pub mod guard;

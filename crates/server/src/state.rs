@@ -1,13 +1,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::FromRef;
+use switchyard_core::config_service::ConfigService;
 use switchyard_core::Gateway;
 
 use crate::admin::auth::AdminAuth;
-use crate::admin::service::ConfigService;
 use crate::host_policy::HostPolicy;
 
-/// Shared by every handler.
+/// Shared by every handler. Handlers that need one part take it alone
+/// (`State<Gateway>`, `State<Arc<AdminAuth>>`) through [`FromRef`].
 #[derive(Clone)]
 pub struct AppState {
     pub gateway: Gateway,
@@ -19,6 +21,18 @@ pub struct AppState {
     pub admin_auth: Arc<AdminAuth>,
     /// Which `Host` values are answered (DNS-rebinding defence).
     pub hosts: Arc<HostPolicy>,
+}
+
+impl FromRef<AppState> for Gateway {
+    fn from_ref(state: &AppState) -> Self {
+        state.gateway.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<AdminAuth> {
+    fn from_ref(state: &AppState) -> Self {
+        state.admin_auth.clone()
+    }
 }
 
 impl AppState {
@@ -33,10 +47,14 @@ impl AppState {
         }
     }
 
-    /// Enables `/api` and the UI on top of `service`, guarded by `auth`.
-    /// Enables `/api` and the UI; an open admin (no token) also turns on the
-    /// `Host` check, with `allowed_hosts` added to the loopback names.
-    pub fn with_admin(mut self, service: Arc<ConfigService>, auth: Arc<AdminAuth>) -> Self {
+    /// Enables `/api` and the UI on top of `service`. `token` guards them
+    /// (`None`: open, for a loopback bind); an open admin also turns on the
+    /// `Host` check (DNS rebinding).
+    pub fn with_admin(mut self, service: Arc<ConfigService>, token: Option<String>) -> Self {
+        let auth = match token {
+            Some(token) => AdminAuth::with_token(token),
+            None => AdminAuth::open(),
+        };
         self.hosts = HostPolicy::new(!auth.required(), Vec::new());
         self.admin = Some(service);
         self.admin_auth = auth;

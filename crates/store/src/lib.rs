@@ -1,63 +1,34 @@
-//! Persistence behind a trait. SQLite (WAL, `synchronous=FULL` for config
-//! writes, which are rare) is the embedded default.
+//! Persistence for Switchyard: the core [`ConfigStore`] over an embedded
+//! SQLite database, through `sqlx`.
 //!
-//! Precedence with a config file: providers named in the file are
-//! *file-managed*. At every start the file's version replaces the stored one,
-//! and file-managed providers no longer in the file are removed. Providers
-//! created by other means (the management API) are never touched by the file.
+//! - [`SqliteStore`]: the pools and how the database file is opened (WAL,
+//!   `synchronous=FULL`, one writer).
+//! - `migrate`: the schema, as files under `crates/store/migrations/`
+//!   embedded at build time, and the adoption of databases made by the
+//!   pre-sqlx store.
+//! - `providers`: the [`ConfigStore`] queries.
+//!
+//! A migration, once released, is never edited (sqlx checks each applied
+//! migration's checksum at every start): a change is a new file.
+//!
+//! [`ConfigStore`]: switchyard_core::config_service::ConfigStore
 
+mod migrate;
+mod providers;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
 
+/// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+pub enum OpenError {
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
-    #[error("stored provider {name} is not valid JSON: {source}")]
-    Corrupt { name: String, source: serde_json::Error },
-    #[error("store lock poisoned")]
-    Poisoned,
-}
-
-/// Where a provider's definition comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    File,
-    Api,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::File => "file",
-            Self::Api => "api",
-        }
-    }
-    fn parse(s: &str) -> Self {
-        if s == "file" {
-            Self::File
-        } else {
-            Self::Api
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredProvider {
-    pub name: String,
-    pub source: Source,
-    /// The provider exactly as in the config file format (`env.NAME` kept unresolved).
-    pub config: serde_json::Value,
-}
-
-pub trait ConfigStore: Send + Sync {
-    fn list_providers(&self) -> Result<Vec<StoredProvider>, StoreError>;
-    fn get_provider(&self, name: &str) -> Result<Option<StoredProvider>, StoreError>;
-    fn upsert_provider(&self, provider: &StoredProvider) -> Result<(), StoreError>;
-    fn delete_provider(&self, name: &str) -> Result<bool, StoreError>;
-    /// Makes the file-managed providers exactly `providers`, in one transaction.
-    fn sync_file_providers(&self, providers: &[(String, serde_json::Value)]) -> Result<(), StoreError>;
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot migrate the database schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// `PRAGMA user_version` beyond what the pre-sqlx store ever wrote.
+    #[error("the database has schema version {0}, which no Switchyard release wrote; refusing to touch it")]
+    UnknownLegacyVersion(i64),
 }

@@ -1,180 +1,88 @@
 use std::path::Path;
-use std::sync::Mutex;
+use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::{ConfigStore, Source, StoreError, StoredProvider};
+use crate::OpenError;
 
-/// Schema migrations, applied in order; `PRAGMA user_version` records progress.
-const MIGRATIONS: &[&str] = &["CREATE TABLE providers (
-        name       TEXT PRIMARY KEY NOT NULL,
-        source     TEXT NOT NULL CHECK (source IN ('file', 'api')),
-        config     TEXT NOT NULL,
-        updated_at INTEGER NOT NULL DEFAULT (unixepoch())
-    ) STRICT;"];
+/// How long a statement waits for another process holding the database lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Read connections at most; config reads are few and short.
+const READERS: u32 = 4;
 
+/// Providers in one SQLite file (`switchyard.db`).
+///
+/// Two pools over the file. Writes go through a pool of **one** connection:
+/// SQLite admits one writer at a time anyway, so writers queue here, in
+/// order, instead of meeting `SQLITE_BUSY`; that connection commits with
+/// `synchronous=FULL` (an acknowledged config write survives power loss;
+/// writes are rare, so the fsync costs nothing that matters). Reads go
+/// through a small pool of `query_only` connections that WAL lets run beside
+/// the writer, so a listing never waits for a commit's fsync.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    pub(crate) write: SqlitePool,
+    pub(crate) read: SqlitePool,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) `switchyard.db` in `data_dir`.
-    pub fn open_dir(data_dir: &Path) -> Result<Self, StoreError> {
+    pub async fn open_dir(data_dir: &Path) -> Result<Self, OpenError> {
         std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
-        Self::open(&data_dir.join("switchyard.db"))
+            .map_err(|source| OpenError::DataDir { path: data_dir.display().to_string(), source })?;
+        Self::open(&data_dir.join("switchyard.db")).await
     }
 
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let store = Self { conn: Mutex::new(conn) };
-        store.migrate()?;
-        Ok(store)
+    /// Opens (creating if needed) the database at `path` and brings its schema
+    /// up to date, adopting a database made by the pre-sqlx store.
+    pub async fn open(path: &Path) -> Result<Self, OpenError> {
+        let file = SqliteConnectOptions::new().filename(path).busy_timeout(BUSY_TIMEOUT).foreign_keys(true);
+        let writer = file
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+        // The writer stays open for the life of the store: it keeps the WAL
+        // and its index in place for the readers.
+        let write = one_connection().connect_with(writer).await?;
+        crate::migrate::run(&write).await?;
+        let read =
+            SqlitePoolOptions::new().max_connections(READERS).connect_with(file.pragma("query_only", "ON")).await?;
+        Ok(Self { write, read })
     }
 
-    pub fn in_memory() -> Result<Self, StoreError> {
-        let store = Self { conn: Mutex::new(Connection::open_in_memory()?) };
-        store.migrate()?;
-        Ok(store)
+    /// A private database in memory (tests, embedding): one connection for
+    /// reads and writes, since each connection would see a database of its own.
+    pub async fn in_memory() -> Result<Self, OpenError> {
+        let pool = one_connection().connect_with(SqliteConnectOptions::new().in_memory(true)).await?;
+        crate::migrate::run(&pool).await?;
+        Ok(Self { write: pool.clone(), read: pool })
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let tx = conn.transaction()?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
-        f(&mut conn)
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
     }
 }
 
-fn row_to_provider(name: String, source: String, config: String) -> Result<StoredProvider, StoreError> {
-    let config = serde_json::from_str(&config).map_err(|source| StoreError::Corrupt { name: name.clone(), source })?;
-    Ok(StoredProvider { name, source: Source::parse(&source), config })
-}
-
-impl ConfigStore for SqliteStore {
-    fn list_providers(&self) -> Result<Vec<StoredProvider>, StoreError> {
-        self.with(|conn| {
-            let mut stmt = conn.prepare("SELECT name, source, config FROM providers ORDER BY name")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (name, source, config) = row?;
-                out.push(row_to_provider(name, source, config)?);
-            }
-            Ok(out)
-        })
-    }
-
-    fn get_provider(&self, name: &str) -> Result<Option<StoredProvider>, StoreError> {
-        self.with(|conn| {
-            let row: Option<(String, String, String)> = conn
-                .query_row("SELECT name, source, config FROM providers WHERE name = ?1", [name], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
-                .optional()?;
-            row.map(|(n, s, c)| row_to_provider(n, s, c)).transpose()
-        })
-    }
-
-    fn upsert_provider(&self, p: &StoredProvider) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.execute(
-                "INSERT INTO providers (name, source, config, updated_at) VALUES (?1, ?2, ?3, unixepoch())
-                 ON CONFLICT(name) DO UPDATE SET source = excluded.source, config = excluded.config, updated_at = excluded.updated_at",
-                params![p.name, p.source.as_str(), p.config.to_string()],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn delete_provider(&self, name: &str) -> Result<bool, StoreError> {
-        self.with(|conn| Ok(conn.execute("DELETE FROM providers WHERE name = ?1", [name])? > 0))
-    }
-
-    fn sync_file_providers(&self, providers: &[(String, serde_json::Value)]) -> Result<(), StoreError> {
-        self.with(|conn| {
-            let tx = conn.transaction()?;
-            {
-                let names: Vec<&str> = providers.iter().map(|(n, _)| n.as_str()).collect();
-                let mut stale = tx.prepare("SELECT name FROM providers WHERE source = 'file'")?;
-                let existing: Vec<String> = stale.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-                for name in existing.iter().filter(|n| !names.contains(&n.as_str())) {
-                    tx.execute("DELETE FROM providers WHERE name = ?1", [name])?;
-                }
-                let mut upsert = tx.prepare(
-                    "INSERT INTO providers (name, source, config, updated_at) VALUES (?1, 'file', ?2, unixepoch())
-                     ON CONFLICT(name) DO UPDATE SET source = 'file', config = excluded.config, updated_at = excluded.updated_at",
-                )?;
-                for (name, config) in providers {
-                    upsert.execute(params![name, config.to_string()])?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })
-    }
+/// A pool that holds exactly one connection, opened now and kept.
+fn one_connection() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn api(name: &str) -> StoredProvider {
-        StoredProvider {
-            name: name.into(),
-            source: Source::Api,
-            config: json!({"custom_provider_config": {"base_provider_type": "openai"}}),
-        }
-    }
-
-    #[test]
-    fn upsert_get_delete() -> Result<(), StoreError> {
-        let s = SqliteStore::in_memory()?;
-        s.upsert_provider(&api("a"))?;
-        assert_eq!(s.get_provider("a")?.map(|p| p.source), Some(Source::Api));
-        assert!(s.delete_provider("a")?);
-        assert!(!s.delete_provider("a")?);
-        assert_eq!(s.get_provider("a")?, None);
-        Ok(())
-    }
-
-    #[test]
-    fn file_sync_replaces_file_providers_and_keeps_api_ones() -> Result<(), StoreError> {
-        let s = SqliteStore::in_memory()?;
-        s.upsert_provider(&api("from-api"))?;
-        s.sync_file_providers(&[("one".into(), json!({"v": 1})), ("two".into(), json!({"v": 2}))])?;
-        s.sync_file_providers(&[("two".into(), json!({"v": 3}))])?;
-        let all = s.list_providers()?;
-        let names: Vec<_> = all.iter().map(|p| (p.name.as_str(), p.source)).collect();
-        assert_eq!(names, vec![("from-api", Source::Api), ("two", Source::File)]);
-        assert_eq!(all[1].config, json!({"v": 3}));
-        Ok(())
-    }
-
-    #[test]
-    fn survives_reopen_and_migrates_once() -> Result<(), StoreError> {
-        let dir = tempfile::tempdir().map_err(|source| StoreError::DataDir { path: "tmp".into(), source })?;
-        {
-            let s = SqliteStore::open_dir(dir.path())?;
-            s.upsert_provider(&api("kept"))?;
-        }
-        let s = SqliteStore::open_dir(dir.path())?;
-        assert_eq!(s.list_providers()?.len(), 1);
-        Ok(())
+    #[tokio::test]
+    async fn one_writer_that_syncs_fully_and_readers_that_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open_dir(dir.path()).await.unwrap();
+        assert_eq!(s.write.options().get_max_connections(), 1);
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&s.write).await.unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&s.read).await.unwrap();
+        assert_eq!(mode, "wal");
+        assert!(sqlx::query("DELETE FROM providers").execute(&s.read).await.is_err(), "query_only");
     }
 }

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use switchyard_core::config::{load_file, ProcessEnv};
+use switchyard_core::config_service::{
+    build_config, ApiEnvAllowList, BaseSettings, ConfigError, ConfigService, ConfigStore,
+};
 use switchyard_core::Gateway;
-use switchyard_server::admin::auth::AdminAuth;
-use switchyard_server::admin::env_policy::ApiEnvAllowList;
-use switchyard_server::admin::service::{build_config, AdminError, BaseSettings, ConfigService};
 use switchyard_server::{AppState, ConnLimits};
-use switchyard_store::{ConfigStore, SqliteStore};
+use switchyard_store::SqliteStore;
 
 use crate::cli::ServeArgs;
 
@@ -50,7 +50,7 @@ fn init_tracing(filter: &str) {
 
 /// Loads the file (if any) into the store; returns the settings that live
 /// outside the store (client limits, default provider).
-fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<BaseSettings> {
+async fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<BaseSettings> {
     let mut base = BaseSettings::default();
     if let Some(path) = &args.config {
         let (file_config, warnings) =
@@ -64,7 +64,7 @@ fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Re
             .map(|(name, p)| serde_json::to_value(p).map(|v| (name.clone(), v)))
             .collect::<Result<Vec<_>, _>>()
             .context("encoding providers for the store")?;
-        store.sync_file_providers(&providers).context("saving file providers")?;
+        store.sync_file_providers(&providers).await.context("saving file providers")?;
         base.client = file_config.client;
         base.default_provider = file_config.default_provider;
         base.routes = file_config.routes;
@@ -99,13 +99,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.host
         );
     }
-    let store: Arc<dyn ConfigStore> = Arc::new(
+    let sqlite = Arc::new(
         SqliteStore::open_dir(&args.data_dir)
+            .await
             .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
     );
-    let base = load_file_into_store(&args, store.as_ref())?;
-    let config = build_config(&base, store.as_ref(), &ProcessEnv).map_err(|e| match e {
-        AdminError::Invalid(d) => anyhow::anyhow!(
+    let store: Arc<dyn ConfigStore> = sqlite.clone();
+    let base = load_file_into_store(&args, store.as_ref()).await?;
+    let config = build_config(&base, store.as_ref(), &ProcessEnv).await.map_err(|e| match e {
+        ConfigError::Invalid(d) => anyhow::anyhow!(
             "stored providers are invalid:\n  {}",
             d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
         ),
@@ -115,12 +117,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let names: Vec<String> = config.providers.keys().cloned().collect();
     let gateway = Gateway::new(config).context("building providers")?;
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
-    let auth = match token {
-        Some(token) => AdminAuth::with_token(token.to_string()),
-        None => AdminAuth::open(),
-    };
-    let state =
-        AppState::new(gateway, max_body).with_admin(service, auth).with_allowed_hosts(args.allowed_hosts.clone());
+    let state = AppState::new(gateway, max_body)
+        .with_admin(service, token.map(str::to_string))
+        .with_allowed_hosts(args.allowed_hosts.clone());
     let app = switchyard_server::router(state);
     let addr = SocketAddr::new(args.host, args.port);
     let listener = switchyard_server::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -136,6 +135,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     switchyard_server::serve_with(listener, app, shutdown_signal(), grace, limits).await?;
+    // The last connection to close folds the WAL into the database file; a
+    // query still running after the grace period does not hold up the exit.
+    let _ = tokio::time::timeout(Duration::from_secs(2), sqlite.close()).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -11,63 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use switchyard_core::config::ConfigDiagnostic;
+use switchyard_core::config_service::{ConfigService, ProviderView};
 use switchyard_core::request_type::RequestType;
-use switchyard_core::{Inbound, InboundHeaders};
+use switchyard_core::{Gateway, Inbound, InboundHeaders};
 
-use super::service::{AdminError, ConfigService, ProviderView};
-use crate::state::AppState;
-
-/// The management API's error shape (see [`crate::error::admin_error`]).
-pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    crate::error::admin_error(status, message)
-}
-
-fn diagnostics_json(d: &[ConfigDiagnostic]) -> Vec<Value> {
-    d.iter()
-        .map(|d| {
-            json!({"path": d.path, "message": d.message, "hint": d.hint,
-            "severity": if d.severity == switchyard_core::config::Severity::Error { "error" } else { "warning" }})
-        })
-        .collect()
-}
-
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        let status = match &self {
-            AdminError::NotFound(_) | AdminError::Disabled => StatusCode::NOT_FOUND,
-            AdminError::Exists(_) | AdminError::FileManaged(_) => StatusCode::CONFLICT,
-            AdminError::Invalid(_) | AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AdminError::Request(status, _) => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
-            AdminError::Store(e) if e.to_string().contains("full") => StatusCode::INSUFFICIENT_STORAGE,
-            AdminError::Store(_) | AdminError::Apply(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        if let AdminError::Invalid(d) = &self {
-            let errors: Vec<&ConfigDiagnostic> =
-                d.iter().filter(|d| d.severity == switchyard_core::config::Severity::Error).collect();
-            let summary = errors
-                .iter()
-                .map(|d| format!("{}: {}", if d.path.is_empty() { "provider" } else { &d.path }, d.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let body = json!({"error": {"message": format!("invalid provider: {summary}"), "type": "invalid_request_error", "details": diagnostics_json(d)}});
-            return (status, Json(body)).into_response();
-        }
-        if status.is_server_error() {
-            tracing::error!("management API: {self}");
-        }
-        if status == StatusCode::INSUFFICIENT_STORAGE {
-            return error(
-                status,
-                format!("the data directory is full; nothing was changed — free space and retry ({self})"),
-            );
-        }
-        error(status, self.to_string())
-    }
-}
-
-fn service(state: &AppState) -> Result<Arc<ConfigService>, AdminError> {
-    state.admin.clone().ok_or(AdminError::Disabled)
-}
+use super::auth::AdminAuth;
+use super::error::{diagnostics_json, error, AdminError};
 
 /// A request body the extractor could not read (too large, broken) as the
 /// API's JSON error, never axum's plain text.
@@ -76,26 +25,29 @@ pub type Body = Result<Bytes, BytesRejection>;
 fn read(body: Body) -> Result<Bytes, AdminError> {
     body.map_err(|r| {
         if crate::body::is_body_timeout(&r) {
-            return AdminError::Request(StatusCode::REQUEST_TIMEOUT.as_u16(), r.body_text());
+            return AdminError::Request(StatusCode::REQUEST_TIMEOUT, r.body_text());
         }
         let message = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "request body is too large".to_string()
         } else {
             format!("could not read request body: {}", r.body_text())
         };
-        AdminError::Request(r.status().as_u16(), message)
+        AdminError::Request(r.status(), message)
     })
 }
 
 fn parse_body(body: Body) -> Result<Value, AdminError> {
-    serde_json::from_slice(&read(body)?).map_err(|e| AdminError::BadRequest(format!("body is not valid JSON: {e}")))
+    serde_json::from_slice(&read(body)?)
+        .map_err(|e| AdminError::Request(StatusCode::BAD_REQUEST, format!("body is not valid JSON: {e}")))
 }
 
 /// A `{name}` path segment that did not decode, as JSON.
 pub type Name = Result<Path<String>, PathRejection>;
 
 fn name(p: Name) -> Result<String, AdminError> {
-    p.map(|Path(n)| n).map_err(|r| AdminError::Request(400, format!("bad provider name in path: {}", r.body_text())))
+    p.map(|Path(n)| n).map_err(|r| {
+        AdminError::Request(StatusCode::BAD_REQUEST, format!("bad provider name in path: {}", r.body_text()))
+    })
 }
 
 fn with_warnings(view: ProviderView, warnings: &[ConfigDiagnostic]) -> Value {
@@ -106,43 +58,47 @@ fn with_warnings(view: ProviderView, warnings: &[ConfigDiagnostic]) -> Value {
     v
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Response, AdminError> {
-    Ok(Json(service(&state)?.list()?).into_response())
+pub async fn list(State(service): State<Arc<ConfigService>>) -> Result<Response, AdminError> {
+    Ok(Json(service.list().await?).into_response())
 }
 
-pub async fn get(State(state): State<AppState>, path: Name) -> Result<Response, AdminError> {
-    Ok(Json(service(&state)?.get(&name(path)?)?).into_response())
+pub async fn get(State(service): State<Arc<ConfigService>>, path: Name) -> Result<Response, AdminError> {
+    Ok(Json(service.get(&name(path)?).await?).into_response())
 }
 
-pub async fn create(State(state): State<AppState>, body: Body) -> Result<Response, AdminError> {
-    let (view, warnings) = service(&state)?.create(parse_body(body)?)?;
+pub async fn create(State(service): State<Arc<ConfigService>>, body: Body) -> Result<Response, AdminError> {
+    let (view, warnings) = service.create(parse_body(body)?).await?;
     Ok((StatusCode::CREATED, Json(with_warnings(view, &warnings))).into_response())
 }
 
-pub async fn update(State(state): State<AppState>, path: Name, body: Body) -> Result<Response, AdminError> {
+pub async fn update(State(service): State<Arc<ConfigService>>, path: Name, body: Body) -> Result<Response, AdminError> {
     let name = name(path)?;
     let mut value = parse_body(body)?;
     if let Value::Object(o) = &mut value {
         o.remove("warnings");
     }
-    let (view, warnings) = service(&state)?.update(&name, value)?;
+    let (view, warnings) = service.update(&name, value).await?;
     Ok(Json(with_warnings(view, &warnings)).into_response())
 }
 
-pub async fn delete(State(state): State<AppState>, path: Name) -> Result<Response, AdminError> {
-    service(&state)?.delete(&name(path)?)?;
+pub async fn delete(State(service): State<Arc<ConfigService>>, path: Name) -> Result<Response, AdminError> {
+    service.delete(&name(path)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The provider routes of a server without a configuration service.
+pub async fn disabled() -> AdminError {
+    AdminError::Disabled
 }
 
 /// `POST /api/providers/{name}/test`: lists models when the provider allows it,
 /// otherwise sends a one-token chat to `{"model": …}` from the body. Always 200;
 /// `ok` says whether the upstream answered, `error` has its exact words.
-pub async fn test_connection(State(state): State<AppState>, path: Name, body: Body) -> Response {
+pub async fn test_connection(State(gateway): State<Gateway>, path: Name, body: Body) -> Response {
     let (name, body) = match (name(path), read(body)) {
         (Ok(n), Ok(b)) => (n, b),
         (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };
-    let gateway = state.gateway.clone();
     let snapshot = gateway.snapshot();
     let Some(provider) = snapshot.providers.get(&name).cloned() else {
         return error(StatusCode::NOT_FOUND, format!("provider {name:?} not found"));
@@ -189,10 +145,10 @@ pub async fn test_connection(State(state): State<AppState>, path: Name, body: Bo
 }
 
 /// The request types and base formats the UI offers, from the code's own lists.
-pub async fn meta(State(state): State<AppState>) -> Json<Value> {
+pub async fn meta(State(auth): State<Arc<AdminAuth>>) -> Json<Value> {
     let types: Vec<Value> = RequestType::ALL.iter().map(|t| json!({"id": t.as_str(), "label": t.label()})).collect();
     Json(json!({"request_types": types, "base_formats": ["openai", "anthropic"], "version": env!("CARGO_PKG_VERSION"),
-        "auth_required": state.admin_auth.required()}))
+        "auth_required": auth.required()}))
 }
 
 pub async fn openapi() -> Response {

@@ -21,7 +21,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use rand::Rng;
 
-use crate::state::AppState;
+use super::error::error;
 
 pub const COOKIE: &str = "switchyard_admin";
 pub const CSRF_HEADER: &str = "x-requested-with";
@@ -165,8 +165,7 @@ fn caller(auth: &AdminAuth, headers: &HeaderMap) -> Caller {
 }
 
 /// Guards `/api` and the UI.
-pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let auth = state.admin_auth.clone();
+pub async fn require_admin(State(auth): State<Arc<AdminAuth>>, req: Request, next: Next) -> Response {
     if !auth.required() {
         return next.run(req).await;
     }
@@ -181,19 +180,16 @@ pub async fn require_admin(State(state): State<AppState>, req: Request, next: Ne
             let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
             let csrf_ok = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) == Some(CSRF_VALUE);
             if changes_state && !csrf_ok {
-                return super::api::error(
-                    StatusCode::FORBIDDEN,
-                    "missing X-Requested-With: switchyard header (CSRF protection)",
-                )
-                .into_response();
+                return error(StatusCode::FORBIDDEN, "missing X-Requested-With: switchyard header (CSRF protection)")
+                    .into_response();
             }
             next.run(req).await
         }
         Caller::WrongToken => {
             auth.record_failure(peer);
-            super::api::error(StatusCode::UNAUTHORIZED, "that admin token is not right").into_response()
+            error(StatusCode::UNAUTHORIZED, "that admin token is not right").into_response()
         }
-        Caller::Nobody if is_api => super::api::error(
+        Caller::Nobody if is_api => error(
             StatusCode::UNAUTHORIZED,
             "admin token required: send Authorization: Bearer <token> or log in at /login",
         )
@@ -207,20 +203,19 @@ pub struct LoginForm {
     token: String,
 }
 
-pub async fn login_page(State(state): State<AppState>) -> Response {
-    if !state.admin_auth.required() {
+pub async fn login_page(State(auth): State<Arc<AdminAuth>>) -> Response {
+    if !auth.required() {
         return Redirect::to("/ui/").into_response();
     }
     Html(super::ui::login_html(None)).into_response()
 }
 
-pub async fn login(State(state): State<AppState>, req: Request) -> Response {
-    let auth = state.admin_auth.clone();
+pub async fn login(State(auth): State<Arc<AdminAuth>>, req: Request) -> Response {
     let peer = peer_ip(&req);
     if let Some(wait) = auth.throttled(peer) {
         return too_many(wait, false);
     }
-    let form = match Form::<LoginForm>::from_request(req, &state).await {
+    let form = match Form::<LoginForm>::from_request(req, &()).await {
         Ok(Form(f)) => f,
         Err(e) => {
             return (e.status(), Html(super::ui::login_html(Some("Send the token from the form.")))).into_response()
@@ -236,9 +231,9 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     ([(header::SET_COOKIE, cookie)], Redirect::to("/ui/")).into_response()
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn logout(State(auth): State<Arc<AdminAuth>>, headers: HeaderMap) -> Response {
     if let Some(id) = cookie_session(&headers) {
-        state.admin_auth.end_session(&id);
+        auth.end_session(&id);
     }
     let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
@@ -252,7 +247,7 @@ fn too_many(wait: Duration, is_api: bool) -> Response {
     let secs = wait.as_secs().max(1);
     let message = format!("too many wrong admin tokens from this address; try again in {secs} s");
     let mut resp = if is_api {
-        super::api::error(StatusCode::TOO_MANY_REQUESTS, message)
+        error(StatusCode::TOO_MANY_REQUESTS, message)
     } else {
         (StatusCode::TOO_MANY_REQUESTS, Html(super::ui::login_html(Some(&message)))).into_response()
     };

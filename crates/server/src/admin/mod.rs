@@ -1,29 +1,50 @@
-//! Administration: the configuration service, the management REST API, admin
-//! access control and the web UI.
+//! Administration over HTTP: the management REST API on top of core's
+//! configuration service, admin access control and the web UI. Nothing here
+//! decides what a configuration is; it reads requests and renders answers.
+//!
+//! Handlers take only what they use (`State<Arc<ConfigService>>`,
+//! `State<Arc<AdminAuth>>`, `State<Gateway>`), so this module never names the
+//! server's state type.
 
 pub mod api;
 pub mod auth;
-pub mod env_policy;
-pub mod redact;
-pub mod service;
+pub mod error;
 pub mod ui;
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::Router;
+use switchyard_core::config_service::ConfigService;
+use switchyard_core::Gateway;
 
-use crate::state::AppState;
+use auth::AdminAuth;
 
-/// `/api/...`, the UI under `/ui/`, `/login`, `/logout`.
-pub fn routes(state: AppState) -> Router<AppState> {
-    let guarded = Router::new()
-        .route("/api/providers", get(api::list).post(api::create))
-        .route("/api/providers/{name}", get(api::get).put(api::update).delete(api::delete))
+/// `/api/...`, the UI under `/ui/`, `/login`, `/logout`. Without a
+/// configuration service the provider routes answer that the API is off.
+pub fn routes<S>(service: Option<Arc<ConfigService>>, admin_auth: Arc<AdminAuth>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<AdminAuth>: FromRef<S>,
+    Gateway: FromRef<S>,
+{
+    let providers: Router<S> = match service {
+        Some(service) => Router::new()
+            .route("/api/providers", get(api::list).post(api::create))
+            .route("/api/providers/{name}", get(api::get).put(api::update).delete(api::delete))
+            .with_state(service),
+        None => Router::new()
+            .route("/api/providers", get(api::disabled).post(api::disabled))
+            .route("/api/providers/{name}", get(api::disabled).put(api::disabled).delete(api::disabled)),
+    };
+    let guarded = providers
         .route("/api/providers/{name}/test", post(api::test_connection))
         .route("/api/meta", get(api::meta))
         .route("/api/openapi.json", get(api::openapi))
         .route("/ui/", get(ui::index))
         .route("/ui/{*path}", get(ui::asset))
-        .route_layer(axum::middleware::from_fn_with_state(state, auth::require_admin));
+        .route_layer(axum::middleware::from_fn_with_state(admin_auth, auth::require_admin));
     Router::new()
         .merge(guarded)
         .route("/", get(ui::root))

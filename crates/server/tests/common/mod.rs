@@ -111,30 +111,24 @@ pub async fn start_admin_with(
     token: Option<&str>,
     limits: switchyard_server::ConnLimits,
 ) -> Harness {
-    use switchyard_server::admin::auth::AdminAuth;
-    use switchyard_server::admin::service::{build_config, BaseSettings, ConfigService};
-    use switchyard_store::{ConfigStore, SqliteStore};
+    use switchyard_core::config_service::{build_config, ApiEnvAllowList, BaseSettings, ConfigService, ConfigStore};
+    use switchyard_store::SqliteStore;
 
     let fake = FakeUpstream::start().await.expect("fake upstream starts");
     let text = file_providers.replace("{gw}", &fake.url("")).replace("{ws}", &fake.workspace_url(""));
     let (file, _) = GatewayConfig::parse(&format!("{{\"providers\": {text}}}"), &env()).expect("valid file config");
-    let store: Arc<dyn ConfigStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+    let store: Arc<dyn ConfigStore> = Arc::new(SqliteStore::in_memory().await.expect("store"));
     let providers: Vec<(String, serde_json::Value)> =
         file.providers.iter().map(|(n, p)| (n.clone(), serde_json::to_value(p).expect("json"))).collect();
-    store.sync_file_providers(&providers).expect("sync");
-    let base = BaseSettings {
-        api_env_allow: switchyard_server::admin::env_policy::ApiEnvAllowList::new(["OPENAI_KEY_*".to_string()]),
-        ..BaseSettings::default()
-    };
-    let config = build_config(&base, store.as_ref(), &env()).expect("config");
+    store.sync_file_providers(&providers).await.expect("sync");
+    let base =
+        BaseSettings { api_env_allow: ApiEnvAllowList::new(["OPENAI_KEY_*".to_string()]), ..BaseSettings::default() };
+    let config = build_config(&base, store.as_ref(), &env()).await.expect("config");
     let max_body = config.max_request_body_bytes();
     let gateway = Gateway::with_env(config, Arc::new(env())).expect("gateway builds");
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(env())));
-    let auth = match token {
-        Some(t) => AdminAuth::with_token(t.to_string()),
-        None => AdminAuth::open(),
-    };
-    let app = switchyard_server::router(AppState::new(gateway.clone(), max_body).with_admin(service, auth));
+    let state = AppState::new(gateway.clone(), max_body).with_admin(service, token.map(str::to_string));
+    let app = switchyard_server::router(state);
     let listener = switchyard_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(switchyard_server::serve_with(listener, app, pending(), Duration::from_secs(1), limits));

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 pub const MARKER: &str = "********";
 
 fn is_env_reference(v: &str) -> bool {
-    switchyard_core::config::env_reference(v).is_some()
+    crate::config::env_reference(v).is_some()
 }
 
 /// Header names whose values are credentials.
@@ -52,7 +52,7 @@ pub fn redact(mut provider: Value) -> Value {
             }
         }
     }
-    for_each_url(&mut provider, |_, u| *u = switchyard_core::redact::url(u));
+    for_each_url(&mut provider, |_, u| *u = crate::redact::url(u));
     provider
 }
 
@@ -79,7 +79,7 @@ fn restore_urls(incoming: &mut Value, stored: &Value) -> Result<(), String> {
         if !u.contains(MARKER) {
             return;
         }
-        match stored_urls.iter().find(|(p, s)| *p == path && switchyard_core::redact::url(s) == *u) {
+        match stored_urls.iter().find(|(p, s)| *p == path && crate::redact::url(s) == *u) {
             Some((_, s)) => *u = s.clone(),
             None => missing = missing.take().or(Some(path)),
         }

@@ -6,8 +6,8 @@
 //! file are the operator's own and are not limited; through the API only names
 //! on `--api-env-allow` (exact, or a `PREFIX_*` pattern) are accepted.
 
+use crate::config::{env_reference, ConfigDiagnostic, Severity};
 use serde_json::Value;
-use switchyard_core::config::{env_reference, ConfigDiagnostic, Severity};
 
 /// Names (or `PREFIX*` patterns) the API may reference.
 #[derive(Debug, Clone, Default)]
