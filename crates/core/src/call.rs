@@ -9,11 +9,12 @@ use http::{HeaderMap, HeaderValue, Method};
 use serde_json::Value;
 use switchyard_protocol::translate::Translation;
 
+use crate::byte_stream::ByteStream;
 use crate::error::GatewayError;
 use crate::inbound::{Inbound, InboundHeaders};
 use crate::lifecycle::Settlement;
 use crate::provider::Provider;
-use crate::relay::{relay, ByteStream, RelayMode};
+use crate::relay::{relay, RelayMode};
 use crate::request_type::{BaseFormat, RequestType};
 use crate::response::{ProxyBody, ProxyResponse};
 use crate::snapshot::{pick_key, Snapshot};

@@ -18,7 +18,7 @@ use switchyard_protocol::translate::translate_request;
 use crate::call::{send_and_relay, Call, Failed, Relaying};
 use crate::error::GatewayError;
 use crate::inbound::{Inbound, InboundHeaders};
-use crate::lifecycle::{Attempt, RequestContext, RequestHooks, Settlement};
+use crate::lifecycle::{Attempt, Hooks, RequestContext, Settlement};
 use crate::plan::{plan, Plan, Refusal};
 use crate::provider::Provider;
 use crate::request_type::BaseFormat;
@@ -30,7 +30,7 @@ use crate::usage::{estimate_tokens, End};
 /// Serves one inbound request end to end, settling it exactly once.
 pub(crate) async fn run(
     snapshot: Arc<Snapshot>,
-    hooks: Arc<[Arc<dyn RequestHooks>]>,
+    hooks: Hooks,
     inbound: Inbound,
     body: Bytes,
     headers: InboundHeaders,
@@ -134,15 +134,15 @@ async fn before_send(
     _obj: &RawObject<'_>,
     headers: &InboundHeaders,
 ) -> Result<(), GatewayError> {
-    let hooks: Vec<Arc<dyn RequestHooks>> = settlement.hooks().to_vec();
-    for h in &hooks {
+    let hooks = settlement.hooks().clone();
+    for h in hooks.iter() {
         h.identify(&mut settlement.ctx, &headers.credentials)?;
     }
     let model = &settlement.ctx.requested_model;
     if snapshot.config.routes.contains_key(model) {
         settlement.ctx.route = Some(model.clone());
     }
-    for h in &hooks {
+    for h in hooks.iter() {
         h.admit(&settlement.ctx).await?;
     }
     Ok(())

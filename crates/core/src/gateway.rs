@@ -13,13 +13,11 @@ use http::HeaderMap;
 use crate::config::{EnvResolver, GatewayConfig, ProcessEnv};
 use crate::error::GatewayError;
 use crate::inbound::{Inbound, InboundHeaders};
-use crate::lifecycle::RequestHooks;
+use crate::lifecycle::{Hooks, RequestHooks};
 use crate::models::{ModelCache, ModelsReport};
 use crate::provider::ProviderBuildError;
 use crate::response::ProxyResponse;
 use crate::snapshot::{build_snapshot, build_snapshot_reusing, Snapshot};
-
-type Hooks = Arc<[Arc<dyn RequestHooks>]>;
 
 struct Inner {
     state: ArcSwap<Snapshot>,
@@ -82,7 +80,7 @@ impl Gateway {
     }
 
     fn hooks(&self) -> Hooks {
-        Arc::from(self.inner.hooks.load().as_slice())
+        self.inner.hooks.load_full()
     }
 
     /// Serves one inbound request end to end (see [`crate::lifecycle`]).

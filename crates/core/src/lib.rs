@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+mod byte_stream;
 mod call;
 pub mod config;
 pub mod config_service;
@@ -51,6 +52,7 @@ mod gateway;
 mod inbound;
 pub mod keys;
 pub mod lifecycle;
+mod model_id;
 pub mod models;
 pub mod plan;
 pub mod provider;

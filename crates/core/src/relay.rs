@@ -25,7 +25,7 @@ use switchyard_protocol::sse::{BoundaryTracker, SseParser, TerminalScanner};
 use crate::tap::StreamTap;
 use crate::usage::End;
 
-pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+pub use crate::byte_stream::ByteStream;
 
 /// While translating, a slow upstream gets keep-alive pings this often so that
 /// clients with stall timeouts (coding agents) keep waiting.

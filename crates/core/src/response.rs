@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use http::HeaderValue;
 
-use crate::relay::ByteStream;
+use crate::byte_stream::ByteStream;
 
 /// What the server relays back to the client.
 pub struct ProxyResponse {

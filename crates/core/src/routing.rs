@@ -3,9 +3,6 @@
 //! fallbacks; a request's own `fallbacks` field (Bifrost's way, for clients
 //! that can add body fields) follows. Each candidate is planned and sent on
 //! its own, so a fallback may have another base format than the primary.
-//!
-//! `"model": "<provider>/<model>"` is split at the first `/`; the rest goes
-//! upstream unchanged (it may itself contain slashes).
 
 use std::sync::Arc;
 
@@ -15,17 +12,9 @@ use switchyard_protocol::raw_json::RawObject;
 
 use crate::config::RouteConfig;
 use crate::error::GatewayError;
+pub use crate::model_id::split_model;
 use crate::provider::Provider;
 use crate::snapshot::Snapshot;
-
-/// Splits a routed model id. `None` when there is no provider prefix.
-pub fn split_model(model: &str) -> Option<(&str, &str)> {
-    let (provider, rest) = model.split_once('/')?;
-    if provider.is_empty() || rest.is_empty() {
-        return None;
-    }
-    Some((provider, rest))
-}
 
 /// One provider and the model name it is sent.
 #[derive(Clone)]
@@ -131,15 +120,6 @@ mod tests {
     use super::*;
     use crate::config::RouteTarget;
     use rand::SeedableRng;
-
-    #[test]
-    fn splits_at_first_slash_only() {
-        assert_eq!(split_model("databricks-mlflow/llama"), Some(("databricks-mlflow", "llama")));
-        assert_eq!(split_model("p/meta-llama/Llama-3/x"), Some(("p", "meta-llama/Llama-3/x")));
-        assert_eq!(split_model("gpt-4o"), None);
-        assert_eq!(split_model("/gpt"), None);
-        assert_eq!(split_model("p/"), None);
-    }
 
     #[test]
     fn targets_are_picked_in_proportion_to_weight() {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::reader::{check_keys, did_you_mean, join, opt_f64, opt_str, wrong_type, Diags};
 use super::ProviderConfig;
-use crate::routing::split_model;
+use crate::model_id::split_model;
 
 const ROUTE_KNOWN: &[&str] = &["targets", "fallbacks", "description"];
 const TARGET_KNOWN: &[&str] = &["model", "weight"];

@@ -25,6 +25,9 @@ pub use settle::Settlement;
 use crate::error::GatewayError;
 use crate::usage::Outcome;
 
+/// The hooks in force, shared by every request (swapped whole when one is added).
+pub type Hooks = std::sync::Arc<Vec<std::sync::Arc<dyn RequestHooks>>>;
+
 /// What governance and observability plug into. Every method has a no-op
 /// default, so a hook implements only the phases it cares about.
 pub trait RequestHooks: Send + Sync {

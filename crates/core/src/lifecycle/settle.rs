@@ -3,16 +3,15 @@
 //! left, or the future was cancelled), it settles as `ClientLeft` with what
 //! was seen, so no request escapes accounting.
 
-use std::sync::Arc;
 
-use super::{RequestContext, RequestHooks};
+use super::{Hooks, RequestContext};
 use crate::error::GatewayError;
 use crate::usage::{End, Meter, Outcome, Usage};
 
 pub struct Settlement {
     /// Boxed: the settlement moves through every phase and into the body.
     pub ctx: Box<RequestContext>,
-    hooks: Arc<[Arc<dyn RequestHooks>]>,
+    hooks: Hooks,
     /// What the tap saw, for a settlement by drop.
     pub meter: Meter,
     /// The status the client got, once an answer started.
@@ -21,11 +20,11 @@ pub struct Settlement {
 }
 
 impl Settlement {
-    pub fn new(ctx: RequestContext, hooks: Arc<[Arc<dyn RequestHooks>]>) -> Self {
+    pub fn new(ctx: RequestContext, hooks: Hooks) -> Self {
         Self { ctx: Box::new(ctx), hooks, meter: Meter::default(), status: 0, settled: false }
     }
 
-    pub fn hooks(&self) -> &[Arc<dyn RequestHooks>] {
+    pub fn hooks(&self) -> &Hooks {
         &self.hooks
     }
 

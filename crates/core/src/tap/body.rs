@@ -9,10 +9,10 @@ use bytes::{Bytes, BytesMut};
 use futures::Stream;
 use serde_json::Value;
 
-use super::wire::read_body;
+use super::wire::{read_body, BodyPeek};
+use crate::byte_stream::ByteStream;
 use crate::inbound::Inbound;
 use crate::lifecycle::Settlement;
-use crate::relay::ByteStream;
 use crate::usage::End;
 
 /// How much of a streamed body's end is kept to find its usage in.
@@ -20,8 +20,8 @@ const TAIL: usize = 16 * 1024;
 
 /// Settles an answer the client gets whole.
 pub(crate) fn settle_whole_body(mut settlement: Settlement, inbound: Inbound, body: &[u8]) {
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        read_body(inbound, &v, &mut settlement.meter);
+    if let Ok(peek) = serde_json::from_slice::<BodyPeek>(body) {
+        read_body(inbound, &peek, &mut settlement.meter);
     }
     settlement.meter.ttft.get_or_insert(settlement.ctx.elapsed());
     settlement.finish(End::Completed, None);
@@ -36,8 +36,7 @@ fn usage_in_tail(inbound: Inbound, tail: &[u8], settlement: &mut Settlement) {
     }
     let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<Value>();
     if let Some(Ok(usage)) = values.next() {
-        let body = serde_json::json!({ "usage": usage });
-        read_body(inbound, &body, &mut settlement.meter);
+        read_body(inbound, &BodyPeek::usage_only(usage), &mut settlement.meter);
     }
 }
 
@@ -103,7 +102,7 @@ mod tests {
     }
 
     fn settlement(rec: &Arc<Record>) -> Settlement {
-        let hooks: Arc<[Arc<dyn RequestHooks>]> = Arc::from(vec![rec.clone() as Arc<dyn RequestHooks>]);
+        let hooks: crate::lifecycle::Hooks = Arc::new(vec![rec.clone() as Arc<dyn RequestHooks>]);
         let mut s = Settlement::new(RequestContext::new("r".into(), Inbound::OpenAiEmbeddings), hooks);
         s.status = 200;
         s

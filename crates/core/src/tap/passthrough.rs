@@ -20,6 +20,33 @@ use switchyard_protocol::dialect::Dialect;
 /// unread: usage is never that large, and holding it would be unbounded.
 const MAX_HELD: usize = 1 << 20;
 
+/// Searchers built once: a `memmem::find` builds its searcher at every call.
+struct Finders {
+    usage: memmem::Finder<'static>,
+    finish_reason: memmem::Finder<'static>,
+    stop_reason: memmem::Finder<'static>,
+    status: memmem::Finder<'static>,
+    content: memmem::Finder<'static>,
+    arguments: memmem::Finder<'static>,
+    text: memmem::Finder<'static>,
+    partial_json: memmem::Finder<'static>,
+    thinking: memmem::Finder<'static>,
+    delta: memmem::Finder<'static>,
+}
+
+static FINDERS: std::sync::LazyLock<Finders> = std::sync::LazyLock::new(|| Finders {
+    usage: memmem::Finder::new(b"\"usage\""),
+    finish_reason: memmem::Finder::new(b"\"finish_reason\":\""),
+    stop_reason: memmem::Finder::new(b"\"stop_reason\""),
+    status: memmem::Finder::new(b"\"status\""),
+    content: memmem::Finder::new(b"\"content\":\""),
+    arguments: memmem::Finder::new(b"\"arguments\":\""),
+    text: memmem::Finder::new(b"\"text\":\""),
+    partial_json: memmem::Finder::new(b"\"partial_json\":\""),
+    thinking: memmem::Finder::new(b"\"thinking\":\""),
+    delta: memmem::Finder::new(b"\"delta\":\""),
+});
+
 pub(crate) struct PassthroughScan {
     dialect: Dialect,
     /// Strip what the gateway asked for (events are then relayed whole).
@@ -87,51 +114,66 @@ impl PassthroughScan {
         self.error_seen |= is_error_event(self.dialect, data);
         m.text_bytes += text_bytes(self.dialect, data);
         if mentions_usage_or_finish(self.dialect, data) {
-            if let Ok(v) = serde_json::from_slice::<Value>(data) {
-                read_event(self.dialect, &v, m);
-            }
+            self.read(data, m);
         }
     }
 
     /// Relays complete events only, without the ones the gateway asked for.
-    fn strip_chunk(&mut self, chunk: &[u8], m: &mut Meter) -> Bytes {
-        self.held.extend_from_slice(chunk);
-        let mut out = BytesMut::new();
-        while let Some(end) = event_end(&self.held) {
-            let event = self.held.split_to(end);
-            self.strip_event(&event, &mut out, m);
+    fn strip_chunk(&mut self, chunk: &Bytes, m: &mut Meter) -> Bytes {
+        let joined;
+        let input: &[u8] = if self.held.is_empty() {
+            chunk
+        } else {
+            self.held.extend_from_slice(chunk);
+            joined = self.held.split().freeze();
+            &joined
+        };
+        let mut out = BytesMut::with_capacity(input.len());
+        let mut at = 0;
+        while let Some(end) = event_end(&input[at..]) {
+            self.strip_event(&input[at..at + end], &mut out, m);
+            at += end;
         }
-        if self.held.len() > MAX_HELD {
+        let rest = &input[at..];
+        if self.held.len() + rest.len() > MAX_HELD {
             // Not an event stream we understand: give up stripping, relay as is.
             self.strip = false;
-            out.extend_from_slice(&self.held.split());
+            out.extend_from_slice(rest);
+        } else {
+            self.held.extend_from_slice(rest);
         }
         out.freeze()
     }
 
     fn strip_event(&mut self, event: &[u8], out: &mut BytesMut, m: &mut Meter) {
-        let mut kept = BytesMut::with_capacity(event.len());
+        let start = out.len();
         for line in event.split_inclusive(|&b| b == b'\n') {
             let body = line.strip_suffix(b"\n").unwrap_or(line);
             let body = body.strip_suffix(b"\r").unwrap_or(body);
             let Some(data) = body.strip_prefix(b"data:") else {
-                kept.extend_from_slice(line);
+                out.extend_from_slice(line);
                 continue;
             };
             let data = data.strip_prefix(b" ").unwrap_or(data);
             self.error_seen |= is_error_event(self.dialect, data);
             m.text_bytes += text_bytes(self.dialect, data);
-            if memmem::find(data, b"\"usage\"").is_none() {
-                if mentions_usage_or_finish(self.dialect, data) {
-                    if let Ok(v) = serde_json::from_slice::<Value>(data) {
-                        read_event(self.dialect, &v, m);
-                    }
+            // The common case: `"usage":null` on a content chunk, removed without a parse.
+            if let Some(rewritten) = without_null_usage(line) {
+                if FINDERS.finish_reason.find(data).is_some() {
+                    self.read(data, m);
                 }
-                kept.extend_from_slice(line);
+                out.extend_from_slice(&rewritten);
+                continue;
+            }
+            if FINDERS.usage.find(data).is_none() {
+                if mentions_usage_or_finish(self.dialect, data) {
+                    self.read(data, m);
+                }
+                out.extend_from_slice(line);
                 continue;
             }
             let Ok(v) = serde_json::from_slice::<Value>(data) else {
-                kept.extend_from_slice(line);
+                out.extend_from_slice(line);
                 continue;
             };
             read_event(self.dialect, &v, m);
@@ -139,14 +181,17 @@ impl PassthroughScan {
                 && v.get("usage").is_some_and(Value::is_object);
             if usage_only {
                 // The chunk the client did not ask for: the whole event goes.
+                out.truncate(start);
                 return;
             }
-            match without_null_usage(line) {
-                Some(rewritten) => kept.extend_from_slice(&rewritten),
-                None => kept.extend_from_slice(line),
-            }
+            out.extend_from_slice(line);
         }
-        out.extend_from_slice(&kept);
+    }
+
+    fn read(&self, data: &[u8], m: &mut Meter) {
+        if let Ok(v) = serde_json::from_slice::<Value>(data) {
+            read_event(self.dialect, &v, m);
+        }
     }
 }
 
@@ -168,7 +213,7 @@ fn event_end(buf: &[u8]) -> Option<usize> {
 
 /// The line without its `"usage":null` member, when it has one at the top level.
 fn without_null_usage(line: &[u8]) -> Option<Vec<u8>> {
-    let key = memmem::find(line, b"\"usage\"")?;
+    let key = FINDERS.usage.find(line)?;
     let mut after = key + b"\"usage\"".len();
     while line.get(after).is_some_and(|b| *b == b' ') {
         after += 1;
@@ -223,38 +268,36 @@ fn is_error_event(dialect: Dialect, data: &[u8]) -> bool {
 }
 
 fn mentions_usage_or_finish(dialect: Dialect, data: &[u8]) -> bool {
+    let f = &*FINDERS;
     match dialect {
         Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
-            memmem::find(data, b"\"usage\"").is_some() || memmem::find(data, b"\"finish_reason\":\"").is_some()
+            f.usage.find(data).is_some() || f.finish_reason.find(data).is_some()
         }
         Dialect::OpenAiResponses => {
             data.starts_with(b"{\"type\":\"response.")
-                && (memmem::find(data, b"\"usage\"").is_some() || memmem::find(data, b"\"status\"").is_some())
                 && memmem::find(&data[..data.len().min(48)], b"delta").is_none()
+                && (f.usage.find(data).is_some() || f.status.find(data).is_some())
         }
-        Dialect::AnthropicMessages => {
-            memmem::find(data, b"\"usage\"").is_some() || memmem::find(data, b"\"stop_reason\"").is_some()
-        }
+        Dialect::AnthropicMessages => f.usage.find(data).is_some() || f.stop_reason.find(data).is_some(),
     }
 }
 
 /// Bytes of generated text in one event, for the output estimate when no usage comes.
 fn text_bytes(dialect: Dialect, data: &[u8]) -> usize {
-    let keys: &[&[u8]] = match dialect {
-        Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
-            &[b"\"content\":\"", b"\"arguments\":\"", b"\"reasoning_content\":\"", b"\"text\":\"", b"\"refusal\":\""]
-        }
-        Dialect::OpenAiResponses => &[b"\"delta\":\""],
-        Dialect::AnthropicMessages => &[b"\"text\":\"", b"\"partial_json\":\"", b"\"thinking\":\""],
+    let f = &*FINDERS;
+    let keys: &[&memmem::Finder<'static>] = match dialect {
+        Dialect::OpenAiChat | Dialect::OpenAiCompletions => &[&f.content, &f.arguments, &f.text],
+        Dialect::OpenAiResponses => &[&f.delta],
+        Dialect::AnthropicMessages => &[&f.text, &f.partial_json, &f.thinking],
     };
     keys.iter().map(|k| string_values_len(data, k)).sum()
 }
 
 /// Total length of the string values that follow `key` (which ends in the opening quote).
-fn string_values_len(data: &[u8], key: &[u8]) -> usize {
+fn string_values_len(data: &[u8], key: &memmem::Finder<'static>) -> usize {
     let mut total = 0;
-    for start in memmem::find_iter(data, key) {
-        let value = &data[start + key.len()..];
+    for start in key.find_iter(data) {
+        let value = &data[start + key.needle().len()..];
         let mut i = 0;
         while i < value.len() {
             match value[i] {

@@ -33,29 +33,58 @@ fn finish(m: &mut Meter, v: Option<&Value>) {
     }
 }
 
+/// The members of a non-stream answer that accounting reads; everything
+/// else is skipped by the parser without being built.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct BodyPeek {
+    usage: Option<Value>,
+    #[serde(default)]
+    choices: Vec<ChoicePeek>,
+    status: Option<String>,
+    stop_reason: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ChoicePeek {
+    finish_reason: Option<String>,
+}
+
+impl BodyPeek {
+    pub fn usage_only(usage: Value) -> Self {
+        Self { usage: Some(usage), ..Self::default() }
+    }
+}
+
 /// A non-stream answer's body, by the API that produced it.
-pub(super) fn read_body(inbound: Inbound, body: &Value, m: &mut Meter) {
-    match inbound {
+pub(super) fn read_body(inbound: Inbound, body: &BodyPeek, m: &mut Meter) {
+    let usage = body.usage.as_ref().filter(|u| u.is_object());
+    let finish = match inbound {
         Inbound::OpenAiChat | Inbound::OpenAiCompletions | Inbound::OpenAiEmbeddings => {
-            if let Some(u) = body.get("usage").filter(|u| u.is_object()) {
+            if let Some(u) = usage {
                 m.report(&openai_usage(Some(u)), true, true);
             }
-            finish(m, body.pointer("/choices/0/finish_reason"));
+            body.choices.first().and_then(|c| c.finish_reason.clone())
         }
         Inbound::OpenAiResponses => {
-            if let Some(u) = body.get("usage").filter(|u| u.is_object()) {
+            if let Some(u) = usage {
                 m.report(&responses_usage(u), true, true);
             }
-            finish(m, body.get("status"));
+            body.status.clone()
         }
         Inbound::AnthropicMessages => {
-            if let Some(u) = body.get("usage").filter(|u| u.is_object()) {
+            if let Some(u) = usage {
                 m.report(&anthropic_usage(Some(u)), has(u, "input_tokens"), has(u, "output_tokens"));
             }
-            finish(m, body.get("stop_reason"));
+            body.stop_reason.clone()
         }
         // Counting tokens consumes none.
-        Inbound::AnthropicCountTokens => m.report(&Usage::default(), true, true),
+        Inbound::AnthropicCountTokens => {
+            m.report(&Usage::default(), true, true);
+            None
+        }
+    };
+    if finish.is_some() {
+        m.finish_reason = finish;
     }
 }
 

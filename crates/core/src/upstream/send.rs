@@ -9,11 +9,11 @@ use http::{HeaderMap, HeaderValue, Method};
 use switchyard_protocol::upstream_error::parse_upstream_error;
 
 use super::retry::{is_retryable_status, retry_after, MAX_RETRY_AFTER};
+use crate::byte_stream::ByteStream;
 use crate::config::AnthropicAuth;
 use crate::error::GatewayError;
 use crate::keys::ResolvedKey;
 use crate::provider::Provider;
-use crate::relay::ByteStream;
 use crate::request_type::BaseFormat;
 
 /// Anthropic API version sent to anthropic-base upstreams.
