@@ -11,7 +11,8 @@
 #
 # The proxy under test runs on CPU 0; the load generator and the upstream on
 # CPU 1. Everything is on 127.0.0.1 and is stopped on exit. Needs root (or the
-# tools already installed) for apt-get. BENCH_OUT=DIR keeps the work files there.
+# tools already installed) for apt-get. BENCH_OUT=DIR keeps the work files there;
+# SWITCHYARD_BIN=PATH measures another build of switchyard (an A/B comparison).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -161,7 +162,7 @@ cat >"$OUT/switchyard.json" <<EOF
 }
 EOF
 # Access log off (warn), as nginx's is: one log line per request is not what is measured here.
-"${PROXY_CPU[@]}" "$BIN/switchyard" serve --config "$OUT/switchyard.json" --port 0 --data-dir "$OUT/data" \
+"${PROXY_CPU[@]}" "${SWITCHYARD_BIN:-$BIN/switchyard}" serve --config "$OUT/switchyard.json" --port 0 --data-dir "$OUT/data" \
     --log warn >"$OUT/switchyard.out" 2>"$OUT/switchyard.out.err" &
 SY_PID=$!
 PIDS+=("$SY_PID")

@@ -40,27 +40,14 @@ pub(crate) async fn run(
     let mut ctx = RequestContext::new(request_id, inbound);
     ctx.user_agent = headers.user_agent.clone();
     ctx.estimated_input_tokens = estimate_tokens(body.len());
-    let obj = match receive(&mut ctx, &body, &headers) {
-        Ok(obj) => obj,
-        Err(e) => {
-            Settlement::new(ctx, hooks).fail(&e);
-            return Err(e);
-        }
-    };
     let mut settlement = Settlement::new(ctx, hooks);
-    // identify, route, admit
-    if let Err(e) = before_send(&snapshot, &mut settlement, &obj, &headers).await {
-        settlement.fail(&e);
-        return Err(e);
-    }
-    let candidates = match candidates(&snapshot, &settlement.ctx.requested_model, &obj) {
-        Ok(c) => c,
+    let (obj, candidates) = match prepare(&snapshot, &mut settlement, &body, &headers).await {
+        Ok(prepared) => prepared,
         Err(e) => {
             settlement.fail(&e);
             return Err(e);
         }
     };
-    settlement.ctx.candidates = candidates.iter().map(Candidate::label).collect();
     // plan, send, relay: per candidate
     let last = candidates.len().saturating_sub(1);
     let mut failures = Vec::new();
@@ -127,25 +114,28 @@ fn body_user(inbound: Inbound, obj: &RawObject<'_>) -> Option<String> {
     }
 }
 
-/// identify, route's bookkeeping, and admit.
-async fn before_send(
+/// receive → identify → route → admit: everything before the first upstream call.
+async fn prepare<'b>(
     snapshot: &Snapshot,
     settlement: &mut Settlement,
-    _obj: &RawObject<'_>,
+    body: &'b [u8],
     headers: &InboundHeaders,
-) -> Result<(), GatewayError> {
+) -> Result<(RawObject<'b>, Vec<Candidate>), GatewayError> {
+    let obj = receive(&mut settlement.ctx, body, headers)?;
     let hooks = settlement.hooks().clone();
     for h in hooks.iter() {
         h.identify(&mut settlement.ctx, &headers.credentials)?;
     }
-    let model = &settlement.ctx.requested_model;
-    if snapshot.config.routes.contains_key(model) {
-        settlement.ctx.route = Some(model.clone());
+    let ctx = &mut settlement.ctx;
+    let candidates = candidates(snapshot, &ctx.requested_model, &obj)?;
+    if snapshot.config.routes.contains_key(&ctx.requested_model) {
+        ctx.route = Some(ctx.requested_model.clone());
     }
+    ctx.candidates = candidates.iter().map(Candidate::label).collect();
     for h in hooks.iter() {
         h.admit(&settlement.ctx).await?;
     }
-    Ok(())
+    Ok((obj, candidates))
 }
 
 /// One candidate: plan, then one call (with the provider's retries).

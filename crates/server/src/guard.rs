@@ -24,12 +24,8 @@ use crate::host_policy::host_name;
 use crate::state::AppState;
 
 /// The authority the client addressed: `Host`, or HTTP/2's `:authority`.
-fn request_host(req: &Request) -> Option<String> {
-    req.headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_string()))
+fn request_host(req: &Request) -> Option<&str> {
+    req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()))
 }
 
 fn is_admin_path(path: &str) -> bool {
@@ -86,8 +82,8 @@ pub async fn check(State(state): State<AppState>, mut req: Request, next: Next) 
 fn refuse(state: &AppState, req: &Request) -> Option<Response> {
     let path = req.uri().path();
     let host = request_host(req);
-    if state.hosts.check && !host.as_deref().is_some_and(|h| state.hosts.accepts(h)) {
-        let shown = host.as_deref().unwrap_or("(none)");
+    if state.hosts.check && !host.is_some_and(|h| state.hosts.accepts(h)) {
+        let shown = host.unwrap_or("(none)");
         let message = format!(
             "host {shown:?} is not served here: use localhost or 127.0.0.1, or start with --allowed-host {}",
             host_name(shown)
@@ -95,7 +91,7 @@ fn refuse(state: &AppState, req: &Request) -> Option<Response> {
         return Some(error_for_path(path, StatusCode::FORBIDDEN, message, "host_not_allowed"));
     }
     if is_admin_path(path) && changes_state(req.method()) {
-        if let Some(why) = cross_site(req.headers(), host.as_deref()) {
+        if let Some(why) = cross_site(req.headers(), host) {
             let message = format!("cross-origin request refused ({why}): the admin API only accepts requests from its own pages or non-browser clients");
             return Some(error_for_path(path, StatusCode::FORBIDDEN, message, "cross_origin"));
         }

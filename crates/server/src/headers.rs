@@ -2,16 +2,21 @@
 //! `Authorization` / `x-api-key` authenticate to Switchyard, not to the
 //! provider. Everything else passes only through this explicit allow-list.
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
-/// Client headers forwarded upstream (tracing correlation only).
-pub const FORWARDED_CLIENT_HEADERS: &[&str] = &["traceparent", "tracestate", "x-request-id"];
+/// Client headers forwarded upstream (tracing correlation only); name
+/// objects, so a lookup does not parse the name again.
+pub static FORWARDED_CLIENT_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("traceparent"),
+    HeaderName::from_static("tracestate"),
+    HeaderName::from_static("x-request-id"),
+];
 
 pub fn forwarded(client: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::new();
-    for name in FORWARDED_CLIENT_HEADERS {
-        if let Some(v) = client.get(*name) {
-            out.insert(*name, v.clone());
+    for name in &FORWARDED_CLIENT_HEADERS {
+        if let Some(v) = client.get(name) {
+            out.insert(name.clone(), v.clone());
         }
     }
     out

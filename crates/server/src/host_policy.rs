@@ -22,8 +22,9 @@ impl HostPolicy {
     }
 
     pub(crate) fn accepts(&self, host: &str) -> bool {
-        let name = host_name(host).to_ascii_lowercase();
-        is_loopback_name(&name) || self.allowed.contains(&name)
+        // Compared without lowercasing into a new string: this runs on every request.
+        let name = host_name(host);
+        is_loopback_name(name) || self.allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
 }
 
@@ -36,7 +37,8 @@ pub(crate) fn host_name(host: &str) -> &str {
 }
 
 fn is_loopback_name(name: &str) -> bool {
-    name == "localhost" || name.ends_with(".localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    let dotted = name.len() > 10 && name.get(name.len() - 10..).is_some_and(|t| t.eq_ignore_ascii_case(".localhost"));
+    name.eq_ignore_ascii_case("localhost") || dotted || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! left, or the future was cancelled), it settles as `ClientLeft` with what
 //! was seen, so no request escapes accounting.
 
-
 use super::{Hooks, RequestContext};
 use crate::error::GatewayError;
 use crate::usage::{End, Meter, Outcome, Usage};

@@ -7,7 +7,6 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
-use serde_json::Value;
 
 use super::wire::{read_body, BodyPeek};
 use crate::byte_stream::ByteStream;
@@ -20,24 +19,9 @@ const TAIL: usize = 16 * 1024;
 
 /// Settles an answer the client gets whole.
 pub(crate) fn settle_whole_body(mut settlement: Settlement, inbound: Inbound, body: &[u8]) {
-    if let Ok(peek) = serde_json::from_slice::<BodyPeek>(body) {
-        read_body(inbound, &peek, &mut settlement.meter);
-    }
+    read_body(inbound, &BodyPeek::scan(body), &mut settlement.meter);
     settlement.meter.ttft.get_or_insert(settlement.ctx.elapsed());
     settlement.finish(End::Completed, None);
-}
-
-/// The usage object at the end of a JSON body, found from its tail.
-fn usage_in_tail(inbound: Inbound, tail: &[u8], settlement: &mut Settlement) {
-    let Some(at) = memchr::memmem::rfind(tail, b"\"usage\"") else { return };
-    let mut rest = &tail[at + b"\"usage\"".len()..];
-    while let Some((b' ' | b':', r)) = rest.split_first() {
-        rest = r;
-    }
-    let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<Value>();
-    if let Some(Ok(usage)) = values.next() {
-        read_body(inbound, &BodyPeek::usage_only(usage), &mut settlement.meter);
-    }
 }
 
 struct Tapped {
@@ -70,7 +54,7 @@ impl Stream for Tapped {
             }
             Poll::Ready(None) => {
                 if let Some(mut s) = this.settlement.take() {
-                    usage_in_tail(this.inbound, &this.tail, &mut s);
+                    read_body(this.inbound, &BodyPeek::scan(&this.tail), &mut s.meter);
                     s.finish(End::Completed, None);
                 }
             }

@@ -33,25 +33,51 @@ fn finish(m: &mut Meter, v: Option<&Value>) {
     }
 }
 
-/// The members of a non-stream answer that accounting reads; everything
-/// else is skipped by the parser without being built.
-#[derive(Debug, Default, serde::Deserialize)]
+/// The members of a non-stream answer that accounting reads.
+#[derive(Debug, Default)]
 pub(super) struct BodyPeek {
     usage: Option<Value>,
-    #[serde(default)]
-    choices: Vec<ChoicePeek>,
+    finish_reason: Option<String>,
     status: Option<String>,
     stop_reason: Option<String>,
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct ChoicePeek {
-    finish_reason: Option<String>,
+impl BodyPeek {
+    /// Found by searching from the end, where every dialect puts `usage`
+    /// and the finish: the body is not parsed (a key inside a string is
+    /// escaped, `\"usage\"`, and so never matches).
+    pub fn scan(body: &[u8]) -> Self {
+        Self {
+            usage: value_after_key(body, b"\"usage\""),
+            finish_reason: string_after_key(body, b"\"finish_reason\""),
+            status: string_after_key(body, b"\"status\""),
+            stop_reason: string_after_key(body, b"\"stop_reason\""),
+        }
+    }
 }
 
-impl BodyPeek {
-    pub fn usage_only(usage: Value) -> Self {
-        Self { usage: Some(usage), ..Self::default() }
+/// The JSON value of the last top-level-looking `key` in `body`.
+fn value_after_key(body: &[u8], key: &[u8]) -> Option<Value> {
+    let mut end = body.len();
+    while let Some(at) = memchr::memmem::rfind(&body[..end], key) {
+        end = at;
+        if at > 0 && body[at - 1] == b'\\' {
+            continue;
+        }
+        let mut rest = &body[at + key.len()..];
+        while let Some((b' ' | b'\n' | b'\r' | b'\t', r)) = rest.split_first() {
+            rest = r;
+        }
+        let Some((b':', rest)) = rest.split_first() else { continue };
+        return serde_json::Deserializer::from_slice(rest).into_iter::<Value>().next().and_then(Result::ok);
+    }
+    None
+}
+
+fn string_after_key(body: &[u8], key: &[u8]) -> Option<String> {
+    match value_after_key(body, key)? {
+        Value::String(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -63,7 +89,7 @@ pub(super) fn read_body(inbound: Inbound, body: &BodyPeek, m: &mut Meter) {
             if let Some(u) = usage {
                 m.report(&openai_usage(Some(u)), true, true);
             }
-            body.choices.first().and_then(|c| c.finish_reason.clone())
+            body.finish_reason.clone()
         }
         Inbound::OpenAiResponses => {
             if let Some(u) = usage {
@@ -125,5 +151,29 @@ pub(super) fn read_event(dialect: Dialect, data: &Value, m: &mut Meter) {
             }
             _ => {}
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_read_from_its_end_without_being_fooled_by_its_text() {
+        let chat =
+            br#"{"choices":[{"message":{"content":"say \"usage\": {\"prompt_tokens\": 99}"},"finish_reason":"length"}],
+            "usage" : {"prompt_tokens": 12, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": 2}}}"#;
+        let mut m = Meter::default();
+        read_body(Inbound::OpenAiChat, &BodyPeek::scan(chat), &mut m);
+        assert_eq!((m.reported.input_tokens, m.reported.cache_read_tokens, m.reported.output_tokens), (10, 2, 3));
+        assert_eq!(m.finish_reason.as_deref(), Some("length"));
+        let anthropic = br#"{"content":[{"type":"text","text":"hi"}],"stop_reason":"tool_use","usage":{"input_tokens":5,"output_tokens":7}}"#;
+        let mut m = Meter::default();
+        read_body(Inbound::AnthropicMessages, &BodyPeek::scan(anthropic), &mut m);
+        assert_eq!((m.reported.input_tokens, m.reported.output_tokens), (5, 7));
+        assert_eq!(m.finish_reason.as_deref(), Some("tool_use"));
+        let mut m = Meter::default();
+        read_body(Inbound::OpenAiChat, &BodyPeek::scan(b"{\"id\":\"x\"}"), &mut m);
+        assert!(!m.input_reported && !m.output_reported, "no usage: left to the estimate");
     }
 }

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use switchyard_core::lifecycle::Credentials;
 use switchyard_core::{Inbound, InboundHeaders};
 
@@ -21,13 +21,13 @@ async fn run(state: AppState, inbound: Inbound, headers: HeaderMap, body: Result
         Err(e) if anthropic => return AnthropicError::from(e).into_response(),
         Err(e) => return e.into_response(),
     };
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let inbound_headers = InboundHeaders {
         forwarded: forwarded(&headers),
-        anthropic_beta: text("anthropic-beta"),
-        request_id: text(crate::middleware::REQUEST_ID),
-        user_agent: text("user-agent"),
-        user: text("x-switchyard-user"),
+        anthropic_beta: text(&ANTHROPIC_BETA),
+        request_id: text(&REQUEST_ID),
+        user_agent: text(&http::header::USER_AGENT),
+        user: text(&SWITCHYARD_USER),
         credentials: credentials(&headers),
     };
     match state.gateway.handle(inbound, body, inbound_headers).await {
@@ -37,6 +37,13 @@ async fn run(state: AppState, inbound: Inbound, headers: HeaderMap, body: Result
     }
 }
 
+// Looked up by name object: a `&str` name is parsed and validated at every lookup.
+static ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
+static REQUEST_ID: HeaderName = HeaderName::from_static(crate::middleware::REQUEST_ID);
+static SWITCHYARD_USER: HeaderName = HeaderName::from_static("x-switchyard-user");
+static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+static API_KEY: HeaderName = HeaderName::from_static("api-key");
+
 /// The key a client presented: `Authorization: Bearer`, `x-api-key` (Anthropic
 /// SDK, Claude Code) or `api-key` (Azure-style clients).
 fn credentials(headers: &HeaderMap) -> Credentials {
@@ -44,8 +51,8 @@ fn credentials(headers: &HeaderMap) -> Credentials {
         v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t.trim())
     });
     let key = bearer
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
-        .or_else(|| headers.get("api-key").and_then(|v| v.to_str().ok()))
+        .or_else(|| headers.get(&X_API_KEY).and_then(|v| v.to_str().ok()))
+        .or_else(|| headers.get(&API_KEY).and_then(|v| v.to_str().ok()))
         .filter(|k| !k.is_empty());
     Credentials { presented_key: key.map(str::to_string) }
 }
