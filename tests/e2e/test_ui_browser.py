@@ -778,3 +778,108 @@ def test_providers_page_fits_1280_and_laptop(browser, gateway, fake):
         finally:
             u.close()
         assert u.errors == [], u.errors
+
+
+def routes_page(page, gateway):
+    """Sidebar Models → Routes."""
+    page.goto(f"{gateway.url}/")
+    page.get_by_role("link", name="Routes").click()
+    expect(page.get_by_role("heading", name="Routes", level=1)).to_be_visible()
+
+
+def test_routes_page_creates_serves_edits_and_deletes_a_route(ui, gateway, fake, upstream):
+    gw = fake["gateway"]
+    for name, base, fmt in [("oa", f"{gw}/mlflow", "openai"), ("an", f"{gw}/anthropic", "anthropic")]:
+        r = httpx.post(f"{gateway.url}/api/providers", json={"name": name, "network_config": {"base_url": base},
+                       "custom_provider_config": {"base_provider_type": fmt, "is_key_less": True}})
+        assert r.status_code == 201, r.text
+    page = ui.page
+    routes_page(page, gateway)
+    expect(page.get_by_text("No routes yet.")).to_be_visible()
+
+    page.get_by_role("button", name="Add Route").click()
+    dialog = page.get_by_role("dialog", name="Add Route")
+    dialog.get_by_label("Name", exact=True).fill("smart")
+    dialog.get_by_label("Target model").fill("oa/big")
+    dialog.get_by_label("Target weight").fill("3")
+    dialog.get_by_role("button", name="+ Add Fallback").click()
+    dialog.get_by_label("Fallback model").fill("an/backup")
+    dialog.get_by_role("button", name="+ Add Target").click()
+    dialog.get_by_label("Target model").last.fill("nope/m")
+    # The server's diagnostic lands next to the target it names.
+    dialog.get_by_role("button", name="Add Route").click()
+    bad = dialog.get_by_label("Target model").last
+    expect(bad).to_have_class(re.compile(r"\binvalid\b"))
+    expect(dialog).to_contain_text("names provider `nope`, which is not configured")
+    expect(dialog.get_by_label("Target model").first).not_to_have_class(re.compile(r"\binvalid\b"))
+    ui.shot("15-route-dialog-error")
+    ui.expected_http_error(400, "/api/routes")
+    dialog.get_by_role("button", name="Remove target").last.click()
+    dialog.get_by_role("button", name="Add Route").click()
+    expect(dialog).to_be_hidden()
+
+    row = page.locator('tr[data-route="smart"]')
+    expect(row).to_contain_text("oa/big")
+    expect(row).to_contain_text("weight 3 · 100%")
+    expect(row).to_contain_text("an/backup")
+    expect(row).to_contain_text("api")
+    ui.shot("16-routes-page")
+
+    client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="unused", max_retries=0)
+    raw = client.chat.completions.with_raw_response.create(model="smart", messages=[{"role": "user", "content": "hi"}])
+    assert raw.headers["x-switchyard-served-by"] == "oa/big"
+    assert raw.parse().choices[0].message.content
+    assert upstream("gateway", "/mlflow/v1/chat/completions")[-1]["body"]["model"] == "big"
+
+    # Edit: a weight the server refuses, shown on that input; then two targets at 1:1.
+    row.get_by_role("button", name="Edit route smart").click()
+    dialog = page.get_by_role("dialog", name="Edit Route · smart")
+    expect(dialog.get_by_label("Name", exact=True)).to_be_disabled()
+    expect(dialog.get_by_label("Target weight")).to_have_value("3")
+    dialog.get_by_label("Target weight").fill("0")
+    dialog.get_by_role("button", name="Save Route").click()
+    expect(dialog.get_by_label("Target weight")).to_have_class(re.compile(r"\binvalid\b"))
+    expect(dialog).to_contain_text("must be more than zero")
+    ui.expected_http_error(400, "/api/routes/smart")
+    dialog.get_by_label("Target weight").fill("2")
+    dialog.get_by_role("button", name="+ Add Target").click()
+    dialog.get_by_label("Target model").last.fill("an/claude")
+    dialog.get_by_label("Target weight").last.fill("2")
+    dialog.get_by_role("button", name="Save Route").click()
+    expect(dialog).to_be_hidden()
+    expect(row).to_contain_text("weight 2 · 50%")
+    expect(row).to_contain_text("an/claude")
+    served = {client.chat.completions.with_raw_response.create(
+        model="smart", messages=[{"role": "user", "content": "hi"}]).headers["x-switchyard-served-by"] for _ in range(30)}
+    assert served == {"oa/big", "an/claude"}
+
+    row.get_by_role("button", name="Delete route smart").click()
+    confirm = page.get_by_role("dialog", name="Delete route smart?")
+    confirm.get_by_role("button", name="Delete").click()
+    expect(confirm).to_be_hidden()
+    expect(row).to_have_count(0)
+    expect(page.get_by_text("No routes yet.")).to_be_visible()
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="smart", messages=[{"role": "user", "content": "hi"}])
+    assert httpx.get(f"{gateway.url}/api/routes").json() == []
+
+
+def test_file_managed_routes_are_read_only_in_the_ui(ui, fake, tmp_path):
+    config = tmp_path / "switchyard.json"
+    config.write_text(json.dumps({
+        "providers": {"oa": {"network_config": {"base_url": f"{fake['gateway']}/mlflow"},
+                             "custom_provider_config": {"base_provider_type": "openai", "is_key_less": True}}},
+        "routes": {"from-file": {"targets": [{"model": "oa/m", "weight": 1}], "fallbacks": ["oa/n"]}},
+    }))
+    g = Gateway("--config", str(config))
+    try:
+        page = ui.page
+        routes_page(page, g)
+        row = page.locator('tr[data-route="from-file"]')
+        expect(row).to_contain_text("config file")
+        expect(row).to_contain_text("read-only")
+        expect(row).to_contain_text("oa/n")
+        expect(row.get_by_role("button")).to_have_count(0)
+        assert [r["source"] for r in httpx.get(f"{g.url}/api/routes").json()] == ["file"]
+    finally:
+        g.stop()

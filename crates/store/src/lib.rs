@@ -6,7 +6,7 @@
 //! - `migrate`: the schema, as files under `crates/store/migrations/`
 //!   embedded at build time, and the adoption of databases made by the
 //!   pre-sqlx store.
-//! - `providers`: the [`ConfigStore`] queries.
+//! - `queries`: the [`ConfigStore`] queries, providers and routes alike.
 //!
 //! A migration, once released, is never edited (sqlx checks each applied
 //! migration's checksum at every start): a change is a new file.
@@ -14,7 +14,7 @@
 //! [`ConfigStore`]: switchyard_core::config_service::ConfigStore
 
 mod migrate;
-mod providers;
+mod queries;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

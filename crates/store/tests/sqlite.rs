@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use sqlx::{Connection, SqliteConnection};
-use switchyard_core::config_service::{ConfigStore, Source, StoreError, StoredProvider};
+use switchyard_core::config_service::{ConfigStore, Source, StoreError, StoredProvider, StoredRoute};
 use switchyard_store::{OpenError, SqliteStore};
 
 fn api(name: &str, rev: u32) -> StoredProvider {
@@ -73,7 +73,7 @@ async fn survives_reopen_and_migrates_once() {
     let mut c = raw(&dir.path().join("switchyard.db")).await;
     let applied: Vec<(i64, bool)> =
         sqlx::query_as("SELECT version, success FROM _sqlx_migrations").fetch_all(&mut c).await.unwrap();
-    assert_eq!(applied, [(1, true)]);
+    assert_eq!(applied, [(1, true), (2, true)]);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut c).await.unwrap();
     assert_eq!(mode, "wal");
 }
@@ -138,7 +138,7 @@ async fn a_database_from_the_rusqlite_store_opens_with_its_providers() {
     s.close().await;
     let mut c = raw(&path).await;
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(&mut c).await.unwrap();
-    assert_eq!(applied, [1]);
+    assert_eq!(applied, [1, 2], "the first recorded, not run; the routes table created");
 }
 
 #[tokio::test]
@@ -161,8 +161,86 @@ async fn a_corrupt_row_is_an_error_naming_the_provider() {
         .await
         .unwrap();
     let err = s.get_provider("broken").await.expect_err("corrupt");
-    assert!(matches!(&err, StoreError::Corrupt { name, .. } if name == "broken"), "{err}");
+    assert!(matches!(&err, StoreError::Corrupt { what: "provider", name, .. } if name == "broken"), "{err}");
     assert!(s.list_providers().await.is_err());
+    sqlx::raw_sql("INSERT INTO routes (name, source, config) VALUES ('odd', 'api', '[broken')")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let err = s.list_routes().await.expect_err("corrupt");
+    assert!(err.to_string().starts_with("stored route odd is corrupt: config is not valid JSON"), "{err}");
+}
+
+fn api_route(name: &str, model: &str) -> StoredRoute {
+    StoredRoute {
+        name: name.into(),
+        source: Source::Api,
+        config: json!({"targets": [{"model": model, "weight": 1.0}]}),
+    }
+}
+
+fn route_names(all: &[StoredRoute]) -> Vec<(&str, Source)> {
+    all.iter().map(|r| (r.name.as_str(), r.source)).collect()
+}
+
+#[tokio::test]
+async fn routes_are_stored_beside_providers_with_the_same_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open_dir(dir.path()).await.unwrap();
+    s.upsert_provider(&api("smart", 1)).await.unwrap();
+    s.upsert_route(&api_route("smart", "a/m")).await.unwrap();
+    assert_eq!(s.get_route("smart").await.unwrap(), Some(api_route("smart", "a/m")), "a table of its own");
+    s.upsert_route(&api_route("smart", "a/n")).await.unwrap();
+    assert_eq!(s.get_route("smart").await.unwrap().unwrap().config["targets"][0]["model"], "a/n", "replaced");
+    s.upsert_route(&api_route("taken-over", "a/m")).await.unwrap();
+
+    s.sync_file_routes(&[("fast".into(), json!({"v": 1})), ("taken-over".into(), json!({"v": 2}))]).await.unwrap();
+    let all = s.list_routes().await.unwrap();
+    assert_eq!(route_names(&all), [("fast", Source::File), ("smart", Source::Api), ("taken-over", Source::File)]);
+    s.sync_file_routes(&[]).await.unwrap();
+    assert_eq!(route_names(&s.list_routes().await.unwrap()), [("smart", Source::Api)], "the file's own removed");
+    assert_eq!(names(&s.list_providers().await.unwrap()), [("smart", Source::Api)], "providers untouched");
+
+    assert!(s.delete_route("smart").await.unwrap());
+    assert!(!s.delete_route("smart").await.unwrap(), "already gone");
+    assert_eq!(s.get_route("smart").await.unwrap(), None);
+    s.upsert_route(&api_route("kept", "a/m")).await.unwrap();
+    s.close().await;
+    let s = SqliteStore::open_dir(dir.path()).await.unwrap();
+    assert_eq!(route_names(&s.list_routes().await.unwrap()), [("kept", Source::Api)], "survives reopen");
+}
+
+/// A database as the release before routes left it: sqlx, migration 1 only.
+#[tokio::test]
+async fn a_database_from_before_routes_opens_with_its_providers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchyard.db");
+    let first = dir.path().join("migrations-v1");
+    std::fs::create_dir(&first).unwrap();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(manifest.join("migrations/0001_providers.sql"), first.join("0001_providers.sql")).unwrap();
+    {
+        let mut c = raw(&path).await;
+        sqlx::migrate::Migrator::new(first.as_path()).await.unwrap().run(&mut c).await.unwrap();
+        sqlx::raw_sql(
+            r#"INSERT INTO providers (name, source, config) VALUES ('old', 'api', '{"keys":[{"value":"sk-old"}]}')"#,
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    }
+
+    let s = SqliteStore::open(&path).await.unwrap();
+    let all = s.list_providers().await.unwrap();
+    assert_eq!(names(&all), [("old", Source::Api)]);
+    assert_eq!(all[0].config, json!({"keys": [{"value": "sk-old"}]}));
+    assert!(s.list_routes().await.unwrap().is_empty());
+    s.upsert_route(&api_route("smart", "old/m")).await.unwrap();
+    s.close().await;
+    let mut c = raw(&path).await;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(&mut c).await.unwrap();
+    assert_eq!(applied, [1, 2]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

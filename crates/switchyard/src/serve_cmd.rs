@@ -48,8 +48,9 @@ fn init_tracing(filter: &str) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-/// Loads the file (if any) into the store; returns the settings that live
-/// outside the store (client limits, default provider).
+/// Loads the file (if any) into the store, its providers and routes as
+/// file-managed; returns the settings that live outside the store (client
+/// limits, default provider).
 async fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<BaseSettings> {
     let mut base = BaseSettings::default();
     if let Some(path) = &args.config {
@@ -64,10 +65,16 @@ async fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyh
             .map(|(name, p)| serde_json::to_value(p).map(|v| (name.clone(), v)))
             .collect::<Result<Vec<_>, _>>()
             .context("encoding providers for the store")?;
+        let routes = file_config
+            .routes
+            .iter()
+            .map(|(name, r)| serde_json::to_value(r).map(|v| (name.clone(), v)))
+            .collect::<Result<Vec<_>, _>>()
+            .context("encoding routes for the store")?;
         store.sync_file_providers(&providers).await.context("saving file providers")?;
+        store.sync_file_routes(&routes).await.context("saving file routes")?;
         base.client = file_config.client;
         base.default_provider = file_config.default_provider;
-        base.routes = file_config.routes;
     }
     if let Some(mb) = args.max_body_size_mb {
         base.client.max_request_body_size_mb = Some(mb);
@@ -108,7 +115,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let base = load_file_into_store(&args, store.as_ref()).await?;
     let config = build_config(&base, store.as_ref(), &ProcessEnv).await.map_err(|e| match e {
         ConfigError::Invalid(d) => anyhow::anyhow!(
-            "stored providers are invalid:\n  {}",
+            "the stored configuration is invalid:\n  {}",
             d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
         ),
         other => anyhow::anyhow!("{other}"),

@@ -261,6 +261,16 @@ impl GatewayConfig {
         parse::parse_single_provider(name, value, env)
     }
 
+    /// Validates one route given as JSON against `providers` (its targets and
+    /// fallbacks must name them). Paths are as in the file: `routes.<name>.…`.
+    pub fn parse_route(
+        name: &str,
+        value: &serde_json::Value,
+        providers: &BTreeMap<String, ProviderConfig>,
+    ) -> Result<(RouteConfig, Vec<ConfigDiagnostic>), ConfigError> {
+        parse::parse_single_route(name, value, providers)
+    }
+
     pub fn max_request_body_bytes(&self) -> usize {
         let mb = self.client.max_request_body_size_mb.unwrap_or(defaults::MAX_REQUEST_BODY_MB);
         usize::try_from(mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)

@@ -131,6 +131,16 @@ pub(super) fn parse_single_provider(
     finish(provider, d)
 }
 
+pub(super) fn parse_single_route(
+    name: &str,
+    value: &Value,
+    providers: &BTreeMap<String, super::ProviderConfig>,
+) -> Result<(super::RouteConfig, Vec<super::ConfigDiagnostic>), ConfigError> {
+    let mut d = Diags::default();
+    let route = super::routes::read_route(name, value, providers, &mut d);
+    finish(route, d)
+}
+
 fn finish<T>(value: Option<T>, d: Diags) -> Result<(T, Vec<super::ConfigDiagnostic>), ConfigError> {
     match value {
         Some(v) if !d.has_errors() => Ok((v, d.list)),

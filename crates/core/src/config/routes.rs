@@ -52,29 +52,40 @@ pub(super) fn read_routes(
         return out;
     };
     for (name, route) in routes {
-        let path = join("routes", name);
-        if providers.contains_key(name) {
-            d.error(
-                &path,
-                format!("route `{name}` has the name of a provider"),
-                Some("a model name must mean one thing: rename the route or the provider".into()),
-            );
-        }
-        if name.is_empty() || name.contains('/') || name.len() > 128 {
-            d.error(&path, format!("invalid route name {name:?}"), Some("1-128 characters, no `/`".into()));
-        }
-        let Value::Object(map) = route else {
-            wrong_type(d, &path, "an object with `targets`", route);
-            continue;
-        };
-        check_keys(map, &path, ROUTE_KNOWN, &[], d);
-        let targets = read_targets(map, &path, providers, d);
-        let fallbacks = read_fallbacks(map, &path, providers, d);
-        if let Some(targets) = targets {
-            out.insert(name.clone(), RouteConfig { targets, fallbacks });
+        if let Some(route) = read_route(name, route, providers, d) {
+            out.insert(name.clone(), route);
         }
     }
     out
+}
+
+/// One route, `name` included, reported under `routes.<name>` as in the file.
+pub(super) fn read_route(
+    name: &str,
+    route: &Value,
+    providers: &BTreeMap<String, ProviderConfig>,
+    d: &mut Diags,
+) -> Option<RouteConfig> {
+    let path = join("routes", name);
+    if providers.contains_key(name) {
+        d.error(
+            &path,
+            format!("route `{name}` has the name of a provider"),
+            Some("a model name must mean one thing: rename the route or the provider".into()),
+        );
+    }
+    // Only dots would be a path segment: `/api/routes/..` could never address it.
+    if name.is_empty() || name.contains('/') || name.len() > 128 || name.chars().all(|c| c == '.') {
+        d.error(&path, format!("invalid route name {name:?}"), Some("1-128 characters, no `/`, not only dots".into()));
+    }
+    let Value::Object(map) = route else {
+        wrong_type(d, &path, "an object with `targets`", route);
+        return None;
+    };
+    check_keys(map, &path, ROUTE_KNOWN, &[], d);
+    let targets = read_targets(map, &path, providers, d);
+    let fallbacks = read_fallbacks(map, &path, providers, d);
+    targets.map(|targets| RouteConfig { targets, fallbacks })
 }
 
 fn read_targets(

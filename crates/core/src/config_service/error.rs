@@ -5,16 +5,32 @@ use super::store::StoreError;
 use crate::config::{ConfigDiagnostic, Severity};
 use crate::provider::ProviderBuildError;
 
+/// What an edit is about: the configuration service keeps providers and routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Provider,
+    Route,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Provider => "provider",
+            Self::Route => "route",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("provider {0:?} not found")]
-    NotFound(String),
-    #[error("provider {0:?} already exists")]
-    Exists(String),
-    #[error("provider {0:?} is managed by the config file; edit the file and restart to change it")]
-    FileManaged(String),
+    #[error("{0} {1:?} not found")]
+    NotFound(Entity, String),
+    #[error("{0} {1:?} already exists")]
+    Exists(Entity, String),
+    #[error("{0} {1:?} is managed by the config file; edit the file and restart to change it")]
+    FileManaged(Entity, String),
     /// The configuration does not validate; every diagnostic at once, errors and warnings.
-    #[error("invalid provider")]
+    #[error("invalid configuration")]
     Invalid(Vec<ConfigDiagnostic>),
     /// An edit the service does not accept as sent (not an object, a rename, a
     /// redacted value with nothing stored behind it).

@@ -1,10 +1,11 @@
-//! The one place where providers change at run time. An edit is validated,
-//! persisted, then applied by swapping a new gateway snapshot: new requests
-//! see it at once, requests in flight finish on the snapshot they started
-//! with.
+//! The one place where providers and routes change at run time. An edit is
+//! validated, persisted, then applied by swapping a new gateway snapshot: new
+//! requests see it at once, requests in flight finish on the snapshot they
+//! started with. This file holds the providers and the commit every edit ends
+//! in; [`super::routes`] the routes.
 //!
-//! Precedence: providers from the config file are file-managed. The file's
-//! version wins at every start, so edits to them here are refused
+//! Precedence: providers and routes from the config file are file-managed.
+//! The file's version wins at every start, so edits to them here are refused
 //! ([`ConfigError::FileManaged`]) with a hint to edit the file instead.
 
 use std::sync::Arc;
@@ -14,9 +15,9 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::build::{build_config, BaseSettings};
-use super::error::ConfigError;
+use super::error::{ConfigError, Entity};
 use super::redact;
-use super::store::{ConfigStore, Source, StoredProvider};
+use super::store::{ConfigStore, Source, StoredProvider, StoredRoute};
 use crate::config::{ConfigDiagnostic, EnvResolver, GatewayConfig, Severity};
 use crate::Gateway;
 
@@ -40,12 +41,18 @@ impl ProviderView {
 pub type Saved = (ProviderView, Vec<ConfigDiagnostic>);
 
 pub struct ConfigService {
-    store: Arc<dyn ConfigStore>,
+    pub(super) store: Arc<dyn ConfigStore>,
     gateway: Gateway,
     base: BaseSettings,
     env: Arc<dyn EnvResolver>,
     /// Serialises edits so that validate → persist → swap is atomic.
-    write: Mutex<()>,
+    pub(super) write: Mutex<()>,
+}
+
+/// One stored row as it should be after (or was before) an edit; `None`: absent.
+pub(super) enum Row {
+    Provider(String, Option<StoredProvider>),
+    Route(String, Option<StoredRoute>),
 }
 
 impl ConfigService {
@@ -66,7 +73,7 @@ impl ConfigService {
             .get_provider(name)
             .await?
             .map(ProviderView::of)
-            .ok_or_else(|| ConfigError::NotFound(name.to_string()))
+            .ok_or_else(|| ConfigError::NotFound(Entity::Provider, name.to_string()))
     }
 
     /// Creates an api-managed provider from `{"name": …, <fields>}`.
@@ -89,11 +96,19 @@ impl ConfigService {
         };
         let _guard = self.write.lock().await;
         if self.store.get_provider(&name).await?.is_some() {
-            return Err(ConfigError::Exists(name));
+            return Err(ConfigError::Exists(Entity::Provider, name));
+        }
+        if self.store.get_route(&name).await?.is_some() {
+            return Err(ConfigError::Invalid(vec![ConfigDiagnostic {
+                severity: Severity::Error,
+                path: "name".into(),
+                message: format!("route `{name}` has this name"),
+                hint: Some("a model name must mean one thing: pick another name, or rename the route".into()),
+            }]));
         }
         let (config, warnings) = self.validate(&name, &Value::Object(map))?;
         let stored = StoredProvider { name: name.clone(), source: Source::Api, config };
-        self.commit(&name, None, Some(stored.clone())).await?;
+        self.commit(Row::Provider(name, Some(stored.clone())), Row::Provider(stored.name.clone(), None)).await?;
         Ok((ProviderView::of(stored), warnings))
     }
 
@@ -117,21 +132,31 @@ impl ConfigService {
         })?;
         let (config, warnings) = self.validate(name, &restored)?;
         let stored = StoredProvider { name: name.to_string(), source: Source::Api, config };
-        self.commit(name, Some(before), Some(stored.clone())).await?;
+        self.commit(Row::Provider(name.into(), Some(stored.clone())), Row::Provider(name.into(), Some(before))).await?;
         Ok((ProviderView::of(stored), warnings))
     }
 
+    /// Refused while a route sends requests to the provider: a route may not
+    /// lose its targets.
     pub async fn delete(&self, name: &str) -> Result<(), ConfigError> {
         let _guard = self.write.lock().await;
         let before = self.editable(name).await?;
-        self.commit(name, Some(before), None).await
+        let users = self.routes_naming(name).await?;
+        if !users.is_empty() {
+            return Err(ConfigError::Invalid(users));
+        }
+        self.commit(Row::Provider(name.into(), None), Row::Provider(name.into(), Some(before))).await
     }
 
     /// The stored provider `name`, if the API may change it.
     async fn editable(&self, name: &str) -> Result<StoredProvider, ConfigError> {
-        let stored = self.store.get_provider(name).await?.ok_or_else(|| ConfigError::NotFound(name.to_string()))?;
+        let stored = self
+            .store
+            .get_provider(name)
+            .await?
+            .ok_or_else(|| ConfigError::NotFound(Entity::Provider, name.to_string()))?;
         if stored.source == Source::File {
-            return Err(ConfigError::FileManaged(name.to_string()));
+            return Err(ConfigError::FileManaged(Entity::Provider, name.to_string()));
         }
         Ok(stored)
     }
@@ -148,28 +173,27 @@ impl ConfigService {
         Ok((normalised, warnings))
     }
 
-    /// Persists `after` (or deletes when `None`) and swaps the gateway config;
-    /// on failure to apply, the store is put back as it was.
-    async fn commit(
-        &self,
-        name: &str,
-        before: Option<StoredProvider>,
-        after: Option<StoredProvider>,
-    ) -> Result<(), ConfigError> {
-        self.put(name, after.as_ref()).await?;
+    /// Persists `after` and swaps the gateway config; on failure to apply,
+    /// the store is put back to `before`.
+    pub(super) async fn commit(&self, after: Row, before: Row) -> Result<(), ConfigError> {
+        self.put(&after).await?;
         if let Err(e) = self.apply().await {
-            self.put(name, before.as_ref()).await?;
+            self.put(&before).await?;
             return Err(e);
         }
         Ok(())
     }
 
-    /// Makes the stored `name` equal to `provider` (absent when `None`).
-    async fn put(&self, name: &str, provider: Option<&StoredProvider>) -> Result<(), ConfigError> {
-        match provider {
-            Some(p) => self.store.upsert_provider(p).await?,
-            None => {
+    /// Makes the stored row equal to `row`.
+    async fn put(&self, row: &Row) -> Result<(), ConfigError> {
+        match row {
+            Row::Provider(_, Some(p)) => self.store.upsert_provider(p).await?,
+            Row::Provider(name, None) => {
                 self.store.delete_provider(name).await?;
+            }
+            Row::Route(_, Some(r)) => self.store.upsert_route(r).await?,
+            Row::Route(name, None) => {
+                self.store.delete_route(name).await?;
             }
         }
         Ok(())

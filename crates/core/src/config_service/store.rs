@@ -19,13 +19,13 @@ pub enum StoreError {
     #[error("database or disk is full: {0}")]
     Full(#[source] BackendError),
     /// A stored row that cannot be read back (hand-edited, or a bug).
-    #[error("stored provider {name} is corrupt: {reason}")]
-    Corrupt { name: String, reason: String },
+    #[error("stored {what} {name} is corrupt: {reason}")]
+    Corrupt { what: &'static str, name: String, reason: String },
     #[error("database error: {0}")]
     Backend(#[source] BackendError),
 }
 
-/// Where a provider's definition comes from.
+/// Where a provider's or a route's definition comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// Named in the config file: the file's version wins at every start.
@@ -60,10 +60,20 @@ pub struct StoredProvider {
     pub config: Value,
 }
 
-/// Persistence of providers. Precedence with a config file: providers named in
-/// the file are *file-managed*; [`ConfigStore::sync_file_providers`] makes the
-/// stored file-managed set equal to the file's at every start, and never
-/// touches providers created by other means.
+/// A route (virtual model), stored like a provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRoute {
+    pub name: String,
+    pub source: Source,
+    /// The route exactly as in the config file format (`targets`, `fallbacks`).
+    pub config: Value,
+}
+
+/// Persistence of providers and routes. Precedence with a config file: those
+/// named in the file are *file-managed*; [`ConfigStore::sync_file_providers`]
+/// and [`ConfigStore::sync_file_routes`] make the stored file-managed sets
+/// equal to the file's at every start, and never touch what was created by
+/// other means.
 #[async_trait::async_trait]
 pub trait ConfigStore: Send + Sync {
     /// Every provider, by name.
@@ -75,4 +85,14 @@ pub trait ConfigStore: Send + Sync {
     async fn delete_provider(&self, name: &str) -> Result<bool, StoreError>;
     /// Makes the file-managed providers exactly `providers`, in one transaction.
     async fn sync_file_providers(&self, providers: &[(String, Value)]) -> Result<(), StoreError>;
+
+    /// Every route, by name.
+    async fn list_routes(&self) -> Result<Vec<StoredRoute>, StoreError>;
+    async fn get_route(&self, name: &str) -> Result<Option<StoredRoute>, StoreError>;
+    /// Creates or replaces `route` (its source included).
+    async fn upsert_route(&self, route: &StoredRoute) -> Result<(), StoreError>;
+    /// `false` when there was no such route.
+    async fn delete_route(&self, name: &str) -> Result<bool, StoreError>;
+    /// Makes the file-managed routes exactly `routes`, in one transaction.
+    async fn sync_file_routes(&self, routes: &[(String, Value)]) -> Result<(), StoreError>;
 }

@@ -1,5 +1,6 @@
 //! The management REST API under `/api`: providers (same JSON as the config
-//! file, secrets redacted), connection tests, and the OpenAPI description.
+//! file, secrets redacted), routes (virtual models), connection tests, and
+//! the OpenAPI description.
 
 use std::sync::Arc;
 
@@ -9,9 +10,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Value};
 use switchyard_core::config::ConfigDiagnostic;
-use switchyard_core::config_service::{ConfigService, ProviderView};
+use switchyard_core::config_service::ConfigService;
 use switchyard_core::request_type::RequestType;
 use switchyard_core::{Gateway, Inbound, InboundHeaders};
 
@@ -45,12 +47,11 @@ fn parse_body(body: Body) -> Result<Value, AdminError> {
 pub type Name = Result<Path<String>, PathRejection>;
 
 fn name(p: Name) -> Result<String, AdminError> {
-    p.map(|Path(n)| n).map_err(|r| {
-        AdminError::Request(StatusCode::BAD_REQUEST, format!("bad provider name in path: {}", r.body_text()))
-    })
+    p.map(|Path(n)| n)
+        .map_err(|r| AdminError::Request(StatusCode::BAD_REQUEST, format!("bad name in path: {}", r.body_text())))
 }
 
-fn with_warnings(view: ProviderView, warnings: &[ConfigDiagnostic]) -> Value {
+fn with_warnings(view: impl Serialize, warnings: &[ConfigDiagnostic]) -> Value {
     let mut v = serde_json::to_value(view).unwrap_or(Value::Null);
     if !warnings.is_empty() {
         v["warnings"] = Value::Array(diagnostics_json(warnings));
@@ -86,7 +87,35 @@ pub async fn delete(State(service): State<Arc<ConfigService>>, path: Name) -> Re
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The provider routes of a server without a configuration service.
+pub async fn list_routes(State(service): State<Arc<ConfigService>>) -> Result<Response, AdminError> {
+    Ok(Json(service.list_routes().await?).into_response())
+}
+
+pub async fn get_route(State(service): State<Arc<ConfigService>>, path: Name) -> Result<Response, AdminError> {
+    Ok(Json(service.get_route(&name(path)?).await?).into_response())
+}
+
+pub async fn create_route(State(service): State<Arc<ConfigService>>, body: Body) -> Result<Response, AdminError> {
+    let (view, warnings) = service.create_route(parse_body(body)?).await?;
+    Ok((StatusCode::CREATED, Json(with_warnings(view, &warnings))).into_response())
+}
+
+pub async fn update_route(
+    State(service): State<Arc<ConfigService>>,
+    path: Name,
+    body: Body,
+) -> Result<Response, AdminError> {
+    let name = name(path)?;
+    let (view, warnings) = service.update_route(&name, parse_body(body)?).await?;
+    Ok(Json(with_warnings(view, &warnings)).into_response())
+}
+
+pub async fn delete_route(State(service): State<Arc<ConfigService>>, path: Name) -> Result<Response, AdminError> {
+    service.delete_route(&name(path)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The provider and route endpoints of a server without a configuration service.
 pub async fn disabled() -> AdminError {
     AdminError::Disabled
 }

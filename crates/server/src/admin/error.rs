@@ -42,8 +42,8 @@ pub fn diagnostics_json(d: &[ConfigDiagnostic]) -> Vec<Value> {
 
 fn status_for(e: &ConfigError) -> StatusCode {
     match e {
-        ConfigError::NotFound(_) => StatusCode::NOT_FOUND,
-        ConfigError::Exists(_) | ConfigError::FileManaged(_) => StatusCode::CONFLICT,
+        ConfigError::NotFound(..) => StatusCode::NOT_FOUND,
+        ConfigError::Exists(..) | ConfigError::FileManaged(..) => StatusCode::CONFLICT,
         ConfigError::Invalid(_) | ConfigError::Rejected(_) => StatusCode::BAD_REQUEST,
         ConfigError::Store(_) if e.is_storage_full() => StatusCode::INSUFFICIENT_STORAGE,
         ConfigError::Store(_) | ConfigError::Apply(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,10 +61,10 @@ impl IntoResponse for AdminError {
             let summary = d
                 .iter()
                 .filter(|d| d.severity == Severity::Error)
-                .map(|d| format!("{}: {}", if d.path.is_empty() { "provider" } else { &d.path }, d.message))
+                .map(|d| format!("{}: {}", if d.path.is_empty() { "body" } else { &d.path }, d.message))
                 .collect::<Vec<_>>()
                 .join("; ");
-            let body = json!({"error": {"message": format!("invalid provider: {summary}"), "type": "invalid_request_error", "details": diagnostics_json(d)}});
+            let body = json!({"error": {"message": format!("invalid configuration: {summary}"), "type": "invalid_request_error", "details": diagnostics_json(d)}});
             return (status, Json(body)).into_response();
         }
         if status.is_server_error() {

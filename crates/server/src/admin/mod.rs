@@ -22,7 +22,8 @@ use switchyard_core::Gateway;
 use auth::AdminAuth;
 
 /// `/api/...`, the UI under `/ui/`, `/login`, `/logout`. Without a
-/// configuration service the provider routes answer that the API is off.
+/// configuration service the provider and route endpoints answer that the
+/// API is off.
 pub fn routes<S>(service: Option<Arc<ConfigService>>, admin_auth: Arc<AdminAuth>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -33,10 +34,14 @@ where
         Some(service) => Router::new()
             .route("/api/providers", get(api::list).post(api::create))
             .route("/api/providers/{name}", get(api::get).put(api::update).delete(api::delete))
+            .route("/api/routes", get(api::list_routes).post(api::create_route))
+            .route("/api/routes/{name}", get(api::get_route).put(api::update_route).delete(api::delete_route))
             .with_state(service),
         None => Router::new()
             .route("/api/providers", get(api::disabled).post(api::disabled))
-            .route("/api/providers/{name}", get(api::disabled).put(api::disabled).delete(api::disabled)),
+            .route("/api/providers/{name}", get(api::disabled).put(api::disabled).delete(api::disabled))
+            .route("/api/routes", get(api::disabled).post(api::disabled))
+            .route("/api/routes/{name}", get(api::disabled).put(api::disabled).delete(api::disabled)),
     };
     let guarded = providers
         .route("/api/providers/{name}/test", post(api::test_connection))

@@ -7,9 +7,29 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 const INDEX: &str = include_str!("../../assets/ui/index.html");
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// `(path under /ui/, content type, body)` for a file of `assets/ui/`.
+macro_rules! asset {
+    ($path:literal, $mime:expr) => {
+        ($path, $mime, include_str!(concat!("../../assets/ui/", $path)))
+    };
+}
+
+/// Every file of the UI: the entry module, its ES modules (one per page
+/// under `js/pages/`), the style sheet.
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("app.js", "text/javascript; charset=utf-8", include_str!("../../assets/ui/app.js")),
-    ("app.css", "text/css; charset=utf-8", include_str!("../../assets/ui/app.css")),
+    asset!("app.js", JS),
+    asset!("app.css", "text/css; charset=utf-8"),
+    asset!("js/api.js", JS),
+    asset!("js/dom.js", JS),
+    asset!("js/router.js", JS),
+    asset!("js/provider-fields.js", JS),
+    asset!("js/pages/providers.js", JS),
+    asset!("js/pages/provider-add.js", JS),
+    asset!("js/pages/provider-edit.js", JS),
+    asset!("js/pages/routes.js", JS),
+    asset!("js/pages/playground.js", JS),
 ];
 
 pub async fn root() -> Redirect {
@@ -46,4 +66,32 @@ pub fn login_html(error: Option<&str>) -> String {
 
 pub async fn login_css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../assets/ui/app.css")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    /// A module added under assets/ui/ but not to the table would be a 404 in the browser.
+    #[test]
+    fn every_ui_file_is_served() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/ui");
+        let mut pending = vec![root.clone()];
+        let mut files = Vec::new();
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if let Ok(rel) = path.strip_prefix(&root) {
+                    files.push(rel.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        files.retain(|f| f != "index.html");
+        files.sort();
+        let mut served: Vec<String> = ASSETS.iter().map(|(p, _, _)| p.to_string()).collect();
+        served.sort();
+        assert_eq!(files, served);
+    }
 }

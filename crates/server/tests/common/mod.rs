@@ -111,16 +111,36 @@ pub async fn start_admin_with(
     token: Option<&str>,
     limits: switchyard_server::ConnLimits,
 ) -> Harness {
+    let fake = FakeUpstream::start().await.expect("fake upstream starts");
+    start_admin_on(fake, &format!("{{\"providers\": {file_providers}}}"), None, token, limits).await
+}
+
+/// A Switchyard with the management API over a store, as `serve` starts it:
+/// `file` is a whole config file text (may use `{gw}`/`{ws}`) whose providers
+/// and routes are synced into the store as file-managed. The store is the
+/// SQLite file `db` (kept, so another start may reopen it) or one in memory.
+pub async fn start_admin_on(
+    fake: FakeUpstream,
+    file: &str,
+    db: Option<&std::path::Path>,
+    token: Option<&str>,
+    limits: switchyard_server::ConnLimits,
+) -> Harness {
     use switchyard_core::config_service::{build_config, ApiEnvAllowList, BaseSettings, ConfigService, ConfigStore};
     use switchyard_store::SqliteStore;
 
-    let fake = FakeUpstream::start().await.expect("fake upstream starts");
-    let text = file_providers.replace("{gw}", &fake.url("")).replace("{ws}", &fake.workspace_url(""));
-    let (file, _) = GatewayConfig::parse(&format!("{{\"providers\": {text}}}"), &env()).expect("valid file config");
-    let store: Arc<dyn ConfigStore> = Arc::new(SqliteStore::in_memory().await.expect("store"));
+    let text = file.replace("{gw}", &fake.url("")).replace("{ws}", &fake.workspace_url(""));
+    let (file, _) = GatewayConfig::parse(&text, &env()).expect("valid file config");
+    let store: Arc<dyn ConfigStore> = match db {
+        Some(path) => Arc::new(SqliteStore::open(path).await.expect("store")),
+        None => Arc::new(SqliteStore::in_memory().await.expect("store")),
+    };
     let providers: Vec<(String, serde_json::Value)> =
         file.providers.iter().map(|(n, p)| (n.clone(), serde_json::to_value(p).expect("json"))).collect();
     store.sync_file_providers(&providers).await.expect("sync");
+    let routes: Vec<(String, serde_json::Value)> =
+        file.routes.iter().map(|(n, r)| (n.clone(), serde_json::to_value(r).expect("json"))).collect();
+    store.sync_file_routes(&routes).await.expect("sync");
     let base =
         BaseSettings { api_env_allow: ApiEnvAllowList::new(["OPENAI_KEY_*".to_string()]), ..BaseSettings::default() };
     let config = build_config(&base, store.as_ref(), &env()).await.expect("config");
