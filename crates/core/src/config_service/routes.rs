@@ -14,7 +14,7 @@ use super::error::{ConfigError, Entity};
 use super::service::{ConfigService, Row};
 use super::store::{Source, StoredRoute};
 use crate::config::{ConfigDiagnostic, GatewayConfig, Severity};
-use crate::routing::split_model;
+use crate::model_id::split_model;
 
 /// A route as the management API shows it: `targets` and `fallbacks` always present.
 #[derive(Debug, Clone, Serialize)]
