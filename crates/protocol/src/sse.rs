@@ -326,7 +326,6 @@ mod tests {
 /// newline, so text inside a payload never matches.
 #[derive(Debug, Clone)]
 pub struct TerminalScanner {
-    markers: &'static [&'static [u8]],
     /// Built once: building a searcher per chunk showed in profiles.
     finders: Vec<memchr::memmem::Finder<'static>>,
     /// The last bytes of the stream so far (a marker split across chunks),
@@ -344,7 +343,7 @@ impl TerminalScanner {
         let mut tail = [0u8; TAIL];
         tail[0] = b'\n';
         let finders = markers.iter().map(|m| memchr::memmem::Finder::new(*m)).collect();
-        Self { markers, finders, tail, tail_len: 1 }
+        Self { finders, tail, tail_len: 1 }
     }
 
     /// Feeds a chunk; true once a terminal marker has been seen at a line start.
@@ -366,11 +365,11 @@ impl TerminalScanner {
         window[..self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
         window[self.tail_len..self.tail_len + head].copy_from_slice(&chunk[..head]);
         let window = &window[..self.tail_len + head];
-        let split = self.markers.iter().any(|m| {
-            memchr::memmem::find_iter(window, m).any(|pos| {
+        let split = self.finders.iter().any(|f| {
+            f.find_iter(window).any(|pos| {
                 pos > 0
                     && pos < self.tail_len
-                    && pos + m.len() > self.tail_len
+                    && pos + f.needle().len() > self.tail_len
                     && matches!(window[pos - 1], b'\n' | b'\r')
             })
         });

@@ -19,7 +19,7 @@ const TAIL: usize = 16 * 1024;
 
 /// Settles an answer the client gets whole.
 pub(crate) fn settle_whole_body(mut settlement: Settlement, inbound: Inbound, body: &[u8]) {
-    read_body(inbound, &BodyPeek::scan(body), &mut settlement.meter);
+    read_body(inbound, BodyPeek::scan(inbound, body), &mut settlement.meter);
     settlement.meter.ttft.get_or_insert(settlement.ctx.elapsed());
     settlement.finish(End::Completed, None);
 }
@@ -54,7 +54,7 @@ impl Stream for Tapped {
             }
             Poll::Ready(None) => {
                 if let Some(mut s) = this.settlement.take() {
-                    read_body(this.inbound, &BodyPeek::scan(&this.tail), &mut s.meter);
+                    read_body(this.inbound, BodyPeek::scan(this.inbound, &this.tail), &mut s.meter);
                     s.finish(End::Completed, None);
                 }
             }

@@ -25,26 +25,26 @@ struct Finders {
     usage: memmem::Finder<'static>,
     finish_reason: memmem::Finder<'static>,
     stop_reason: memmem::Finder<'static>,
-    status: memmem::Finder<'static>,
     content: memmem::Finder<'static>,
     arguments: memmem::Finder<'static>,
     text: memmem::Finder<'static>,
     partial_json: memmem::Finder<'static>,
     thinking: memmem::Finder<'static>,
     delta: memmem::Finder<'static>,
+    response_type: memmem::Finder<'static>,
 }
 
 static FINDERS: std::sync::LazyLock<Finders> = std::sync::LazyLock::new(|| Finders {
     usage: memmem::Finder::new(b"\"usage\""),
     finish_reason: memmem::Finder::new(b"\"finish_reason\":\""),
     stop_reason: memmem::Finder::new(b"\"stop_reason\""),
-    status: memmem::Finder::new(b"\"status\""),
     content: memmem::Finder::new(b"\"content\":\""),
     arguments: memmem::Finder::new(b"\"arguments\":\""),
     text: memmem::Finder::new(b"\"text\":\""),
     partial_json: memmem::Finder::new(b"\"partial_json\":\""),
     thinking: memmem::Finder::new(b"\"thinking\":\""),
     delta: memmem::Finder::new(b"\"delta\":\""),
+    response_type: memmem::Finder::new(b"{\"type\":\"response."),
 });
 
 pub(crate) struct PassthroughScan {
@@ -53,23 +53,56 @@ pub(crate) struct PassthroughScan {
     strip: bool,
     /// The unfinished line (scan) or event (strip) of the previous chunk.
     held: BytesMut,
-    /// The held line ran past [`MAX_HELD`]: skip to its end.
-    skipping: bool,
     /// The upstream ended the stream with its own error event.
     pub error_seen: bool,
 }
 
 impl PassthroughScan {
     pub fn new(dialect: Dialect, strip: bool) -> Self {
-        Self { dialect, strip, held: BytesMut::new(), skipping: false, error_seen: false }
+        Self { dialect, strip, held: BytesMut::new(), error_seen: false }
     }
 
+    /// Observes the chunk's complete lines (or, when stripping, relays its
+    /// complete events without the requested usage). Searches run over the
+    /// whole region, not line by line: a stream has many small events.
     pub fn chunk(&mut self, chunk: Bytes, m: &mut Meter) -> Bytes {
-        if self.strip {
-            return self.strip_chunk(&chunk, m);
+        let joined;
+        let fresh = self.held.is_empty();
+        let region: &[u8] = if fresh {
+            &chunk
+        } else {
+            self.held.extend_from_slice(&chunk);
+            joined = self.held.split().freeze();
+            &joined
+        };
+        let complete = if self.strip { last_event_end(region) } else { memchr::memrchr(b'\n', region).map(|i| i + 1) };
+        let complete = complete.unwrap_or(0);
+        let (whole, rest) = region.split_at(complete);
+        let out = match (self.strip, self.strip_region(whole)) {
+            (false, _) => Bytes::new(),
+            (true, Some(edited)) => edited,
+            // Nothing to hide: the chunk's own bytes, not a copy.
+            (true, None) if fresh => chunk.slice(..complete),
+            (true, None) => Bytes::copy_from_slice(whole),
+        };
+        self.observe(whole, m);
+        if self.held.len() + rest.len() > MAX_HELD {
+            // A line or event this long is not usage: passed on unread.
+            self.held.clear();
+            if self.strip {
+                self.strip = false;
+                let mut all = BytesMut::from(&out[..]);
+                all.extend_from_slice(rest);
+                return all.freeze();
+            }
+        } else {
+            self.held.extend_from_slice(rest);
         }
-        self.scan_lines(&chunk, m);
-        chunk
+        if self.strip {
+            out
+        } else {
+            chunk
+        }
     }
 
     pub fn flush(&mut self) -> Bytes {
@@ -80,119 +113,165 @@ impl PassthroughScan {
         }
     }
 
-    /// Observes every complete line; the bytes go on untouched.
-    fn scan_lines(&mut self, chunk: &[u8], m: &mut Meter) {
-        let mut rest = chunk;
-        while let Some(nl) = memchr::memchr(b'\n', rest) {
-            let (line, after) = rest.split_at(nl);
-            rest = &after[1..];
-            if self.skipping {
-                self.skipping = false;
-                self.held.clear();
-            } else if self.held.is_empty() {
-                self.line(line, m);
-            } else {
-                self.held.extend_from_slice(line);
-                let whole = self.held.split();
-                self.line(&whole, m);
+    /// Usage, finish, errors and text length in complete lines.
+    fn observe(&mut self, region: &[u8], m: &mut Meter) {
+        if region.is_empty() {
+            return;
+        }
+        let f = &*FINDERS;
+        m.text_bytes += text_bytes(self.dialect, region);
+        let mut last_line = usize::MAX;
+        for key in f.usage.find_iter(region) {
+            if !is_null_after(region, key + f.usage.needle().len()) {
+                self.read_line(region, key, &mut last_line, m);
             }
         }
-        if !rest.is_empty() && !self.skipping {
-            if self.held.len() + rest.len() > MAX_HELD {
-                self.held.clear();
-                self.skipping = true;
-            } else {
-                self.held.extend_from_slice(rest);
-            }
-        }
-    }
-
-    fn line(&mut self, line: &[u8], m: &mut Meter) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(data) = line.strip_prefix(b"data:") else { return };
-        let data = data.strip_prefix(b" ").unwrap_or(data);
-        self.error_seen |= is_error_event(self.dialect, data);
-        m.text_bytes += text_bytes(self.dialect, data);
-        if mentions_usage_or_finish(self.dialect, data) {
-            self.read(data, m);
-        }
-    }
-
-    /// Relays complete events only, without the ones the gateway asked for.
-    fn strip_chunk(&mut self, chunk: &Bytes, m: &mut Meter) -> Bytes {
-        let joined;
-        let input: &[u8] = if self.held.is_empty() {
-            chunk
-        } else {
-            self.held.extend_from_slice(chunk);
-            joined = self.held.split().freeze();
-            &joined
-        };
-        let mut out = BytesMut::with_capacity(input.len());
-        let mut at = 0;
-        while let Some(end) = event_end(&input[at..]) {
-            self.strip_event(&input[at..at + end], &mut out, m);
-            at += end;
-        }
-        let rest = &input[at..];
-        if self.held.len() + rest.len() > MAX_HELD {
-            // Not an event stream we understand: give up stripping, relay as is.
-            self.strip = false;
-            out.extend_from_slice(rest);
-        } else {
-            self.held.extend_from_slice(rest);
-        }
-        out.freeze()
-    }
-
-    fn strip_event(&mut self, event: &[u8], out: &mut BytesMut, m: &mut Meter) {
-        let start = out.len();
-        for line in event.split_inclusive(|&b| b == b'\n') {
-            let body = line.strip_suffix(b"\n").unwrap_or(line);
-            let body = body.strip_suffix(b"\r").unwrap_or(body);
-            let Some(data) = body.strip_prefix(b"data:") else {
-                out.extend_from_slice(line);
-                continue;
-            };
-            let data = data.strip_prefix(b" ").unwrap_or(data);
-            self.error_seen |= is_error_event(self.dialect, data);
-            m.text_bytes += text_bytes(self.dialect, data);
-            // The common case: `"usage":null` on a content chunk, removed without a parse.
-            if let Some(rewritten) = without_null_usage(line) {
-                if FINDERS.finish_reason.find(data).is_some() {
-                    self.read(data, m);
+        match self.dialect {
+            Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
+                for at in f.finish_reason.find_iter(region) {
+                    self.read_line(region, at, &mut last_line, m);
                 }
-                out.extend_from_slice(&rewritten);
-                continue;
             }
-            if FINDERS.usage.find(data).is_none() {
-                if mentions_usage_or_finish(self.dialect, data) {
-                    self.read(data, m);
+            Dialect::AnthropicMessages => {
+                for at in f.stop_reason.find_iter(region) {
+                    self.read_line(region, at, &mut last_line, m);
                 }
-                out.extend_from_slice(line);
-                continue;
             }
-            let Ok(v) = serde_json::from_slice::<Value>(data) else {
-                out.extend_from_slice(line);
-                continue;
-            };
+            // The terminal event carries the status (and the usage, read above).
+            Dialect::OpenAiResponses => {
+                for at in f.response_type.find_iter(region) {
+                    let kind = &region[at + f.response_type.needle().len()..];
+                    if [&b"completed\""[..], b"incomplete\"", b"failed\""].iter().any(|k| kind.starts_with(k)) {
+                        self.read_line(region, at, &mut last_line, m);
+                    }
+                }
+            }
+        }
+        // An upstream's error event is its stream's last: only the last data line is looked at.
+        if let Some(data) = last_data_line(region) {
+            self.error_seen = is_error_event(self.dialect, data);
+        }
+    }
+
+    /// Parses the `data:` line holding `at`, once per line.
+    fn read_line(&self, region: &[u8], at: usize, last_line: &mut usize, m: &mut Meter) {
+        let (start, end) = line_around(region, at);
+        if start == *last_line {
+            return;
+        }
+        *last_line = start;
+        if let Some(v) = data_of(&region[start..end]).and_then(|d| serde_json::from_slice::<Value>(d).ok()) {
             read_event(self.dialect, &v, m);
-            let usage_only = v.get("choices").and_then(Value::as_array).is_some_and(Vec::is_empty)
-                && v.get("usage").is_some_and(Value::is_object);
+        }
+    }
+
+    /// Complete events without the requested usage: `"usage":null` members
+    /// removed, the usage-only chunk dropped. Unchanged bytes are not copied
+    /// twice.
+    /// `None` when nothing needs hiding.
+    fn strip_region(&self, region: &[u8]) -> Option<Bytes> {
+        let f = &*FINDERS;
+        if !self.strip || f.usage.find(region).is_none() {
+            return None;
+        }
+        let mut out = BytesMut::with_capacity(region.len());
+        let mut copied = 0;
+        let mut skip_to = 0;
+        for key in f.usage.find_iter(region) {
+            if key < skip_to {
+                continue;
+            }
+            let (line_start, line_end) = line_around(region, key);
+            if is_null_after(region, key + f.usage.needle().len()) {
+                if let Some(rewritten) = without_null_usage(&region[line_start..line_end]) {
+                    out.extend_from_slice(&region[copied..line_start]);
+                    out.extend_from_slice(&rewritten);
+                    copied = line_end;
+                }
+                continue;
+            }
+            let usage_only = data_of(&region[line_start..line_end])
+                .and_then(|d| serde_json::from_slice::<Value>(d).ok())
+                .is_some_and(|v| {
+                    v.get("choices").and_then(Value::as_array).is_some_and(Vec::is_empty)
+                        && v.get("usage").is_some_and(Value::is_object)
+                });
             if usage_only {
-                // The chunk the client did not ask for: the whole event goes.
-                out.truncate(start);
-                return;
+                // The chunk the client did not ask for: its whole event goes.
+                let (event_start, event_end) = event_around(region, line_start);
+                out.extend_from_slice(&region[copied..event_start.max(copied)]);
+                copied = event_end;
+                skip_to = event_end;
             }
-            out.extend_from_slice(line);
         }
+        out.extend_from_slice(&region[copied.min(region.len())..]);
+        Some(out.freeze())
     }
+}
 
-    fn read(&self, data: &[u8], m: &mut Meter) {
-        if let Ok(v) = serde_json::from_slice::<Value>(data) {
-            read_event(self.dialect, &v, m);
-        }
+/// Whether `null` follows (after `:` and spaces) at `at`.
+fn is_null_after(region: &[u8], mut at: usize) -> bool {
+    while region.get(at).is_some_and(|b| *b == b' ') {
+        at += 1;
     }
+    if region.get(at) != Some(&b':') {
+        return false;
+    }
+    at += 1;
+    while region.get(at).is_some_and(|b| *b == b' ') {
+        at += 1;
+    }
+    region[at.min(region.len())..].starts_with(b"null")
+}
+
+/// The line holding `at`: from after the previous newline to after its own.
+fn line_around(region: &[u8], at: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &region[at..]).map_or(region.len(), |i| at + i + 1);
+    (start, end)
+}
+
+/// The event holding the line at `line_start`: from after the blank line
+/// before it to after the blank line that ends it.
+fn event_around(region: &[u8], line_start: usize) -> (usize, usize) {
+    let before = &region[..line_start];
+    let lf = memchr::memmem::rfind(before, b"\n\n").map(|i| i + 2);
+    let crlf = memchr::memmem::rfind(before, b"\n\r\n").map(|i| i + 3);
+    let start = lf.max(crlf).unwrap_or(0);
+    let end = event_end(&region[line_start..]).map_or(region.len(), |e| line_start + e);
+    (start, end)
+}
+
+/// The payload of the last `data:` line of complete lines.
+fn last_data_line(region: &[u8]) -> Option<&[u8]> {
+    let mut end = region.len();
+    while end > 0 {
+        let start = memchr::memrchr(b'\n', &region[..end - 1]).map_or(0, |i| i + 1);
+        if let Some(data) = data_of(&region[start..end]) {
+            return Some(data);
+        }
+        end = start;
+    }
+    None
+}
+
+/// The payload of a `data:` line.
+fn data_of(line: &[u8]) -> Option<&[u8]> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let data = line.strip_prefix(b"data:")?;
+    Some(data.strip_prefix(b" ").unwrap_or(data))
+}
+
+/// The end of the last complete event (after its blank line), if any.
+fn last_event_end(buf: &[u8]) -> Option<usize> {
+    // From the end, the first newline that follows an empty line (`\n\n` or `\n\r\n`).
+    memchr::memrchr_iter(b'\n', buf).find_map(|i| {
+        match (i.checked_sub(1).map(|j| buf[j]), i.checked_sub(2).map(|j| buf[j])) {
+            (Some(b'\n'), _) | (Some(b'\r'), Some(b'\n')) => Some(i + 1),
+            _ => None,
+        }
+    })
 }
 
 /// The end of the first complete event (after its blank line), if any.
@@ -267,26 +346,12 @@ fn is_error_event(dialect: Dialect, data: &[u8]) -> bool {
     }
 }
 
-fn mentions_usage_or_finish(dialect: Dialect, data: &[u8]) -> bool {
-    let f = &*FINDERS;
-    match dialect {
-        Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
-            f.usage.find(data).is_some() || f.finish_reason.find(data).is_some()
-        }
-        Dialect::OpenAiResponses => {
-            data.starts_with(b"{\"type\":\"response.")
-                && memmem::find(&data[..data.len().min(48)], b"delta").is_none()
-                && (f.usage.find(data).is_some() || f.status.find(data).is_some())
-        }
-        Dialect::AnthropicMessages => f.usage.find(data).is_some() || f.stop_reason.find(data).is_some(),
-    }
-}
-
 /// Bytes of generated text in one event, for the output estimate when no usage comes.
 fn text_bytes(dialect: Dialect, data: &[u8]) -> usize {
     let f = &*FINDERS;
     let keys: &[&memmem::Finder<'static>] = match dialect {
-        Dialect::OpenAiChat | Dialect::OpenAiCompletions => &[&f.content, &f.arguments, &f.text],
+        Dialect::OpenAiChat => &[&f.content, &f.arguments],
+        Dialect::OpenAiCompletions => &[&f.text],
         Dialect::OpenAiResponses => &[&f.delta],
         Dialect::AnthropicMessages => &[&f.text, &f.partial_json, &f.thinking],
     };
@@ -348,6 +413,17 @@ mod tests {
             assert_eq!((m.reported.input_tokens, m.reported.cache_read_tokens, m.reported.output_tokens), (5, 4, 2));
             assert!(m.input_reported && m.output_reported);
             assert_eq!(m.finish_reason.as_deref(), Some("stop"));
+        }
+    }
+
+    #[test]
+    fn crlf_streams_are_stripped_too() {
+        let crlf = WITH_USAGE.replace("\n\n", "\r\n\r\n");
+        for split in [1, 50, 150, crlf.len() - 20] {
+            let (a, b) = crlf.split_at(split);
+            let (out, m) = scan(Dialect::OpenAiChat, true, &[a, b]);
+            assert_eq!(out, WITHOUT_USAGE.replace("\n\n", "\r\n\r\n"), "split at {split}");
+            assert_eq!(m.reported.output_tokens, 2);
         }
     }
 

@@ -1,30 +1,102 @@
 //! Where each dialect reports usage and the finish reason, read from one
-//! parsed event or body. Only the few events that carry usage are parsed.
+//! parsed event or from a body's end. Only the few events that carry usage
+//! are parsed, into typed structs (no tree, no JSON-pointer walks).
 
+use memchr::memmem::FinderRev;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::Value;
-use switchyard_protocol::anthropic::response::usage_from as anthropic_usage;
 use switchyard_protocol::canonical::Usage;
-use switchyard_protocol::openai::chat::response::usage_from as openai_usage;
+use switchyard_protocol::dialect::Dialect;
 
 use crate::inbound::Inbound;
 use crate::usage::Meter;
-use switchyard_protocol::dialect::Dialect;
 
-/// OpenAI Responses usage: `input_tokens` includes the cached ones.
-fn responses_usage(u: &Value) -> Usage {
-    let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
-    let cached = n("/input_tokens_details/cached_tokens");
-    Usage {
-        input_tokens: n("/input_tokens").saturating_sub(cached),
-        cache_read_tokens: cached,
-        cache_write_tokens: 0,
-        output_tokens: n("/output_tokens"),
-        reasoning_tokens: n("/output_tokens_details/reasoning_tokens"),
+/// Every dialect's usage members; each reads the ones it sends.
+#[derive(Debug, Default, Deserialize)]
+struct WireUsage {
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+    prompt_tokens_details: Option<Details>,
+    completion_tokens_details: Option<Details>,
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    input_tokens_details: Option<Details>,
+    output_tokens_details: Option<Details>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Details {
+    cached_tokens: Option<u64>,
+    cache_write_tokens: Option<u64>,
+    reasoning_tokens: Option<u64>,
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    /// Chat, completions, embeddings: `prompt_tokens` includes the cached ones.
+    OpenAi,
+    /// Responses: `input_tokens` includes the cached ones.
+    Responses,
+    /// Messages: `input_tokens` excludes the cache.
+    Anthropic,
+}
+
+impl WireUsage {
+    /// The canonical usage and which halves were reported.
+    fn read(&self, shape: Shape) -> (Usage, bool, bool) {
+        let n = |v: Option<u64>| v.unwrap_or(0);
+        let detail = |d: &Option<Details>, f: fn(&Details) -> Option<u64>| d.as_ref().and_then(f).unwrap_or(0);
+        match shape {
+            Shape::OpenAi => {
+                let cached = detail(&self.prompt_tokens_details, |d| d.cached_tokens);
+                let written = detail(&self.prompt_tokens_details, |d| d.cache_write_tokens);
+                let usage = Usage {
+                    input_tokens: n(self.prompt_tokens).saturating_sub(cached.saturating_add(written)),
+                    cache_read_tokens: cached,
+                    cache_write_tokens: written,
+                    output_tokens: n(self.completion_tokens),
+                    reasoning_tokens: detail(&self.completion_tokens_details, |d| d.reasoning_tokens),
+                };
+                // Embeddings report no completion: their output is reported as none.
+                (usage, self.prompt_tokens.is_some(), self.prompt_tokens.is_some())
+            }
+            Shape::Responses => {
+                let cached = detail(&self.input_tokens_details, |d| d.cached_tokens);
+                let usage = Usage {
+                    input_tokens: n(self.input_tokens).saturating_sub(cached),
+                    cache_read_tokens: cached,
+                    cache_write_tokens: 0,
+                    output_tokens: n(self.output_tokens),
+                    reasoning_tokens: detail(&self.output_tokens_details, |d| d.reasoning_tokens),
+                };
+                (usage, self.input_tokens.is_some(), self.output_tokens.is_some())
+            }
+            Shape::Anthropic => {
+                let usage = Usage {
+                    input_tokens: n(self.input_tokens),
+                    cache_read_tokens: n(self.cache_read_input_tokens),
+                    cache_write_tokens: n(self.cache_creation_input_tokens),
+                    output_tokens: n(self.output_tokens),
+                    reasoning_tokens: 0,
+                };
+                (usage, self.input_tokens.is_some(), self.output_tokens.is_some())
+            }
+        }
     }
 }
 
-fn has(u: &Value, key: &str) -> bool {
-    u.get(key).is_some_and(Value::is_u64)
+fn report(m: &mut Meter, usage: Option<WireUsage>, shape: Shape, input_only: bool) {
+    if let Some(u) = usage {
+        let (usage, has_input, has_output) = u.read(shape);
+        m.report(&usage, has_input, has_output && !input_only);
+    }
+}
+
+fn usage_of(v: Option<&Value>) -> Option<WireUsage> {
+    v.filter(|u| u.is_object()).and_then(|u| WireUsage::deserialize(u).ok())
 }
 
 fn finish(m: &mut Meter, v: Option<&Value>) {
@@ -36,81 +108,76 @@ fn finish(m: &mut Meter, v: Option<&Value>) {
 /// The members of a non-stream answer that accounting reads.
 #[derive(Debug, Default)]
 pub(super) struct BodyPeek {
-    usage: Option<Value>,
-    finish_reason: Option<String>,
-    status: Option<String>,
-    stop_reason: Option<String>,
+    usage: Option<WireUsage>,
+    finish: Option<String>,
 }
+
+struct Keys {
+    usage: FinderRev<'static>,
+    finish_reason: FinderRev<'static>,
+    status: FinderRev<'static>,
+    stop_reason: FinderRev<'static>,
+}
+
+/// Built once: a searcher costs more to build than to run on a small body.
+static KEYS: std::sync::LazyLock<Keys> = std::sync::LazyLock::new(|| Keys {
+    usage: FinderRev::new(b"\"usage\""),
+    finish_reason: FinderRev::new(b"\"finish_reason\""),
+    status: FinderRev::new(b"\"status\""),
+    stop_reason: FinderRev::new(b"\"stop_reason\""),
+});
 
 impl BodyPeek {
     /// Found by searching from the end, where every dialect puts `usage`
     /// and the finish: the body is not parsed (a key inside a string is
     /// escaped, `\"usage\"`, and so never matches).
-    pub fn scan(body: &[u8]) -> Self {
-        Self {
-            usage: value_after_key(body, b"\"usage\""),
-            finish_reason: string_after_key(body, b"\"finish_reason\""),
-            status: string_after_key(body, b"\"status\""),
-            stop_reason: string_after_key(body, b"\"stop_reason\""),
-        }
+    pub fn scan(inbound: Inbound, body: &[u8]) -> Self {
+        let k = &*KEYS;
+        let finish = match inbound {
+            Inbound::OpenAiChat | Inbound::OpenAiCompletions => &k.finish_reason,
+            Inbound::OpenAiResponses => &k.status,
+            Inbound::AnthropicMessages => &k.stop_reason,
+            Inbound::OpenAiEmbeddings | Inbound::AnthropicCountTokens => {
+                return Self { usage: after_key(body, &k.usage), finish: None };
+            }
+        };
+        Self { usage: after_key(body, &k.usage), finish: after_key(body, finish) }
     }
 }
 
-/// The JSON value of the last top-level-looking `key` in `body`.
-fn value_after_key(body: &[u8], key: &[u8]) -> Option<Value> {
+/// The value of the last top-level-looking `key` in `body`.
+fn after_key<T: DeserializeOwned>(body: &[u8], key: &FinderRev<'static>) -> Option<T> {
     let mut end = body.len();
-    while let Some(at) = memchr::memmem::rfind(&body[..end], key) {
+    while let Some(at) = key.rfind(&body[..end]) {
         end = at;
         if at > 0 && body[at - 1] == b'\\' {
             continue;
         }
-        let mut rest = &body[at + key.len()..];
+        let mut rest = &body[at + key.needle().len()..];
         while let Some((b' ' | b'\n' | b'\r' | b'\t', r)) = rest.split_first() {
             rest = r;
         }
         let Some((b':', rest)) = rest.split_first() else { continue };
-        return serde_json::Deserializer::from_slice(rest).into_iter::<Value>().next().and_then(Result::ok);
+        return serde_json::Deserializer::from_slice(rest).into_iter::<T>().next().and_then(Result::ok);
     }
     None
 }
 
-fn string_after_key(body: &[u8], key: &[u8]) -> Option<String> {
-    match value_after_key(body, key)? {
-        Value::String(s) => Some(s),
-        _ => None,
-    }
-}
-
 /// A non-stream answer's body, by the API that produced it.
-pub(super) fn read_body(inbound: Inbound, body: &BodyPeek, m: &mut Meter) {
-    let usage = body.usage.as_ref().filter(|u| u.is_object());
-    let finish = match inbound {
-        Inbound::OpenAiChat | Inbound::OpenAiCompletions | Inbound::OpenAiEmbeddings => {
-            if let Some(u) = usage {
-                m.report(&openai_usage(Some(u)), true, true);
-            }
-            body.finish_reason.clone()
-        }
-        Inbound::OpenAiResponses => {
-            if let Some(u) = usage {
-                m.report(&responses_usage(u), true, true);
-            }
-            body.status.clone()
-        }
-        Inbound::AnthropicMessages => {
-            if let Some(u) = usage {
-                m.report(&anthropic_usage(Some(u)), has(u, "input_tokens"), has(u, "output_tokens"));
-            }
-            body.stop_reason.clone()
-        }
+pub(super) fn read_body(inbound: Inbound, body: BodyPeek, m: &mut Meter) {
+    let shape = match inbound {
+        Inbound::OpenAiChat | Inbound::OpenAiCompletions | Inbound::OpenAiEmbeddings => Shape::OpenAi,
+        Inbound::OpenAiResponses => Shape::Responses,
+        Inbound::AnthropicMessages => Shape::Anthropic,
         // Counting tokens consumes none.
         Inbound::AnthropicCountTokens => {
             m.report(&Usage::default(), true, true);
-            None
+            return;
         }
     };
-    if finish.is_some() {
-        m.finish_reason = finish;
+    report(m, body.usage, shape, false);
+    if body.finish.is_some() {
+        m.finish_reason = body.finish;
     }
 }
 
@@ -118,10 +185,8 @@ pub(super) fn read_body(inbound: Inbound, body: &BodyPeek, m: &mut Meter) {
 pub(super) fn read_event(dialect: Dialect, data: &Value, m: &mut Meter) {
     match dialect {
         Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
-            if let Some(u) = data.get("usage").filter(|u| u.is_object()) {
-                m.report(&openai_usage(Some(u)), true, true);
-            }
-            finish(m, data.pointer("/choices/0/finish_reason"));
+            report(m, usage_of(data.get("usage")), Shape::OpenAi, false);
+            finish(m, data.get("choices").and_then(|c| c.get(0)).and_then(|c| c.get("finish_reason")));
         }
         Dialect::OpenAiResponses => {
             let terminal = data
@@ -129,25 +194,20 @@ pub(super) fn read_event(dialect: Dialect, data: &Value, m: &mut Meter) {
                 .and_then(Value::as_str)
                 .is_some_and(|t| matches!(t, "response.completed" | "response.incomplete" | "response.failed"));
             if terminal {
-                if let Some(u) = data.pointer("/response/usage").filter(|u| u.is_object()) {
-                    m.report(&responses_usage(u), true, true);
-                }
-                finish(m, data.pointer("/response/status"));
+                let response = data.get("response");
+                report(m, usage_of(response.and_then(|r| r.get("usage"))), Shape::Responses, false);
+                finish(m, response.and_then(|r| r.get("status")));
             }
         }
         Dialect::AnthropicMessages => match data.get("type").and_then(Value::as_str) {
             // The output count at the start is a placeholder; the final one comes in message_delta.
             Some("message_start") => {
-                if let Some(u) = data.pointer("/message/usage").filter(|u| u.is_object()) {
-                    m.report(&anthropic_usage(Some(u)), has(u, "input_tokens"), false);
-                }
+                report(m, usage_of(data.get("message").and_then(|x| x.get("usage"))), Shape::Anthropic, true)
             }
             Some("message_delta") => {
-                if let Some(u) = data.get("usage").filter(|u| u.is_object()) {
-                    // Newer APIs repeat the (cumulative) input counts here.
-                    m.report(&anthropic_usage(Some(u)), has(u, "input_tokens"), has(u, "output_tokens"));
-                }
-                finish(m, data.pointer("/delta/stop_reason"));
+                // Newer APIs repeat the (cumulative) input counts here.
+                report(m, usage_of(data.get("usage")), Shape::Anthropic, false);
+                finish(m, data.get("delta").and_then(|d| d.get("stop_reason")));
             }
             _ => {}
         },
@@ -164,16 +224,16 @@ mod tests {
             br#"{"choices":[{"message":{"content":"say \"usage\": {\"prompt_tokens\": 99}"},"finish_reason":"length"}],
             "usage" : {"prompt_tokens": 12, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": 2}}}"#;
         let mut m = Meter::default();
-        read_body(Inbound::OpenAiChat, &BodyPeek::scan(chat), &mut m);
+        read_body(Inbound::OpenAiChat, BodyPeek::scan(Inbound::OpenAiChat, chat), &mut m);
         assert_eq!((m.reported.input_tokens, m.reported.cache_read_tokens, m.reported.output_tokens), (10, 2, 3));
         assert_eq!(m.finish_reason.as_deref(), Some("length"));
         let anthropic = br#"{"content":[{"type":"text","text":"hi"}],"stop_reason":"tool_use","usage":{"input_tokens":5,"output_tokens":7}}"#;
         let mut m = Meter::default();
-        read_body(Inbound::AnthropicMessages, &BodyPeek::scan(anthropic), &mut m);
+        read_body(Inbound::AnthropicMessages, BodyPeek::scan(Inbound::AnthropicMessages, anthropic), &mut m);
         assert_eq!((m.reported.input_tokens, m.reported.output_tokens), (5, 7));
         assert_eq!(m.finish_reason.as_deref(), Some("tool_use"));
         let mut m = Meter::default();
-        read_body(Inbound::OpenAiChat, &BodyPeek::scan(b"{\"id\":\"x\"}"), &mut m);
+        read_body(Inbound::OpenAiChat, BodyPeek::scan(Inbound::OpenAiChat, b"{\"id\":\"x\"}"), &mut m);
         assert!(!m.input_reported && !m.output_reported, "no usage: left to the estimate");
     }
 }
