@@ -62,22 +62,11 @@ impl ConfigService {
 
     /// Creates an api-managed route from `{"name": …, "targets": […], "fallbacks": […]}`.
     pub async fn create_route(&self, body: Value) -> Result<SavedRoute, ConfigError> {
-        let Value::Object(mut map) = body else {
-            return Err(ConfigError::Rejected(
-                "the body must be a JSON object with the route's \"name\", \"targets\" and \"fallbacks\"".into(),
-            ));
-        };
-        let name = match map.remove("name") {
-            Some(Value::String(n)) => n,
-            _ => {
-                return Err(ConfigError::Invalid(vec![ConfigDiagnostic {
-                    severity: Severity::Error,
-                    path: "name".into(),
-                    message: "is required".into(),
-                    hint: Some("the model name clients send, e.g. \"claude-sonnet\"".into()),
-                }]))
-            }
-        };
+        let (name, map) = super::service::split_name(
+            body,
+            "the body must be a JSON object with the route's \"name\", \"targets\" and \"fallbacks\"",
+            "the model name clients send, e.g. \"claude-sonnet\"",
+        )?;
         let _guard = self.write.lock().await;
         if self.store.get_route(&name).await?.is_some() {
             return Err(ConfigError::Exists(Entity::Route, name));

@@ -78,22 +78,11 @@ impl ConfigService {
 
     /// Creates an api-managed provider from `{"name": …, <fields>}`.
     pub async fn create(&self, body: Value) -> Result<Saved, ConfigError> {
-        let Value::Object(mut map) = body else {
-            return Err(ConfigError::Rejected(
-                "the body must be a JSON object with the provider's \"name\" and fields".into(),
-            ));
-        };
-        let name = match map.remove("name") {
-            Some(Value::String(n)) => n,
-            _ => {
-                return Err(ConfigError::Invalid(vec![ConfigDiagnostic {
-                    severity: Severity::Error,
-                    path: "name".into(),
-                    message: "is required".into(),
-                    hint: Some("the provider's name, used as the model prefix: <name>/<model>".into()),
-                }]))
-            }
-        };
+        let (name, map) = split_name(
+            body,
+            "the body must be a JSON object with the provider's \"name\" and fields",
+            "the provider's name, used as the model prefix: <name>/<model>",
+        )?;
         let _guard = self.write.lock().await;
         if self.store.get_provider(&name).await?.is_some() {
             return Err(ConfigError::Exists(Entity::Provider, name));
@@ -204,5 +193,25 @@ impl ConfigService {
         let config = build_config(&self.base, self.store.as_ref(), self.env.as_ref()).await?;
         self.gateway.reload(config)?;
         Ok(())
+    }
+}
+
+/// A create body: its `name` and the other members.
+pub(super) fn split_name(
+    body: Value,
+    not_object: &str,
+    name_hint: &str,
+) -> Result<(String, serde_json::Map<String, Value>), ConfigError> {
+    let Value::Object(mut map) = body else {
+        return Err(ConfigError::Rejected(not_object.into()));
+    };
+    match map.remove("name") {
+        Some(Value::String(n)) => Ok((n, map)),
+        _ => Err(ConfigError::Invalid(vec![ConfigDiagnostic {
+            severity: Severity::Error,
+            path: "name".into(),
+            message: "is required".into(),
+            hint: Some(name_hint.into()),
+        }])),
     }
 }
