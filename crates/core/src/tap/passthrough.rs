@@ -10,8 +10,6 @@
 
 use bytes::{Bytes, BytesMut};
 use memchr::memmem;
-use std::sync::LazyLock;
-
 use serde_json::Value;
 
 use super::wire::read_event;
@@ -22,8 +20,32 @@ use switchyard_protocol::dialect::Dialect;
 /// unread: usage is never that large, and holding it would be unbounded.
 const MAX_HELD: usize = 1 << 20;
 
-/// Built once: a `memmem::find` builds its searcher at every call.
-static USAGE: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\"usage\""));
+/// Searchers built once: a `memmem::find` builds its searcher at every call.
+struct Finders {
+    usage: memmem::Finder<'static>,
+    finish_reason: memmem::Finder<'static>,
+    stop_reason: memmem::Finder<'static>,
+    content: memmem::Finder<'static>,
+    arguments: memmem::Finder<'static>,
+    text: memmem::Finder<'static>,
+    partial_json: memmem::Finder<'static>,
+    thinking: memmem::Finder<'static>,
+    delta: memmem::Finder<'static>,
+    response_type: memmem::Finder<'static>,
+}
+
+static FINDERS: std::sync::LazyLock<Finders> = std::sync::LazyLock::new(|| Finders {
+    usage: memmem::Finder::new(b"\"usage\""),
+    finish_reason: memmem::Finder::new(b"\"finish_reason\":\""),
+    stop_reason: memmem::Finder::new(b"\"stop_reason\""),
+    content: memmem::Finder::new(b"\"content\":\""),
+    arguments: memmem::Finder::new(b"\"arguments\":\""),
+    text: memmem::Finder::new(b"\"text\":\""),
+    partial_json: memmem::Finder::new(b"\"partial_json\":\""),
+    thinking: memmem::Finder::new(b"\"thinking\":\""),
+    delta: memmem::Finder::new(b"\"delta\":\""),
+    response_type: memmem::Finder::new(b"{\"type\":\"response."),
+});
 
 pub(crate) struct PassthroughScan {
     dialect: Dialect,
@@ -91,28 +113,38 @@ impl PassthroughScan {
         }
     }
 
-    /// Usage, finish, errors and text length in complete lines, in one
-    /// pass over the region for every key at once.
+    /// Usage, finish, errors and text length in complete lines.
     fn observe(&mut self, region: &[u8], m: &mut Meter) {
         if region.is_empty() {
             return;
         }
-        let keys = Keys::of(self.dialect);
+        let f = &*FINDERS;
+        m.text_bytes += text_bytes(self.dialect, region);
         let mut last_line = usize::MAX;
-        for hit in keys.searcher.iter().flat_map(|s| s.find_iter(region)) {
-            let after = hit.end();
-            match keys.kinds[hit.pattern().as_usize()] {
-                Key::Usage if !is_null_after(region, after) => self.read_line(region, hit.start(), &mut last_line, m),
-                Key::Usage => {}
-                Key::Finish => self.read_line(region, hit.start(), &mut last_line, m),
-                // The terminal event carries the status (and the usage).
-                Key::ResponseType => {
-                    let kind = &region[after..];
+        for key in f.usage.find_iter(region) {
+            if !is_null_after(region, key + f.usage.needle().len()) {
+                self.read_line(region, key, &mut last_line, m);
+            }
+        }
+        match self.dialect {
+            Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
+                for at in f.finish_reason.find_iter(region) {
+                    self.read_line(region, at, &mut last_line, m);
+                }
+            }
+            Dialect::AnthropicMessages => {
+                for at in f.stop_reason.find_iter(region) {
+                    self.read_line(region, at, &mut last_line, m);
+                }
+            }
+            // The terminal event carries the status (and the usage, read above).
+            Dialect::OpenAiResponses => {
+                for at in f.response_type.find_iter(region) {
+                    let kind = &region[at + f.response_type.needle().len()..];
                     if [&b"completed\""[..], b"incomplete\"", b"failed\""].iter().any(|k| kind.starts_with(k)) {
-                        self.read_line(region, hit.start(), &mut last_line, m);
+                        self.read_line(region, at, &mut last_line, m);
                     }
                 }
-                Key::Text => m.text_bytes += string_len(&region[after..]),
             }
         }
         // An upstream's error event is its stream's last: only the last data line is looked at.
@@ -138,18 +170,19 @@ impl PassthroughScan {
     /// twice.
     /// `None` when nothing needs hiding.
     fn strip_region(&self, region: &[u8]) -> Option<Bytes> {
-        if !self.strip || USAGE.find(region).is_none() {
+        let f = &*FINDERS;
+        if !self.strip || f.usage.find(region).is_none() {
             return None;
         }
         let mut out = BytesMut::with_capacity(region.len());
         let mut copied = 0;
         let mut skip_to = 0;
-        for key in USAGE.find_iter(region) {
+        for key in f.usage.find_iter(region) {
             if key < skip_to {
                 continue;
             }
             let (line_start, line_end) = line_around(region, key);
-            if is_null_after(region, key + USAGE.needle().len()) {
+            if is_null_after(region, key + f.usage.needle().len()) {
                 if let Some(rewritten) = without_null_usage(&region[line_start..line_end]) {
                     out.extend_from_slice(&region[copied..line_start]);
                     out.extend_from_slice(&rewritten);
@@ -257,79 +290,9 @@ fn event_end(buf: &[u8]) -> Option<usize> {
     None
 }
 
-#[derive(Clone, Copy)]
-enum Key {
-    Usage,
-    Finish,
-    ResponseType,
-    /// Opens a string of generated text.
-    Text,
-}
-
-/// Every key one dialect's events are searched for, as one automaton.
-struct Keys {
-    /// `None` only if the fixed patterns failed to build, which they cannot.
-    searcher: Option<aho_corasick::AhoCorasick>,
-    kinds: Vec<Key>,
-}
-
-impl Keys {
-    fn build(keys: &[(&str, Key)]) -> Self {
-        let searcher = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(keys.iter().map(|(k, _)| k))
-            .ok();
-        Self { searcher, kinds: keys.iter().map(|(_, k)| *k).collect() }
-    }
-
-    fn of(dialect: Dialect) -> &'static Keys {
-        static CHAT: LazyLock<Keys> = LazyLock::new(|| {
-            Keys::build(&[
-                ("\"usage\"", Key::Usage),
-                ("\"finish_reason\":\"", Key::Finish),
-                ("\"content\":\"", Key::Text),
-                ("\"arguments\":\"", Key::Text),
-            ])
-        });
-        static COMPLETIONS: LazyLock<Keys> = LazyLock::new(|| {
-            Keys::build(&[("\"usage\"", Key::Usage), ("\"finish_reason\":\"", Key::Finish), ("\"text\":\"", Key::Text)])
-        });
-        static RESPONSES: LazyLock<Keys> =
-            LazyLock::new(|| Keys::build(&[("{\"type\":\"response.", Key::ResponseType), ("\"delta\":\"", Key::Text)]));
-        static ANTHROPIC: LazyLock<Keys> = LazyLock::new(|| {
-            Keys::build(&[
-                ("\"usage\"", Key::Usage),
-                ("\"stop_reason\"", Key::Finish),
-                ("\"text\":\"", Key::Text),
-                ("\"partial_json\":\"", Key::Text),
-                ("\"thinking\":\"", Key::Text),
-            ])
-        });
-        match dialect {
-            Dialect::OpenAiChat => &CHAT,
-            Dialect::OpenAiCompletions => &COMPLETIONS,
-            Dialect::OpenAiResponses => &RESPONSES,
-            Dialect::AnthropicMessages => &ANTHROPIC,
-        }
-    }
-}
-
-/// Length of the JSON string value that starts at `value` (after its opening quote).
-fn string_len(value: &[u8]) -> usize {
-    let mut i = 0;
-    while i < value.len() {
-        match value[i] {
-            b'\\' => i += 2,
-            b'"' => return i,
-            _ => i += 1,
-        }
-    }
-    value.len()
-}
-
 /// The line without its `"usage":null` member, when it has one at the top level.
 fn without_null_usage(line: &[u8]) -> Option<Vec<u8>> {
-    let key = USAGE.find(line)?;
+    let key = FINDERS.usage.find(line)?;
     let mut after = key + b"\"usage\"".len();
     while line.get(after).is_some_and(|b| *b == b' ') {
         after += 1;
@@ -381,6 +344,36 @@ fn is_error_event(dialect: Dialect, data: &[u8]) -> bool {
         }
         Dialect::AnthropicMessages => data.starts_with(b"{\"type\":\"error\""),
     }
+}
+
+/// Bytes of generated text in one event, for the output estimate when no usage comes.
+fn text_bytes(dialect: Dialect, data: &[u8]) -> usize {
+    let f = &*FINDERS;
+    let keys: &[&memmem::Finder<'static>] = match dialect {
+        Dialect::OpenAiChat => &[&f.content, &f.arguments],
+        Dialect::OpenAiCompletions => &[&f.text],
+        Dialect::OpenAiResponses => &[&f.delta],
+        Dialect::AnthropicMessages => &[&f.text, &f.partial_json, &f.thinking],
+    };
+    keys.iter().map(|k| string_values_len(data, k)).sum()
+}
+
+/// Total length of the string values that follow `key` (which ends in the opening quote).
+fn string_values_len(data: &[u8], key: &memmem::Finder<'static>) -> usize {
+    let mut total = 0;
+    for start in key.find_iter(data) {
+        let value = &data[start + key.needle().len()..];
+        let mut i = 0;
+        while i < value.len() {
+            match value[i] {
+                b'\\' => i += 2,
+                b'"' => break,
+                _ => i += 1,
+            }
+        }
+        total += i.min(value.len());
+    }
+    total
 }
 
 #[cfg(test)]
