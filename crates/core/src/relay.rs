@@ -77,12 +77,8 @@ impl RelayState {
         self.done = true;
         tracing::warn!(provider = %self.provider, code, "{message}");
         match &mut self.mode {
-            Mode::Passthrough { dialect, boundary, .. } => {
-                let held = self.tap.flush();
-                boundary.observe(&held);
-                if !held.is_empty() {
-                    self.pending.push_back(held);
-                }
+            Mode::Passthrough { dialect, boundary, scanner } => {
+                release_held(&mut *self.tap, boundary, scanner, &mut self.terminal_seen, &mut self.pending);
                 let mut out = Vec::from(boundary.separator());
                 out.extend_from_slice(&dialect.stream_error_event(&message, code));
                 self.pending.push_back(Bytes::from(out));
@@ -152,14 +148,7 @@ impl RelayState {
                 }
             }
             Mode::Passthrough { boundary, scanner, .. } => {
-                let held = self.tap.flush();
-                if !held.is_empty() {
-                    boundary.observe(&held);
-                    if !self.terminal_seen {
-                        self.terminal_seen = scanner.push(&held);
-                    }
-                    self.pending.push_back(held);
-                }
+                release_held(&mut *self.tap, boundary, scanner, &mut self.terminal_seen, &mut self.pending);
             }
         }
         if self.terminal_seen {
@@ -184,6 +173,26 @@ impl RelayState {
             self.pending.extend(encoder.encode(&StreamEvent::Ping));
         }
     }
+}
+
+/// Relays what a filtering tap still holds (an unfinished event) before the
+/// stream ends or fails, so the end sees every byte the upstream sent.
+fn release_held(
+    tap: &mut dyn StreamTap,
+    boundary: &mut BoundaryTracker,
+    scanner: &mut TerminalScanner,
+    terminal_seen: &mut bool,
+    pending: &mut VecDeque<Bytes>,
+) {
+    let held = tap.flush();
+    if held.is_empty() {
+        return;
+    }
+    boundary.observe(&held);
+    if !*terminal_seen {
+        *terminal_seen = scanner.push(&held);
+    }
+    pending.push_back(held);
 }
 
 /// Wraps an upstream byte stream into the client-facing relay.

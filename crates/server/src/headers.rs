@@ -12,6 +12,13 @@ pub static FORWARDED_CLIENT_HEADERS: [HeaderName; 3] = [
     HeaderName::from_static("x-request-id"),
 ];
 
+/// The token of an `Authorization: Bearer …` header (the scheme is case-insensitive).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 pub fn forwarded(client: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::new();
     for name in &FORWARDED_CLIENT_HEADERS {

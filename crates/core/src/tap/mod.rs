@@ -61,9 +61,7 @@ impl UsageTap {
 
     fn first_byte(&mut self) {
         if let Some(s) = self.settlement.as_mut() {
-            if s.meter.ttft.is_none() {
-                s.meter.ttft = Some(s.ctx.elapsed());
-            }
+            s.meter.ttft.get_or_insert_with(|| s.ctx.elapsed());
         }
     }
 }
@@ -87,9 +85,7 @@ impl StreamTap for UsageTap {
         match event {
             StreamEvent::MessageStart { usage, .. } if usage.total_input() > 0 => m.report(usage, true, false),
             StreamEvent::BlockDelta { delta, .. } => {
-                if m.ttft.is_none() {
-                    m.ttft = Some(s.ctx.elapsed());
-                }
+                m.ttft.get_or_insert_with(|| s.ctx.elapsed());
                 match delta {
                     BlockDelta::Text(t) | BlockDelta::ToolArguments(t) | BlockDelta::Thinking(t) => {
                         m.text_bytes += t.len()

@@ -142,15 +142,8 @@ enum Caller {
     Nobody,
 }
 
-/// The token of an `Authorization: Bearer …` header (the scheme is case-insensitive).
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
 fn caller(auth: &AdminAuth, headers: &HeaderMap) -> Caller {
-    if let Some(token) = bearer(headers) {
+    if let Some(token) = crate::headers::bearer(headers) {
         if auth.token_matches(token) {
             return Caller::Bearer;
         }
@@ -260,6 +253,7 @@ fn too_many(wait: Duration, is_api: bool) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::headers::bearer;
 
     #[test]
     fn bearer_scheme_is_case_insensitive() {

@@ -47,10 +47,7 @@ static API_KEY: HeaderName = HeaderName::from_static("api-key");
 /// The key a client presented: `Authorization: Bearer`, `x-api-key` (Anthropic
 /// SDK, Claude Code) or `api-key` (Azure-style clients).
 fn credentials(headers: &HeaderMap) -> Credentials {
-    let bearer = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
-        v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t.trim())
-    });
-    let key = bearer
+    let key = crate::headers::bearer(headers)
         .or_else(|| headers.get(&X_API_KEY).and_then(|v| v.to_str().ok()))
         .or_else(|| headers.get(&API_KEY).and_then(|v| v.to_str().ok()))
         .filter(|k| !k.is_empty());
