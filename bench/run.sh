@@ -1,31 +1,45 @@
 #!/usr/bin/env bash
 # Switchyard benchmark: every scenario against (a) the fake upstream directly,
-# (b) nginx -> upstream and (c) Switchyard -> upstream, in one run, printed as
-# markdown tables with absolute figures and ratios.
+# (b) nginx -> upstream, (c) Switchyard -> upstream and, with BASELINE_BIN,
+# (d) another Switchyard build -> upstream, in one run, printed as markdown
+# tables with absolute figures (medians over the rounds) and ratios.
 #
-#   bench/run.sh            full run (~4 min after the build)
-#   bench/run.sh --quick    every scenario briefly; exits non-zero only if a
-#                           scenario failed to run (no request succeeded, a
-#                           process died), never on performance figures
-#   bench/run.sh --only RE  only the scenarios whose name matches the regex
+#   bench/run.sh             full run, 4 rounds (~15 min after the build; ~20 with BASELINE_BIN)
+#   bench/run.sh --quick     every scenario briefly, 1 round; exits non-zero only
+#                            if a scenario failed to run (no request succeeded, a
+#                            process died), never on performance figures
+#   bench/run.sh --only RE   only the scenarios whose name matches the regex
+#   bench/run.sh --rounds N  N rounds (else env BENCH_ROUNDS, else 4; --quick: 1),
+#                            interleaved: round 1 of every target, then round 2 (in reverse order), ...,
+#                            so a slow spell of a shared machine hits all targets
 #
 # The proxy under test runs on CPU 0; the load generator and the upstream on
 # CPU 1. Everything is on 127.0.0.1 and is stopped on exit. Needs root (or the
-# tools already installed) for apt-get. BENCH_OUT=DIR keeps the work files there;
-# SWITCHYARD_BIN=PATH measures another build of switchyard (an A/B comparison).
+# tools already installed) for apt-get. BENCH_OUT=DIR keeps the work files there.
+# SWITCHYARD_BIN=PATH measures another build of switchyard (and skips building it).
+# BASELINE_BIN=PATH also measures a second build, the target "baseline", right
+# after switchyard in every round; the report gives switchyard vs baseline, each
+# as a ratio to nginx. BASELINE_LABEL names it (default: the file's name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-QUICK=0 ONLY=
+QUICK=0 ONLY= ROUNDS=${BENCH_ROUNDS:-}
 while (($#)); do
     case $1 in
         --quick) QUICK=1 ;;
         --only) ONLY=$2; shift ;;
-        -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+        --rounds) ROUNDS=$2; shift ;;
+        -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
 done
+[[ -n $ROUNDS ]] || ROUNDS=$((QUICK ? 1 : 4))
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "--rounds / BENCH_ROUNDS: want a count from 1, got '$ROUNDS'" >&2; exit 2; }
+for bin in ${SWITCHYARD_BIN:+"$SWITCHYARD_BIN"} ${BASELINE_BIN:+"$BASELINE_BIN"}; do
+    [[ -x $bin ]] || { echo "$bin: not an executable" >&2; exit 2; }
+done
+BASELINE_LABEL=${BASELINE_LABEL:-$(basename "${BASELINE_BIN:-baseline}")}
 
 if ((QUICK)); then
     DUR=2 WARM=0.5 SLOW_STREAMS=200 SLOW_MODEL=bench/slow-30-100
@@ -46,7 +60,10 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cargo build --release -p switchyard -p bench-fake-upstream -p bench-loadgen
+# With SWITCHYARD_BIN there is no switchyard to build.
+build=(-p bench-fake-upstream -p bench-loadgen)
+[[ -n ${SWITCHYARD_BIN:-} ]] || build=(-p switchyard "${build[@]}")
+cargo build --release "${build[@]}"
 BIN=${CARGO_TARGET_DIR:-target}/release
 
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/switchyard-bench.XXXXXX)}
@@ -102,6 +119,9 @@ free_port() {
 }
 
 rss_kb() { awk -v f="$2" '$1 == f {print $2}' "/proc/$1/status"; }
+
+# Per target: the address it listens on and the process its CPU time and RSS are read from.
+declare -A BASE=() PROC=()
 
 "${LOAD_CPU[@]}" "$BIN/bench-upstream" --listen 127.0.0.1:0 >"$OUT/upstream.out" 2>"$OUT/upstream.out.err" &
 UP_PID=$!
@@ -161,15 +181,29 @@ cat >"$OUT/switchyard.json" <<EOF
   }
 }
 EOF
-# Access log off (warn), as nginx's is: one log line per request is not what is measured here.
-"${PROXY_CPU[@]}" "${SWITCHYARD_BIN:-$BIN/switchyard}" serve --config "$OUT/switchyard.json" --port 0 --data-dir "$OUT/data" \
-    --log warn >"$OUT/switchyard.out" 2>"$OUT/switchyard.out.err" &
-SY_PID=$!
-PIDS+=("$SY_PID")
-SWITCHYARD=$(listening_addr "$OUT/switchyard.out" "$SY_PID")
+# start_switchyard TARGET BINARY DATA-DIR. Access log off (warn), as nginx's is: one log line per
+# request is not what is measured here. Only flags that older builds have too (the baseline).
+start_switchyard() {
+    local target=$1 bin=$2 data=$3
+    "${PROXY_CPU[@]}" "$bin" serve --config "$OUT/switchyard.json" --port 0 --data-dir "$data" \
+        --log warn >"$OUT/$target.out" 2>"$OUT/$target.out.err" &
+    PROC[$target]=$!
+    PIDS+=("$!")
+    BASE[$target]=$(listening_addr "$OUT/$target.out" "$!")
+}
+TARGETS=(direct nginx switchyard)
+start_switchyard switchyard "${SWITCHYARD_BIN:-$BIN/switchyard}" "$OUT/data"
+# The baseline idles on the proxy's CPU too: the proxies are measured one at a time.
+if [[ -n ${BASELINE_BIN:-} ]]; then
+    start_switchyard baseline "$BASELINE_BIN" "$OUT/data-baseline"
+    TARGETS+=(baseline)
+fi
 
 sleep 1
-echo "{\"target\":\"switchyard\",\"idle_rss_kb\":$(rss_kb "$SY_PID" VmRSS:)}" >>"$RESULTS"
+echo "{\"target\":\"switchyard\",\"idle_rss_kb\":$(rss_kb "${PROC[switchyard]}" VmRSS:)}" >>"$RESULTS"
+if [[ -n ${BASELINE_BIN:-} ]]; then
+    echo "{\"target\":\"baseline (${BASELINE_LABEL//[\"\\]/_})\",\"idle_rss_kb\":$(rss_kb "${PROC[baseline]}" VmRSS:)}" >>"$RESULTS"
+fi
 echo "{\"target\":\"nginx (master + worker)\",\"idle_rss_kb\":$(($(rss_kb "$NGINX_PID" VmRSS:) + $(rss_kb "$NGINX_WORKER" VmRSS:)))}" >>"$RESULTS"
 
 # --- request bodies ----------------------------------------------------------
@@ -185,10 +219,11 @@ echo "{\"model\":\"$SLOW_MODEL\",\"stream\":true,$MSG}" >"$OUT/slow.json"
 # --- scenarios ---------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
 FAILED=()
-declare -A BASE=([direct]=$UPSTREAM [nginx]=127.0.0.1:$NGINX_PORT [switchyard]=$SWITCHYARD)
-declare -A PROC=([direct]=$UP_PID [nginx]=$NGINX_WORKER [switchyard]=$SY_PID)
+BASE+=([direct]=$UPSTREAM [nginx]=127.0.0.1:$NGINX_PORT)
+PROC+=([direct]=$UP_PID [nginx]=$NGINX_WORKER)
+ROUND=1
 
-# measure SCENARIO TARGET PATH LOADGEN-ARGS...
+# measure SCENARIO TARGET PATH LOADGEN-ARGS...: round $ROUND of SCENARIO against TARGET.
 measure() {
     local scenario=$1 target=$2 path=$3
     shift 3
@@ -196,6 +231,7 @@ measure() {
     local pid=()
     [[ $target != direct ]] && pid=(--pid "${PROC[$target]}")
     if ! "${LOAD_CPU[@]}" "$BIN/loadgen" run --scenario "$scenario" --target "$target" \
+        --round "$ROUND" \
         --url "http://${BASE[$target]}$path" --clk-tck "$CLK_TCK" "${pid[@]}" "$@" >>"$RESULTS"; then
         FAILED+=("$scenario/$target")
     fi
@@ -206,13 +242,43 @@ measure() {
     fi
 }
 
-# every SCENARIO LOADGEN-ARGS...: the same request through all three paths.
-every() {
-    local scenario=$1
-    shift
-    for target in direct nginx switchyard; do
-        measure "$scenario" "$target" /v1/chat/completions "$@"
+# rounds N SCENARIO FUNCTION ARGS...: FUNCTION SCENARIO TARGET ARGS... for round 1 of every
+# target, then round 2 of every target, ...: a slow spell of the machine hits all targets alike.
+rounds() {
+    local n=$1 scenario=$2 fn=$3 target
+    shift 3
+    [[ -z $ONLY || $scenario =~ $ONLY ]] || return 0
+    local order i
+    for ((ROUND = 1; ROUND <= n; ROUND++)); do
+        # Even rounds run the targets in reverse order, so that no target is always measured
+        # right after the same other one: with a fixed order, swapping two builds' places
+        # moved their stream ratio from 0.78 to 1.03.
+        order=()
+        for ((i = 0; i < ${#TARGETS[@]}; i++)); do
+            if ((ROUND % 2)); then order+=("${TARGETS[i]}"); else order=("${TARGETS[i]}" "${order[@]}"); fi
+        done
+        for target in "${order[@]}"; do
+            "$fn" "$scenario" "$target" "$@"
+        done
     done
+}
+
+# chat SCENARIO TARGET LOADGEN-ARGS...: the same chat request, whatever the path.
+chat() { measure "$1" "$2" /v1/chat/completions "${@:3}"; }
+
+# every SCENARIO LOADGEN-ARGS...: the same request through every path, $ROUNDS rounds.
+every() { rounds "$ROUNDS" "$1" chat "${@:2}"; }
+
+# translated SCENARIO TARGET PLAIN ANTHROPIC: direct and nginx get the plain chat request whose
+# loadgen arguments are in the array named PLAIN (the reference: no translation), the
+# switchyards the Anthropic Messages request of the array named ANTHROPIC.
+translated() {
+    local -n plain_args=$3 anthropic_args=$4
+    case $2 in
+        direct | nginx) measure "$1" "$2" /v1/chat/completions "${plain_args[@]}" ;;
+        *) measure "$1" "$2" /anthropic/v1/messages --note "Anthropic Messages in, OpenAI chat up" \
+            --header 'anthropic-version: 2023-06-01' "${anthropic_args[@]}" ;;
+    esac
 }
 
 timed=(--duration "$DUR" --warmup "$WARM")
@@ -221,26 +287,20 @@ every "chat c=64" --body-file "$OUT/small.json" -c 64 "${timed[@]}"
 every "chat 100KB body c=16" --body-file "$OUT/large.json" -c 16 "${timed[@]}"
 every "stream 50 chunks c=64" --body-file "$OUT/stream.json" -c 64 --expect '[DONE]' "${timed[@]}"
 
-reference="plain chat (reference: no translation)"
-measure "anthropic→openai c=1" direct /v1/chat/completions --note "$reference" \
-    --body-file "$OUT/small.json" -c 1 "${timed[@]}"
-measure "anthropic→openai c=1" nginx /v1/chat/completions --note "$reference" \
-    --body-file "$OUT/small.json" -c 1 "${timed[@]}"
-measure "anthropic→openai c=1" switchyard /anthropic/v1/messages --note "Anthropic Messages in, OpenAI chat up" \
-    --header 'anthropic-version: 2023-06-01' --body-file "$OUT/anthropic-small.json" -c 1 --expect '"end_turn"' \
-    "${timed[@]}"
+plain=(--note "plain chat (reference: no translation)" --body-file "$OUT/small.json" -c 1 "${timed[@]}")
+anthropic=(--body-file "$OUT/anthropic-small.json" -c 1 --expect '"end_turn"' "${timed[@]}")
+rounds "$ROUNDS" "anthropic→openai c=1" translated plain anthropic
 
-reference="plain chat stream (reference: no translation)"
-measure "anthropic→openai stream c=64" direct /v1/chat/completions --note "$reference" \
-    --body-file "$OUT/stream.json" -c 64 --expect '[DONE]' "${timed[@]}"
-measure "anthropic→openai stream c=64" nginx /v1/chat/completions --note "$reference" \
-    --body-file "$OUT/stream.json" -c 64 --expect '[DONE]' "${timed[@]}"
-measure "anthropic→openai stream c=64" switchyard /anthropic/v1/messages --note "Anthropic Messages in, OpenAI chat up" \
-    --header 'anthropic-version: 2023-06-01' --body-file "$OUT/anthropic.json" -c 64 --expect 'message_stop' "${timed[@]}"
+plain=(--note "plain chat stream (reference: no translation)" --body-file "$OUT/stream.json" -c 64 --expect '[DONE]'
+    "${timed[@]}")
+anthropic=(--body-file "$OUT/anthropic.json" -c 64 --expect 'message_stop' "${timed[@]}")
+rounds "$ROUNDS" "anthropic→openai stream c=64" translated plain anthropic
 
-slow=("$SLOW_STREAMS slow streams" --body-file "$OUT/slow.json" -c "$SLOW_STREAMS" --requests "$SLOW_STREAMS"
-    --expect '[DONE]' --stall-ms 1000 --duration 60 --timeout 60 --note "1 chunk / 100 ms; stalled = a gap > 1 s")
-every "${slow[@]}"
+# One round whatever --rounds says: a round is ~11 s per target (every stream lasts 10 s) and
+# what this measures (stalls, TTFB and peak RSS with 2000 streams open) is not the req/s the
+# rounds are there for; three rounds would add ~1.5 min to the full run (~2 min with a baseline).
+rounds 1 "$SLOW_STREAMS slow streams" chat --body-file "$OUT/slow.json" -c "$SLOW_STREAMS" --requests "$SLOW_STREAMS" \
+    --expect '[DONE]' --stall-ms 1000 --duration 60 --timeout 60 --note "1 chunk / 100 ms; stalled = a gap > 1 s"
 
 # --- report ------------------------------------------------------------------
 {
@@ -249,17 +309,31 @@ every "${slow[@]}"
     echo "- machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1), kernel $(uname -r)," \
         "$(free -h | awk '/^Mem:/ {print $2}') memory"
     echo "- pinning: proxy under test on CPU 0; load generator (bench/loadgen, 1 thread) and fake upstream on CPU 1"
-    commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-    git diff --quiet HEAD -- crates 2>/dev/null || commit+=" + uncommitted changes"
+    if [[ -n ${SWITCHYARD_BIN:-} ]]; then
+        commit=$SWITCHYARD_BIN
+    else
+        commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+        git diff --quiet HEAD -- crates 2>/dev/null || commit+=" + uncommitted changes"
+    fi
     echo "- $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker, upstream keepalive, proxy_buffering and" \
         "proxy_request_buffering off, access log off); Switchyard $commit, --log warn (no access log)"
+    if [[ -n ${BASELINE_BIN:-} ]]; then
+        echo "- baseline: $BASELINE_LABEL ($BASELINE_BIN), started like switchyard (same config and CPU," \
+            "its own data dir), measured right after it in every round"
+    fi
+    if ((ROUNDS > 1)); then
+        echo "- $ROUNDS rounds of each timed scenario, interleaved (round 1 of every target, then round 2 in reverse order, …);" \
+            "the slow streams: 1 round"
+    fi
     echo "- each timed scenario: ${WARM} s warmup, then ${DUR} s measured; latency is to the end of the body," \
         "TTFB to the first body byte; proxy CPU and peak RSS from /proc over the measured window (nginx: the worker)"
     echo "- added latency = proxy percentile − direct percentile, from the same run;" \
         "stalled = a stream with a silence over 1 s between two chunks;" \
         "listen overflows = connections the kernel dropped from a full accept queue during the run (system-wide counter)"
     echo
-    "$BIN/loadgen" report "$RESULTS"
+    label=()
+    [[ -z ${BASELINE_BIN:-} ]] || label=(--baseline-label "$BASELINE_LABEL")
+    "$BIN/loadgen" report "$RESULTS" "${label[@]}"
 } | tee "$OUT/report.md"
 
 echo >&2

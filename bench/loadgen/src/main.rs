@@ -16,7 +16,8 @@
 //! drops the connection mid-stream (a client going away), and `--progress`
 //! prints running totals to stderr.
 //!
-//! `loadgen report FILE`: renders a file of such JSON lines as markdown tables.
+//! `loadgen report FILE`: renders a file of such JSON lines as markdown tables,
+//! with the median over the rounds (`--round`) of each scenario and target.
 
 mod report;
 
@@ -45,7 +46,12 @@ enum Cmd {
     /// Run one scenario against one target and print a JSON object.
     Run(Box<RunArgs>),
     /// Render a file of JSON lines (from `run`, plus idle-RSS lines) as markdown tables.
-    Report { file: PathBuf },
+    Report {
+        file: PathBuf,
+        /// What the target `baseline` is (e.g. the old build's file name), shown next to it.
+        #[arg(long)]
+        baseline_label: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -106,6 +112,9 @@ struct RunArgs {
     target: String,
     #[arg(long, default_value = "")]
     note: String,
+    /// Which repetition of this scenario and target this is (the report takes the median over them).
+    #[arg(long, default_value_t = 1)]
+    round: u32,
 }
 
 struct Plan {
@@ -156,7 +165,9 @@ fn main() {
 
 fn cli() -> anyhow::Result<()> {
     match Cmd::parse() {
-        Cmd::Report { file } => report::print(&std::fs::read_to_string(&file).context("reading results")?),
+        Cmd::Report { file, baseline_label } => {
+            report::print(&std::fs::read_to_string(&file).context("reading results")?, baseline_label.as_deref())
+        }
         Cmd::Run(args) => {
             // One thread: the load generator shares its core with the upstream.
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -164,9 +175,10 @@ fn cli() -> anyhow::Result<()> {
             println!("{out}");
             let lat = &out["latency_us"];
             eprintln!(
-                "{:<30} {:<10} ok {} failed {} stalled {} | {:.0} req/s | p50 {} µs p99 {} µs | ttfb p50 {} µs",
+                "{:<30} {:<10} r{} ok {} failed {} stalled {} | {:.0} req/s | p50 {} µs p99 {} µs | ttfb p50 {} µs",
                 out["scenario"].as_str().unwrap_or(""),
                 out["target"].as_str().unwrap_or(""),
+                out["round"],
                 out["ok"],
                 out["failed"],
                 out["stalled"],
@@ -291,6 +303,7 @@ async fn run(args: RunArgs) -> anyhow::Result<Value> {
     let mut out = json!({
         "scenario": args.scenario,
         "target": args.target,
+        "round": args.round,
         "note": args.note,
         "concurrency": args.concurrency,
         "body_bytes": plan_rx.borrow().as_ref().map_or(0, |p| p.body.len()),

@@ -14,17 +14,15 @@
 //!   which no cross-site form can send without a CORS preflight (that the
 //!   server never grants).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::Response;
-use http::{header, HeaderMap, Method, StatusCode};
+use http::{header, HeaderMap, Method, Request, StatusCode};
 
 use crate::error::error_for_path;
 use crate::host_policy::host_name;
 use crate::state::AppState;
 
 /// The authority the client addressed: `Host`, or HTTP/2's `:authority`.
-fn request_host(req: &Request) -> Option<&str> {
+fn request_host<B>(req: &Request<B>) -> Option<&str> {
     req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()))
 }
 
@@ -64,22 +62,9 @@ fn has_body(headers: &HeaderMap) -> bool {
         || headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|n| n.trim() != "0")
 }
 
-/// The edge of every request: gives it an id (echoed on every response,
-/// refusals included), then applies the three checks of the module
-/// documentation. One layer for both, since each layer costs per request.
-pub async fn check(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let id = crate::middleware::assign_request_id(&mut req);
-    if let Some(mut refused) = refuse(&state, &req) {
-        // Outside the access log (this layer wraps it), so refusals are logged here.
-        tracing::warn!(request_id = id.to_str().unwrap_or(""), method = %req.method(), path = %req.uri().path(), status = refused.status().as_u16(), "request refused at the edge");
-        refused.headers_mut().insert(crate::middleware::REQUEST_ID, id);
-        return refused;
-    }
-    crate::middleware::with_request_id(id, req, next).await
-}
-
-/// The refusal for a request the checks do not let through.
-fn refuse(state: &AppState, req: &Request) -> Option<Response> {
+/// The refusal for a request the checks do not let through ([`crate::edge`]
+/// gives it the request id and logs it).
+pub(crate) fn refuse<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
     let path = req.uri().path();
     let host = request_host(req);
     if state.hosts.check && !host.is_some_and(|h| state.hosts.accepts(h)) {

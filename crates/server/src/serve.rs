@@ -12,7 +12,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
@@ -20,6 +19,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::body::{DeadlineBody, Guarded, InFlight, Watched};
+use crate::edge::App;
 
 /// Pending connections the kernel queues before `accept` (capped by
 /// `net.core.somaxconn`): a burst of thousands of clients must not overflow it.
@@ -61,7 +61,7 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// and streams in flight finish, for at most `grace`.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
@@ -70,7 +70,7 @@ pub async fn serve(
 
 pub async fn serve_with(
     listener: TcpListener,
-    app: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
     limits: ConnLimits,
@@ -126,7 +126,7 @@ pub async fn serve_with(
 
 struct Connection {
     builder: Arc<auto::Builder<TokioExecutor>>,
-    app: Router,
+    app: App,
     limits: ConnLimits,
     stop: watch::Receiver<bool>,
 }
@@ -140,17 +140,11 @@ impl Connection {
         let counter = in_flight.clone();
         let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
             let guard = counter.enter();
-            let mut req = req.map(|b| axum::body::Body::new(DeadlineBody::new(b, body_timeout)));
-            // Admin handlers find the client's address here (login throttling);
-            // model traffic does not pay for the extension map.
-            let path = req.uri().path();
-            if path.starts_with("/api/") || path == "/login" {
-                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-            }
-            let mut app = app.clone();
+            let req = req.map(|b| DeadlineBody::new(b, body_timeout));
+            let app = app.clone();
             async move {
-                let resp = tower::Service::call(&mut app, req).await;
-                resp.map(|r| r.map(|b| axum::body::Body::new(Guarded::new(b, guard))))
+                let resp = app.serve(req, peer).await;
+                Ok::<_, std::convert::Infallible>(resp.map(|b| Guarded::new(b, guard)))
             }
         });
         let conn = self.builder.serve_connection_with_upgrades(TokioIo::new(io), service);

@@ -483,6 +483,14 @@ async fn unknown_routes_and_methods_answer_in_openai_json() {
     let (status, err) = json(h.get("/v1/chat/completions").await).await;
     assert_eq!(status, 405);
     assert_eq!(err["error"]["code"], "method_not_allowed");
+    // The alias is matched at the edge like the route itself, and refusals carry the request id too.
+    let resp = h.get("/openai/v1/embeddings").await;
+    assert!(resp.headers().contains_key("x-request-id"));
+    let (status, err) = json(resp).await;
+    assert_eq!(status, 405);
+    assert!(err["error"]["message"].as_str().unwrap().contains("GET is not allowed on /openai/v1/embeddings"), "{err}");
+    let (status, _) = json(h.get("/openai/v1/chat/completions/").await).await;
+    assert_eq!(status, 404, "a trailing slash is another path");
 }
 
 #[tokio::test]

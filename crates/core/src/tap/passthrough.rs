@@ -8,12 +8,10 @@
 //! removed here, event by event, so the client's bytes are what they would
 //! have been without the request.
 
+use super::wire::{is_usage_only_chunk, read_event};
+use crate::usage::Meter;
 use bytes::{Bytes, BytesMut};
 use memchr::memmem;
-use serde_json::Value;
-
-use super::wire::read_event;
-use crate::usage::Meter;
 use switchyard_protocol::dialect::Dialect;
 
 /// A line (or, when stripping, an event) longer than this is passed on
@@ -160,8 +158,8 @@ impl PassthroughScan {
             return;
         }
         *last_line = start;
-        if let Some(v) = data_of(&region[start..end]).and_then(|d| serde_json::from_slice::<Value>(d).ok()) {
-            read_event(self.dialect, &v, m);
+        if let Some(data) = data_of(&region[start..end]) {
+            read_event(self.dialect, data, m);
         }
     }
 
@@ -190,12 +188,7 @@ impl PassthroughScan {
                 }
                 continue;
             }
-            let usage_only = data_of(&region[line_start..line_end])
-                .and_then(|d| serde_json::from_slice::<Value>(d).ok())
-                .is_some_and(|v| {
-                    v.get("choices").and_then(Value::as_array).is_some_and(Vec::is_empty)
-                        && v.get("usage").is_some_and(Value::is_object)
-                });
+            let usage_only = data_of(&region[line_start..line_end]).is_some_and(is_usage_only_chunk);
             if usage_only {
                 // The chunk the client did not ask for: its whole event goes.
                 let (event_start, event_end) = event_around(region, line_start);

@@ -3,9 +3,9 @@
 //! are parsed, into typed structs (no tree, no JSON-pointer walks).
 
 use memchr::memmem::Finder;
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use switchyard_protocol::canonical::Usage;
 use switchyard_protocol::dialect::Dialect;
 
@@ -95,14 +95,78 @@ fn report(m: &mut Meter, usage: Option<WireUsage>, shape: Shape, input_only: boo
     }
 }
 
-fn usage_of(v: Option<&Value>) -> Option<WireUsage> {
-    v.filter(|u| u.is_object()).and_then(|u| WireUsage::deserialize(u).ok())
+fn finish(m: &mut Meter, reason: Option<String>) {
+    if reason.is_some() {
+        m.finish_reason = reason;
+    }
 }
 
-fn finish(m: &mut Meter, v: Option<&Value>) {
-    if let Some(s) = v.and_then(Value::as_str) {
-        m.finish_reason = Some(s.to_string());
+/// A member read when it has the expected shape, and ignored otherwise (a
+/// `null` usage, a number where a string was expected): one odd member must
+/// not cost the event's other members.
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let raw = <&RawValue>::deserialize(d)?;
+    Ok(serde_json::from_str(raw.get()).ok())
+}
+
+/// The members of a stream event that accounting reads, for every dialect;
+/// the rest of the event is skipped, not built.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct WireEvent {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    usage: Option<WireUsage>,
+    /// Chat and completions: the finish is in the first choice.
+    #[serde(deserialize_with = "lenient")]
+    choices: Option<Vec<WireChoice>>,
+    /// Responses' terminal event.
+    #[serde(deserialize_with = "lenient")]
+    response: Option<WireTail>,
+    /// Anthropic's `message_start`.
+    #[serde(deserialize_with = "lenient")]
+    message: Option<WireTail>,
+    /// Anthropic's `message_delta`.
+    #[serde(deserialize_with = "lenient")]
+    delta: Option<WireDelta>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct WireChoice {
+    #[serde(deserialize_with = "lenient")]
+    finish_reason: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct WireTail {
+    #[serde(deserialize_with = "lenient")]
+    usage: Option<WireUsage>,
+    #[serde(deserialize_with = "lenient")]
+    status: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct WireDelta {
+    #[serde(deserialize_with = "lenient")]
+    stop_reason: Option<String>,
+}
+
+/// Whether an OpenAI chat event is the usage-only chunk (`choices: []` and a
+/// `usage` object) that `stream_options.include_usage` adds.
+pub(super) fn is_usage_only_chunk(data: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Probe<'a> {
+        #[serde(default, deserialize_with = "lenient")]
+        choices: Option<Vec<IgnoredAny>>,
+        #[serde(borrow, default)]
+        usage: Option<&'a RawValue>,
     }
+    serde_json::from_slice::<Probe>(data)
+        .is_ok_and(|p| p.choices.is_some_and(|c| c.is_empty()) && p.usage.is_some_and(|u| u.get().starts_with('{')))
 }
 
 /// The members of a non-stream answer that accounting reads.
@@ -184,33 +248,32 @@ pub(super) fn read_body(inbound: Inbound, body: BodyPeek, m: &mut Meter) {
     }
 }
 
-/// One passthrough stream event's data (already known to mention usage or a finish).
-pub(super) fn read_event(dialect: Dialect, data: &Value, m: &mut Meter) {
+/// One passthrough stream event's data (already known to mention usage or a
+/// finish), parsed into the few members read.
+pub(super) fn read_event(dialect: Dialect, data: &[u8], m: &mut Meter) {
+    let Ok(event) = serde_json::from_slice::<WireEvent>(data) else { return };
     match dialect {
         Dialect::OpenAiChat | Dialect::OpenAiCompletions => {
-            report(m, usage_of(data.get("usage")), Shape::OpenAi, false);
-            finish(m, data.get("choices").and_then(|c| c.get(0)).and_then(|c| c.get("finish_reason")));
+            report(m, event.usage, Shape::OpenAi, false);
+            finish(m, event.choices.and_then(|c| c.into_iter().next()).and_then(|c| c.finish_reason));
         }
         Dialect::OpenAiResponses => {
-            let terminal = data
-                .get("type")
-                .and_then(Value::as_str)
+            let terminal = event
+                .kind
+                .as_deref()
                 .is_some_and(|t| matches!(t, "response.completed" | "response.incomplete" | "response.failed"));
-            if terminal {
-                let response = data.get("response");
-                report(m, usage_of(response.and_then(|r| r.get("usage"))), Shape::Responses, false);
-                finish(m, response.and_then(|r| r.get("status")));
+            if let (true, Some(response)) = (terminal, event.response) {
+                report(m, response.usage, Shape::Responses, false);
+                finish(m, response.status);
             }
         }
-        Dialect::AnthropicMessages => match data.get("type").and_then(Value::as_str) {
+        Dialect::AnthropicMessages => match event.kind.as_deref() {
             // The output count at the start is a placeholder; the final one comes in message_delta.
-            Some("message_start") => {
-                report(m, usage_of(data.get("message").and_then(|x| x.get("usage"))), Shape::Anthropic, true)
-            }
+            Some("message_start") => report(m, event.message.and_then(|x| x.usage), Shape::Anthropic, true),
             Some("message_delta") => {
                 // Newer APIs repeat the (cumulative) input counts here.
-                report(m, usage_of(data.get("usage")), Shape::Anthropic, false);
-                finish(m, data.get("delta").and_then(|d| d.get("stop_reason")));
+                report(m, event.usage, Shape::Anthropic, false);
+                finish(m, event.delta.and_then(|d| d.stop_reason));
             }
             _ => {}
         },

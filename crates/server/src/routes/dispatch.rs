@@ -1,34 +1,67 @@
-//! The inbound dialect routes: each reads the body, filters headers and hands
-//! the request to the gateway, rendering errors in the caller's dialect.
+//! The inference routes ([`crate::edge`] matches them): each reads the body,
+//! filters headers and hands the request to the gateway, rendering errors in
+//! the caller's dialect.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderName};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, StatusCode};
 use switchyard_core::lifecycle::Credentials;
 use switchyard_core::{Inbound, InboundHeaders};
 
-use super::chat::{read_body, relay_response};
+use super::response::relay_response;
 use crate::error::{AnthropicError, OpenAiError};
 use crate::headers::forwarded;
 use crate::state::AppState;
 
-async fn run(state: AppState, inbound: Inbound, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+/// Why a request body could not be read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// Over the limit, in bytes.
+    TooLarge(usize),
+    /// The body read deadline passed (the message says which setting).
+    TimedOut(String),
+    Unreadable(String),
+}
+
+impl From<BodyError> for OpenAiError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge(limit) => OpenAiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body exceeds the limit of {limit} bytes (client.max_request_body_size_mb / --max-body-size-mb)"),
+                None,
+                Some("request_too_large"),
+            ),
+            BodyError::TimedOut(message) => {
+                OpenAiError::new(StatusCode::REQUEST_TIMEOUT, message, None, Some("request_timeout"))
+            }
+            BodyError::Unreadable(why) => {
+                OpenAiError::new(StatusCode::BAD_REQUEST, format!("could not read request body: {why}"), None, None)
+            }
+        }
+    }
+}
+
+pub(crate) async fn run(
+    state: &AppState,
+    inbound: Inbound,
+    headers: &HeaderMap,
+    body: Result<Bytes, BodyError>,
+) -> Response {
     let anthropic = matches!(inbound, Inbound::AnthropicMessages | Inbound::AnthropicCountTokens);
-    let body = match read_body(body, state.max_body_bytes) {
+    let body = match body {
         Ok(b) => b,
-        Err(e) if anthropic => return AnthropicError::from(e).into_response(),
-        Err(e) => return e.into_response(),
+        Err(e) if anthropic => return AnthropicError::from(OpenAiError::from(e)).into_response(),
+        Err(e) => return OpenAiError::from(e).into_response(),
     };
     let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let inbound_headers = InboundHeaders {
-        forwarded: forwarded(&headers),
+        forwarded: forwarded(headers),
         anthropic_beta: text(&ANTHROPIC_BETA),
         request_id: text(&REQUEST_ID),
         user_agent: text(&http::header::USER_AGENT),
         user: text(&SWITCHYARD_USER),
-        credentials: credentials(&headers),
+        credentials: credentials(headers),
     };
     match state.gateway.handle(inbound, body, inbound_headers).await {
         Ok(resp) => relay_response(resp),
@@ -39,7 +72,7 @@ async fn run(state: AppState, inbound: Inbound, headers: HeaderMap, body: Result
 
 // Looked up by name object: a `&str` name is parsed and validated at every lookup.
 static ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
-static REQUEST_ID: HeaderName = HeaderName::from_static(crate::middleware::REQUEST_ID);
+static REQUEST_ID: HeaderName = HeaderName::from_static(crate::request_id::REQUEST_ID);
 static SWITCHYARD_USER: HeaderName = HeaderName::from_static("x-switchyard-user");
 static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 static API_KEY: HeaderName = HeaderName::from_static("api-key");
@@ -52,32 +85,4 @@ fn credentials(headers: &HeaderMap) -> Credentials {
         .or_else(|| headers.get(&API_KEY).and_then(|v| v.to_str().ok()))
         .filter(|k| !k.is_empty());
     Credentials { presented_key: key.map(str::to_string) }
-}
-
-pub async fn chat_completions(State(s): State<AppState>, h: HeaderMap, b: Result<Bytes, BytesRejection>) -> Response {
-    run(s, Inbound::OpenAiChat, h, b).await
-}
-
-pub async fn responses(State(s): State<AppState>, h: HeaderMap, b: Result<Bytes, BytesRejection>) -> Response {
-    run(s, Inbound::OpenAiResponses, h, b).await
-}
-
-pub async fn completions(State(s): State<AppState>, h: HeaderMap, b: Result<Bytes, BytesRejection>) -> Response {
-    run(s, Inbound::OpenAiCompletions, h, b).await
-}
-
-pub async fn embeddings(State(s): State<AppState>, h: HeaderMap, b: Result<Bytes, BytesRejection>) -> Response {
-    run(s, Inbound::OpenAiEmbeddings, h, b).await
-}
-
-pub async fn anthropic_messages(State(s): State<AppState>, h: HeaderMap, b: Result<Bytes, BytesRejection>) -> Response {
-    run(s, Inbound::AnthropicMessages, h, b).await
-}
-
-pub async fn anthropic_count_tokens(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    run(s, Inbound::AnthropicCountTokens, h, b).await
 }

@@ -1,33 +1,29 @@
-//! The route table.
+//! The route table. The inference routes are matched at the edge
+//! ([`crate::edge`]); everything else is this axum router.
 
 mod anthropic;
-mod chat;
-mod dispatch;
+pub(crate) mod dispatch;
 mod health;
 mod models;
+mod response;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use http::StatusCode;
 
+use crate::edge::App;
 use crate::state::AppState;
 use axum::response::Response;
 
-pub fn router(state: AppState) -> Router {
+/// What the listener serves: the inference routes at the edge, the rest here.
+pub fn router(state: AppState) -> App {
     let limit = state.max_body_bytes;
-    let openai = Router::new()
-        .route("/v1/chat/completions", post(dispatch::chat_completions))
-        .route("/v1/responses", post(dispatch::responses))
-        .route("/v1/completions", post(dispatch::completions))
-        .route("/v1/embeddings", post(dispatch::embeddings))
-        .route("/v1/models", get(models::list_models));
+    let openai = Router::new().route("/v1/models", get(models::list_models));
     let anthropic = Router::new()
-        .route("/v1/messages", post(dispatch::anthropic_messages))
-        .route("/v1/messages/count_tokens", post(dispatch::anthropic_count_tokens))
         .route("/v1/models", get(anthropic::list_models))
         .route("/api/hello", get(anthropic::hello).head(anthropic::hello));
-    Router::new()
+    let rest = Router::new()
         .merge(crate::admin::routes(state.admin.clone(), state.admin_auth.clone()))
         .merge(openai.clone())
         .nest("/openai", openai)
@@ -36,9 +32,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn(crate::middleware::access_log))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::check))
-        .with_state(state)
+        .with_state(state.clone());
+    App::new(state, rest)
 }
 
 async fn not_found(uri: http::Uri) -> Response {

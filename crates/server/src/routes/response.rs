@@ -1,29 +1,9 @@
-//! Reading request bodies and relaying gateway responses.
+//! Relaying gateway responses.
 
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use switchyard_core::ProxyBody;
-
-use crate::error::OpenAiError;
-
-pub(crate) fn read_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, OpenAiError> {
-    body.map_err(|rejection| {
-        if crate::body::is_body_timeout(&rejection) {
-            OpenAiError::new(StatusCode::REQUEST_TIMEOUT, rejection.body_text(), None, Some("request_timeout"))
-        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            OpenAiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body exceeds the limit of {limit} bytes (client.max_request_body_size_mb / --max-body-size-mb)"),
-                None,
-                Some("request_too_large"),
-            )
-        } else {
-            OpenAiError::new(rejection.status(), format!("could not read request body: {}", rejection.body_text()), None, None)
-        }
-    })
-}
 
 pub(crate) fn relay_response(resp: switchyard_core::ProxyResponse) -> Response {
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK);

@@ -1,12 +1,6 @@
-//! Request ids and the access log (one line per request, no headers or bodies).
+//! Request ids: the client's, or a new one.
 
-use std::time::Instant;
-
-use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::Response;
-use http::HeaderValue;
-use tracing::Instrument;
+use http::{HeaderValue, Request};
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -30,7 +24,7 @@ fn new_id() -> String {
 /// new UUIDv7 (time-ordered, so ids sort like the log), written into the
 /// request so that the header allow-list forwards it upstream. The caller
 /// echoes it on the response.
-pub fn assign_request_id(req: &mut Request) -> HeaderValue {
+pub fn assign_request_id<B>(req: &mut Request<B>) -> HeaderValue {
     match req.headers().get(REQUEST_ID) {
         Some(v) if valid_id(v) => v.clone(),
         _ => {
@@ -39,26 +33,4 @@ pub fn assign_request_id(req: &mut Request) -> HeaderValue {
             v
         }
     }
-}
-
-/// Runs the rest of the stack inside the request's log span and echoes its id.
-pub async fn with_request_id(id: HeaderValue, req: Request, next: Next) -> Response {
-    let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or(""));
-    let mut resp = next.run(req).instrument(span).await;
-    resp.headers_mut().insert(REQUEST_ID, id);
-    resp
-}
-
-pub async fn access_log(req: Request, next: Next) -> Response {
-    // The hot path pays nothing for the log when it is off.
-    if !tracing::enabled!(tracing::Level::INFO) {
-        return next.run(req).await;
-    }
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let resp = next.run(req).await;
-    // For streams this is time to the response head; the body is still flowing.
-    tracing::info!(%method, %path, status = resp.status().as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
-    resp
 }

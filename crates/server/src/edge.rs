@@ -1,0 +1,143 @@
+//! The edge every request passes, in the connection's own task: a request id,
+//! the browser checks ([`crate::guard`]), the access log, then either an
+//! inference route or the axum router.
+//!
+//! The inference routes are matched here, on hyper's request, rather than in
+//! the router: they are where the traffic is, and a router with middleware
+//! layers costs every request a boxed future per layer, a route lookup, a
+//! copy of the headers and the state, and a second boxing of each body. The
+//! admin API, the UI, the model lists and `/health` stay on axum, where the
+//! extractors earn their keep.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::response::Response;
+use axum::Router;
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use switchyard_core::Inbound;
+use tracing::Instrument;
+
+use crate::error::error_for_path;
+use crate::request_id::{assign_request_id, REQUEST_ID};
+use crate::routes::dispatch::{self, BodyError};
+use crate::state::AppState;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What the listener serves. Cloning it is one reference count.
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+struct Inner {
+    state: AppState,
+    /// Everything but the inference routes.
+    rest: Router,
+}
+
+/// The inference routes: path → what the client speaks. `/openai/v1/…` is an
+/// alias of `/v1/…`.
+fn inference_route(path: &str) -> Option<Inbound> {
+    let path = path.strip_prefix("/openai").filter(|p| p.starts_with("/v1/")).unwrap_or(path);
+    Some(match path {
+        "/v1/chat/completions" => Inbound::OpenAiChat,
+        "/v1/responses" => Inbound::OpenAiResponses,
+        "/v1/completions" => Inbound::OpenAiCompletions,
+        "/v1/embeddings" => Inbound::OpenAiEmbeddings,
+        "/anthropic/v1/messages" => Inbound::AnthropicMessages,
+        "/anthropic/v1/messages/count_tokens" => Inbound::AnthropicCountTokens,
+        _ => return None,
+    })
+}
+
+impl App {
+    pub(crate) fn new(state: AppState, rest: Router) -> Self {
+        Self(Arc::new(Inner { state, rest }))
+    }
+
+    /// Answers one request. `peer` is given to the admin routes (login throttling).
+    pub(crate) async fn serve<B>(self, mut req: Request<B>, peer: SocketAddr) -> Response
+    where
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let id = assign_request_id(&mut req);
+        if let Some(mut refused) = crate::guard::refuse(&self.0.state, &req) {
+            tracing::warn!(request_id = id.to_str().unwrap_or(""), method = %req.method(), path = %req.uri().path(), status = refused.status().as_u16(), "request refused at the edge");
+            refused.headers_mut().insert(REQUEST_ID, id);
+            return refused;
+        }
+        let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or(""));
+        // The hot path pays nothing for the log when it is off.
+        let logged = tracing::enabled!(tracing::Level::INFO)
+            .then(|| (Instant::now(), req.method().clone(), req.uri().path().to_string()));
+        let mut resp = self.route(req, peer).instrument(span.clone()).await;
+        if let Some((started, method, path)) = logged {
+            // For streams this is time to the response head; the body is still flowing.
+            tracing::info!(parent: &span, %method, %path, status = resp.status().as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+        }
+        resp.headers_mut().insert(REQUEST_ID, id);
+        resp
+    }
+
+    async fn route<B>(&self, req: Request<B>, peer: SocketAddr) -> Response
+    where
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<BoxError>,
+    {
+        if let Some(inbound) = inference_route(req.uri().path()) {
+            if req.method() != Method::POST {
+                let path = req.uri().path();
+                let message = format!("{} is not allowed on {path}", req.method());
+                return error_for_path(path, StatusCode::METHOD_NOT_ALLOWED, message, "method_not_allowed");
+            }
+            let state = &self.0.state;
+            let (parts, body) = req.into_parts();
+            let body = read_body(body, state.max_body_bytes).await;
+            return dispatch::run(state, inbound, &parts.headers, body).await;
+        }
+        let mut req = req.map(Body::new);
+        let path = req.uri().path();
+        if path.starts_with("/api/") || path == "/login" {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        }
+        // The router's error type is `Infallible`.
+        match tower::ServiceExt::oneshot(self.0.rest.clone(), req).await {
+            Ok(resp) => resp,
+            Err(never) => match never {},
+        }
+    }
+}
+
+/// The whole request body, at most `limit` bytes.
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(limit)),
+        Err(e) if crate::body::is_body_timeout(e.as_ref()) => Err(BodyError::TimedOut(e.to_string())),
+        Err(e) => Err(BodyError::Unreadable(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inference_paths_and_their_alias() {
+        assert_eq!(inference_route("/v1/chat/completions"), Some(Inbound::OpenAiChat));
+        assert_eq!(inference_route("/openai/v1/responses"), Some(Inbound::OpenAiResponses));
+        assert_eq!(inference_route("/anthropic/v1/messages/count_tokens"), Some(Inbound::AnthropicCountTokens));
+        assert_eq!(inference_route("/openai/anthropic/v1/messages"), None);
+        assert_eq!(inference_route("/v1/chat/completions/"), None);
+        assert_eq!(inference_route("/v1/models"), None);
+    }
+}
