@@ -76,14 +76,16 @@ impl PassthroughScan {
         let complete = if self.strip { last_event_end(region) } else { memchr::memrchr(b'\n', region).map(|i| i + 1) };
         let complete = complete.unwrap_or(0);
         let (whole, rest) = region.split_at(complete);
-        let out = match (self.strip, self.strip_region(whole)) {
+        // One search tells both the strip and the reading whether there is usage to look at.
+        let has_usage = FINDERS.usage.find(whole).is_some();
+        let out = match (self.strip, has_usage.then(|| self.strip_region(whole)).flatten()) {
             (false, _) => Bytes::new(),
             (true, Some(edited)) => edited,
             // Nothing to hide: the chunk's own bytes, not a copy.
             (true, None) if fresh => chunk.slice(..complete),
             (true, None) => Bytes::copy_from_slice(whole),
         };
-        self.observe(whole, m);
+        self.observe(whole, has_usage, m);
         if self.held.len() + rest.len() > MAX_HELD {
             // A line or event this long is not usage: passed on unread.
             self.held.clear();
@@ -112,16 +114,18 @@ impl PassthroughScan {
     }
 
     /// Usage, finish, errors and text length in complete lines.
-    fn observe(&mut self, region: &[u8], m: &mut Meter) {
+    fn observe(&mut self, region: &[u8], has_usage: bool, m: &mut Meter) {
         if region.is_empty() {
             return;
         }
         let f = &*FINDERS;
         m.text_bytes += text_bytes(self.dialect, region);
         let mut last_line = usize::MAX;
-        for key in f.usage.find_iter(region) {
-            if !is_null_after(region, key + f.usage.needle().len()) {
-                self.read_line(region, key, &mut last_line, m);
+        if has_usage {
+            for key in f.usage.find_iter(region) {
+                if !is_null_after(region, key + f.usage.needle().len()) {
+                    self.read_line(region, key, &mut last_line, m);
+                }
             }
         }
         match self.dialect {
@@ -166,10 +170,10 @@ impl PassthroughScan {
     /// Complete events without the requested usage: `"usage":null` members
     /// removed, the usage-only chunk dropped. Unchanged bytes are not copied
     /// twice.
-    /// `None` when nothing needs hiding.
+    /// `None` when nothing needs hiding; called only when the region mentions usage.
     fn strip_region(&self, region: &[u8]) -> Option<Bytes> {
         let f = &*FINDERS;
-        if !self.strip || f.usage.find(region).is_none() {
+        if !self.strip {
             return None;
         }
         let mut out = BytesMut::with_capacity(region.len());
