@@ -319,7 +319,7 @@ rounds 1 "$SLOW_STREAMS slow streams" chat --body-file "$OUT/slow.json" -c "$SLO
         "proxy_request_buffering off, access log off); Switchyard $commit, --log warn (no access log)"
     if [[ -n ${BASELINE_BIN:-} ]]; then
         echo "- baseline: $BASELINE_LABEL ($BASELINE_BIN), started like switchyard (same config and CPU," \
-            "its own data dir), measured right after it in every round"
+            "its own data dir), measured next to it in every round"
     fi
     if ((ROUNDS > 1)); then
         echo "- $ROUNDS rounds of each timed scenario, interleaved (round 1 of every target, then round 2 in reverse order, …);" \
