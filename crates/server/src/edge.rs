@@ -54,11 +54,14 @@ fn inference_route(path: &str) -> Option<Inbound> {
     })
 }
 
-impl App {
-    pub(crate) fn new(state: AppState, rest: Router) -> Self {
-        Self(Arc::new(Inner { state, rest }))
-    }
+/// What the listener serves: the inference routes at the edge, the rest on
+/// the axum router.
+pub fn router(state: AppState) -> App {
+    let rest = crate::routes::rest(&state);
+    App(Arc::new(Inner { state, rest }))
+}
 
+impl App {
     /// Answers one request. `peer` is given to the admin routes (login throttling).
     pub(crate) async fn serve<B>(self, mut req: Request<B>, peer: SocketAddr) -> Response
     where

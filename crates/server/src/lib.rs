@@ -32,7 +32,6 @@ mod routes;
 mod serve;
 mod state;
 
-pub use edge::App;
-pub use routes::router;
+pub use edge::{router, App};
 pub use serve::{bind, serve, serve_with, ConnLimits};
 pub use state::AppState;

@@ -12,18 +12,17 @@ use axum::routing::get;
 use axum::Router;
 use http::StatusCode;
 
-use crate::edge::App;
 use crate::state::AppState;
 use axum::response::Response;
 
-/// What the listener serves: the inference routes at the edge, the rest here.
-pub fn router(state: AppState) -> App {
+/// Every route but the inference ones, which the edge matches itself.
+pub(crate) fn rest(state: &AppState) -> Router {
     let limit = state.max_body_bytes;
     let openai = Router::new().route("/v1/models", get(models::list_models));
     let anthropic = Router::new()
         .route("/v1/models", get(anthropic::list_models))
         .route("/api/hello", get(anthropic::hello).head(anthropic::hello));
-    let rest = Router::new()
+    Router::new()
         .merge(crate::admin::routes(state.admin.clone(), state.admin_auth.clone()))
         .merge(openai.clone())
         .nest("/openai", openai)
@@ -32,8 +31,7 @@ pub fn router(state: AppState) -> App {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(state.clone());
-    App::new(state, rest)
+        .with_state(state.clone())
 }
 
 async fn not_found(uri: http::Uri) -> Response {
