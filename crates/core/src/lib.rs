@@ -49,6 +49,7 @@ pub mod config_service;
 mod dispatch;
 pub mod error;
 mod gateway;
+pub mod governance;
 mod inbound;
 pub mod keys;
 pub mod lifecycle;
