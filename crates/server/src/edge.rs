@@ -17,17 +17,13 @@ use axum::body::Body;
 use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
-use http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use http::{Method, Request};
 use switchyard_core::Inbound;
 use tracing::Instrument;
 
-use crate::error::error_for_path;
 use crate::request_id::{assign_request_id, REQUEST_ID};
-use crate::routes::dispatch::{self, BodyError};
+use crate::routes::dispatch::{self, BoxError};
 use crate::state::AppState;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What the listener serves. Cloning it is one reference count.
 #[derive(Clone)]
@@ -94,13 +90,11 @@ impl App {
     {
         if let Some(inbound) = inference_route(req.uri().path()) {
             if req.method() != Method::POST {
-                let path = req.uri().path();
-                let message = format!("{} is not allowed on {path}", req.method());
-                return error_for_path(path, StatusCode::METHOD_NOT_ALLOWED, message, "method_not_allowed");
+                return crate::error::method_not_allowed(req.method(), req.uri().path());
             }
             let state = &self.0.state;
             let (parts, body) = req.into_parts();
-            let body = read_body(body, state.max_body_bytes).await;
+            let body = dispatch::read_body(body, state.max_body_bytes).await;
             return dispatch::run(state, inbound, &parts.headers, body).await;
         }
         let mut req = req.map(Body::new);
@@ -113,20 +107,6 @@ impl App {
             Ok(resp) => resp,
             Err(never) => match never {},
         }
-    }
-}
-
-/// The whole request body, at most `limit` bytes.
-async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
-where
-    B: http_body::Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(limit)),
-        Err(e) if crate::body::is_body_timeout(e.as_ref()) => Err(BodyError::TimedOut(e.to_string())),
-        Err(e) => Err(BodyError::Unreadable(e.to_string())),
     }
 }
 

@@ -125,6 +125,12 @@ impl IntoResponse for AnthropicError {
     }
 }
 
+/// `405` for `method` on `path`, in the dialect of its prefix.
+pub fn method_not_allowed(method: &http::Method, path: &str) -> Response {
+    let message = format!("{method} is not allowed on {path}");
+    error_for_path(path, StatusCode::METHOD_NOT_ALLOWED, message, "method_not_allowed")
+}
+
 /// An error for `path` in the dialect of its prefix: Anthropic clients get
 /// Anthropic JSON, `/api` callers the admin shape, everyone else OpenAI's.
 pub fn error_for_path(path: &str, status: StatusCode, message: String, code: &str) -> Response {

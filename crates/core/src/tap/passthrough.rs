@@ -8,11 +8,12 @@
 //! removed here, event by event, so the client's bytes are what they would
 //! have been without the request.
 
-use super::wire::{is_usage_only_chunk, read_event};
-use crate::usage::Meter;
 use bytes::{Bytes, BytesMut};
 use memchr::memmem;
 use switchyard_protocol::dialect::Dialect;
+
+use super::wire::{is_usage_only_chunk, read_event};
+use crate::usage::Meter;
 
 /// A line (or, when stripping, an event) longer than this is passed on
 /// unread: usage is never that large, and holding it would be unbounded.
@@ -78,7 +79,8 @@ impl PassthroughScan {
         let (whole, rest) = region.split_at(complete);
         // One search tells both the strip and the reading whether there is usage to look at.
         let has_usage = FINDERS.usage.find(whole).is_some();
-        let out = match (self.strip, has_usage.then(|| self.strip_region(whole)).flatten()) {
+        let edited = (self.strip && has_usage).then(|| self.strip_region(whole));
+        let out = match (self.strip, edited) {
             (false, _) => Bytes::new(),
             (true, Some(edited)) => edited,
             // Nothing to hide: the chunk's own bytes, not a copy.
@@ -170,12 +172,9 @@ impl PassthroughScan {
     /// Complete events without the requested usage: `"usage":null` members
     /// removed, the usage-only chunk dropped. Unchanged bytes are not copied
     /// twice.
-    /// `None` when nothing needs hiding; called only when the region mentions usage.
-    fn strip_region(&self, region: &[u8]) -> Option<Bytes> {
+    /// Called only when stripping and the region mentions usage.
+    fn strip_region(&self, region: &[u8]) -> Bytes {
         let f = &*FINDERS;
-        if !self.strip {
-            return None;
-        }
         let mut out = BytesMut::with_capacity(region.len());
         let mut copied = 0;
         let mut skip_to = 0;
@@ -202,7 +201,7 @@ impl PassthroughScan {
             }
         }
         out.extend_from_slice(&region[copied.min(region.len())..]);
-        Some(out.freeze())
+        out.freeze()
     }
 }
 

@@ -114,7 +114,7 @@ fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Optio
 #[derive(Default, Deserialize)]
 #[serde(default)]
 struct WireEvent {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "lenient")]
     kind: Option<String>,
     #[serde(deserialize_with = "lenient")]
     usage: Option<WireUsage>,

@@ -5,6 +5,7 @@
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, StatusCode};
+use http_body_util::BodyExt;
 use switchyard_core::lifecycle::Credentials;
 use switchyard_core::{Inbound, InboundHeaders};
 
@@ -12,6 +13,8 @@ use super::response::relay_response;
 use crate::error::{AnthropicError, OpenAiError};
 use crate::headers::forwarded;
 use crate::state::AppState;
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a request body could not be read.
 #[derive(Debug)]
@@ -39,6 +42,20 @@ impl From<BodyError> for OpenAiError {
                 OpenAiError::new(StatusCode::BAD_REQUEST, format!("could not read request body: {why}"), None, None)
             }
         }
+    }
+}
+
+/// The whole request body, at most `limit` bytes.
+pub(crate) async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(limit)),
+        Err(e) if crate::body::is_body_timeout(e.as_ref()) => Err(BodyError::TimedOut(e.to_string())),
+        Err(e) => Err(BodyError::Unreadable(e.to_string())),
     }
 }
 

@@ -44,6 +44,5 @@ async fn not_found(uri: http::Uri) -> Response {
 }
 
 async fn method_not_allowed(method: http::Method, uri: http::Uri) -> Response {
-    let message = format!("{method} is not allowed on {}", uri.path());
-    crate::error::error_for_path(uri.path(), StatusCode::METHOD_NOT_ALLOWED, message, "method_not_allowed")
+    crate::error::method_not_allowed(&method, uri.path())
 }
