@@ -22,7 +22,7 @@ use crate::lifecycle::{Attempt, Hooks, RequestContext, Settlement};
 use crate::plan::{plan, Plan, Refusal};
 use crate::provider::Provider;
 use crate::request_type::BaseFormat;
-use crate::response::{ProxyBody, ProxyResponse};
+use crate::response::{Failure, ProxyBody, ProxyResponse};
 use crate::routing::{candidates, falls_back, Candidate};
 use crate::snapshot::Snapshot;
 use crate::usage::{estimate_tokens, End};
@@ -34,18 +34,20 @@ pub(crate) async fn run(
     inbound: Inbound,
     body: Bytes,
     headers: InboundHeaders,
-) -> Result<ProxyResponse, GatewayError> {
+) -> Result<ProxyResponse, Failure> {
     // receive
     let request_id = headers.request_id.clone().unwrap_or_else(generated_id);
     let mut ctx = RequestContext::new(request_id, inbound);
     ctx.user_agent = headers.user_agent.clone();
     ctx.estimated_input_tokens = estimate_tokens(body.len());
     let mut settlement = Settlement::new(ctx, hooks);
-    let (obj, candidates) = match prepare(&snapshot, &mut settlement, &body, &headers).await {
+    let prepared = prepare(&snapshot, &mut settlement, &body, &headers).await;
+    let answer_headers = std::mem::take(&mut settlement.ctx.response_headers);
+    let (obj, candidates) = match prepared {
         Ok(prepared) => prepared,
         Err(e) => {
             settlement.fail(&e);
-            return Err(e);
+            return Err(Failure { error: e, headers: answer_headers });
         }
     };
     // plan, send, relay: per candidate
@@ -59,6 +61,7 @@ pub(crate) async fn run(
             Ok(mut resp) => {
                 resp.served_by = c.label();
                 resp.attempts = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                resp.headers = answer_headers;
                 return Ok(resp);
             }
             Err(failed) => {
@@ -77,13 +80,12 @@ pub(crate) async fn run(
                     GatewayError::AllCandidatesFailed { failures }
                 };
                 s.fail(&error);
-                return Err(error);
+                return Err(Failure { error, headers: answer_headers });
             }
         }
     }
     // Only reached with no candidates, which `candidates` never returns.
-    let e = GatewayError::AllCandidatesFailed { failures };
-    Err(e)
+    Err(GatewayError::AllCandidatesFailed { failures }.into())
 }
 
 /// The receive phase: shallow parse and the shape every dialect requires.
@@ -97,6 +99,9 @@ fn receive<'b>(
     ctx.stream = ctx.inbound.streams() && obj.optional_bool("stream").map_err(invalid_json)?.unwrap_or(false);
     check_shape(ctx.inbound, &obj, ctx.stream)?;
     ctx.user = headers.user.clone().or_else(|| body_user(ctx.inbound, &obj));
+    ctx.max_output_tokens = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
+        .iter()
+        .find_map(|k| obj.get(k).and_then(|v| v.get().parse::<u64>().ok()));
     Ok(obj)
 }
 
@@ -133,7 +138,7 @@ async fn prepare<'b>(
     }
     ctx.candidates = candidates.iter().map(Candidate::label).collect();
     for h in hooks.iter() {
-        h.admit(&settlement.ctx).await?;
+        h.admit(&mut settlement.ctx).await?;
     }
     Ok((obj, candidates))
 }

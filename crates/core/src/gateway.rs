@@ -16,7 +16,7 @@ use crate::inbound::{Inbound, InboundHeaders};
 use crate::lifecycle::{Hooks, RequestHooks};
 use crate::models::{ModelCache, ModelsReport};
 use crate::provider::ProviderBuildError;
-use crate::response::ProxyResponse;
+use crate::response::{Failure, ProxyResponse};
 use crate::snapshot::{build_snapshot, build_snapshot_reusing, Snapshot};
 
 struct Inner {
@@ -90,6 +90,17 @@ impl Gateway {
         body: Bytes,
         headers: InboundHeaders,
     ) -> Result<ProxyResponse, GatewayError> {
+        self.serve(inbound, body, headers).await.map_err(|f| f.error)
+    }
+
+    /// [`Gateway::handle`], keeping the headers a failed answer carries
+    /// (the rate-limit state of a refused request): what a server calls.
+    pub async fn serve(
+        &self,
+        inbound: Inbound,
+        body: Bytes,
+        headers: InboundHeaders,
+    ) -> Result<ProxyResponse, Failure> {
         crate::dispatch::run(self.snapshot(), self.hooks(), inbound, body, headers).await
     }
 

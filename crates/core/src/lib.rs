@@ -74,7 +74,7 @@ pub use error::GatewayError;
 pub use gateway::Gateway;
 pub use inbound::{Inbound, InboundHeaders};
 pub use lifecycle::{RequestContext, RequestHooks};
-pub use response::{ProxyBody, ProxyResponse};
+pub use response::{Failure, ProxyBody, ProxyResponse};
 pub use sdk::{ChatChunkStream, ChatRequest};
 pub use snapshot::Snapshot;
 pub use switchyard_protocol as protocol;

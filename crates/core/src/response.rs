@@ -16,12 +16,35 @@ pub struct ProxyResponse {
     pub served_by: String,
     /// Candidates tried, the one that answered included (retries within one are not counted).
     pub attempts: u32,
+    /// Headers the lifecycle's hooks set for the client (rate-limit state).
+    pub headers: http::HeaderMap,
     pub body: ProxyBody,
+}
+
+/// A request that failed, with the headers its answer still carries.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: crate::error::GatewayError,
+    pub headers: http::HeaderMap,
+}
+
+impl From<crate::error::GatewayError> for Failure {
+    fn from(error: crate::error::GatewayError) -> Self {
+        Self { error, headers: http::HeaderMap::new() }
+    }
 }
 
 impl ProxyResponse {
     pub fn new(status: u16, content_type: Option<HeaderValue>, provider: &str, body: ProxyBody) -> Self {
-        Self { status, content_type, provider: provider.to_string(), served_by: String::new(), attempts: 1, body }
+        Self {
+            status,
+            content_type,
+            provider: provider.to_string(),
+            served_by: String::new(),
+            attempts: 1,
+            headers: http::HeaderMap::new(),
+            body,
+        }
     }
 }
 

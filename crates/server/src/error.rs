@@ -45,6 +45,8 @@ impl InferenceError {
         }
         let upstream_type = match &e {
             GatewayError::Upstream { detail, .. } => detail.kind.clone(),
+            // A spent budget reads as OpenAI's quota error (Anthropic's table maps 429 itself).
+            GatewayError::Rejected { code, .. } if code == "insufficient_quota" => Some(code.clone()),
             _ => None,
         };
         Self {

@@ -3,6 +3,7 @@ use std::time::Instant;
 
 use axum::extract::FromRef;
 use switchyard_core::config_service::ConfigService;
+use switchyard_core::governance::GovernanceService;
 use switchyard_core::Gateway;
 
 use crate::admin::auth::AdminAuth;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub started: Instant,
     /// The management API and UI, when a store backs the gateway.
     pub admin: Option<Arc<ConfigService>>,
+    /// `/api/keys`, `/api/teams`, `/api/policies`, `/api/prices`, when governance is on.
+    pub governance: Option<Arc<GovernanceService>>,
     pub admin_auth: Arc<AdminAuth>,
     /// Which `Host` values are answered (DNS-rebinding defence).
     pub hosts: Arc<HostPolicy>,
@@ -42,6 +45,7 @@ impl AppState {
             max_body_bytes,
             started: Instant::now(),
             admin: None,
+            governance: None,
             admin_auth: AdminAuth::open(),
             hosts: HostPolicy::new(false, Vec::new()),
         }
@@ -58,6 +62,12 @@ impl AppState {
         self.hosts = HostPolicy::new(!auth.required(), Vec::new());
         self.admin = Some(service);
         self.admin_auth = auth;
+        self
+    }
+
+    /// Enables the governance API; its hook must already be on the gateway.
+    pub fn with_governance(mut self, service: Arc<GovernanceService>) -> Self {
+        self.governance = Some(service);
         self
     }
 

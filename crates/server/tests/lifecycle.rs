@@ -45,7 +45,7 @@ impl RequestHooks for Recorder {
         Ok(())
     }
 
-    fn admit<'a>(&'a self, ctx: &'a RequestContext) -> futures::future::BoxFuture<'a, Result<(), GatewayError>> {
+    fn admit<'a>(&'a self, ctx: &'a mut RequestContext) -> futures::future::BoxFuture<'a, Result<(), GatewayError>> {
         let refuse = self.refuse.lock().unwrap().clone();
         Box::pin(async move {
             match refuse {

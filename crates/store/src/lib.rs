@@ -7,12 +7,14 @@
 //!   embedded at build time, and the adoption of databases made by the
 //!   pre-sqlx store.
 //! - `queries`: the [`ConfigStore`] queries, providers and routes alike.
+//! - `governance`: the core `GovernanceStore`: keys, teams, policies, prices, counters.
 //!
 //! A migration, once released, is never edited (sqlx checks each applied
 //! migration's checksum at every start): a change is a new file.
 //!
 //! [`ConfigStore`]: switchyard_core::config_service::ConfigStore
 
+mod governance;
 mod migrate;
 mod queries;
 mod sqlite;

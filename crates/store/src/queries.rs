@@ -64,7 +64,7 @@ fn route((name, source, config): Parsed) -> StoredRoute {
 }
 
 /// Sorts a full disk (nothing was written; the caller may say so) from the rest.
-fn store_error(e: sqlx::Error) -> StoreError {
+pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     let full = match &e {
         sqlx::Error::Database(d) => {
             d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == SQLITE_FULL)

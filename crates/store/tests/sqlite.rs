@@ -73,7 +73,7 @@ async fn survives_reopen_and_migrates_once() {
     let mut c = raw(&dir.path().join("switchyard.db")).await;
     let applied: Vec<(i64, bool)> =
         sqlx::query_as("SELECT version, success FROM _sqlx_migrations").fetch_all(&mut c).await.unwrap();
-    assert_eq!(applied, [(1, true), (2, true)]);
+    assert_eq!(applied, [(1, true), (2, true), (3, true)]);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut c).await.unwrap();
     assert_eq!(mode, "wal");
 }
@@ -138,7 +138,7 @@ async fn a_database_from_the_rusqlite_store_opens_with_its_providers() {
     s.close().await;
     let mut c = raw(&path).await;
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(&mut c).await.unwrap();
-    assert_eq!(applied, [1, 2], "the first recorded, not run; the routes table created");
+    assert_eq!(applied, [1, 2, 3], "the first recorded, not run; the later ones applied");
 }
 
 #[tokio::test]
@@ -240,7 +240,7 @@ async fn a_database_from_before_routes_opens_with_its_providers() {
     s.close().await;
     let mut c = raw(&path).await;
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(&mut c).await.unwrap();
-    assert_eq!(applied, [1, 2]);
+    assert_eq!(applied, [1, 2, 3]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use switchyard_core::config::{load_file, ProcessEnv};
+use switchyard_core::config::{load_file, GovernanceConfig, ProcessEnv};
 use switchyard_core::config_service::{
     build_config, ApiEnvAllowList, BaseSettings, ConfigError, ConfigService, ConfigStore,
 };
+use switchyard_core::governance::virtual_key::Pepper;
+use switchyard_core::governance::{GovernanceService, GovernanceStore};
 use switchyard_core::Gateway;
 use switchyard_server::{AppState, ConnLimits};
 use switchyard_store::SqliteStore;
@@ -50,9 +52,13 @@ fn init_tracing(filter: &str) {
 
 /// Loads the file (if any) into the store, its providers and routes as
 /// file-managed; returns the settings that live outside the store (client
-/// limits, default provider).
-async fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<BaseSettings> {
+/// limits, default provider, governance settings and prices).
+async fn load_file_into_store(
+    args: &ServeArgs,
+    store: &dyn ConfigStore,
+) -> anyhow::Result<(BaseSettings, GovernanceConfig)> {
     let mut base = BaseSettings::default();
+    let mut governance = GovernanceConfig::default();
     if let Some(path) = &args.config {
         let (file_config, warnings) =
             load_file(path, &ProcessEnv).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -75,12 +81,13 @@ async fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyh
         store.sync_file_routes(&routes).await.context("saving file routes")?;
         base.client = file_config.client;
         base.default_provider = file_config.default_provider;
+        governance = file_config.governance;
     }
     if let Some(mb) = args.max_body_size_mb {
         base.client.max_request_body_size_mb = Some(mb);
     }
     base.api_env_allow = ApiEnvAllowList::new(args.api_env_allow.iter().cloned());
-    Ok(base)
+    Ok((base, governance))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -112,7 +119,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
     );
     let store: Arc<dyn ConfigStore> = sqlite.clone();
-    let base = load_file_into_store(&args, store.as_ref()).await?;
+    let (base, governance_config) = load_file_into_store(&args, store.as_ref()).await?;
     let config = build_config(&base, store.as_ref(), &ProcessEnv).await.map_err(|e| match e {
         ConfigError::Invalid(d) => anyhow::anyhow!(
             "the stored configuration is invalid:\n  {}",
@@ -123,9 +130,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let max_body = config.max_request_body_bytes();
     let names: Vec<String> = config.providers.keys().cloned().collect();
     let gateway = Gateway::new(config).context("building providers")?;
+    let governance = start_governance(&args, sqlite.clone(), governance_config).await?;
+    gateway.add_hooks(governance.governance().clone());
+    let checkpoints = governance.spawn_checkpoints();
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
     let state = AppState::new(gateway, max_body)
         .with_admin(service, token.map(str::to_string))
+        .with_governance(governance.clone())
         .with_allowed_hosts(args.allowed_hosts.clone());
     let app = switchyard_server::router(state);
     let addr = SocketAddr::new(args.host, args.port);
@@ -142,11 +153,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     switchyard_server::serve_with(listener, app, shutdown_signal(), grace, limits).await?;
+    // Requests have settled: the last counters reach the store before exit.
+    checkpoints.abort();
+    if let Err(e) = governance.checkpoint().await {
+        tracing::error!("cannot save the limit counters at shutdown: {e}");
+    }
     // The last connection to close folds the WAL into the database file; a
     // query still running after the grace period does not hold up the exit.
     let _ = tokio::time::timeout(Duration::from_secs(2), sqlite.close()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Governance over the store: the data directory's pepper, in-memory
+/// counters restored from their last checkpoint, budget alerts.
+async fn start_governance(
+    args: &ServeArgs,
+    store: Arc<SqliteStore>,
+    config: GovernanceConfig,
+) -> anyhow::Result<Arc<GovernanceService>> {
+    let pepper = Pepper::load_or_create(&args.data_dir)
+        .with_context(|| format!("reading the virtual-key pepper in {}", args.data_dir.display()))?;
+    let store: Arc<dyn GovernanceStore> = store;
+    GovernanceService::start(store, pepper, config)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading governance from the store: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -3,6 +3,7 @@
 
 mod diagnostic;
 mod env;
+mod governance;
 mod network;
 mod parse;
 mod reader;
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 pub use diagnostic::{ConfigDiagnostic, ConfigError, Severity};
 pub use env::{env_reference, resolve as env_resolve, EnvResolver, ProcessEnv};
+pub use governance::{check_price, GovernanceConfig, GovernanceSettings, Price, UnknownPrice};
 pub use routes::{RouteConfig, RouteTarget};
 
 use crate::request_type::{BaseFormat, RequestType};
@@ -52,6 +54,9 @@ pub struct GatewayConfig {
     /// Virtual models: a name clients send, resolved to weighted targets and fallbacks.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub routes: BTreeMap<String, RouteConfig>,
+    /// Governance settings and prices (keys, teams and policies are in the store).
+    #[serde(skip_serializing_if = "GovernanceConfig::is_default")]
+    pub governance: GovernanceConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -5,11 +5,16 @@ use super::store::StoreError;
 use crate::config::{ConfigDiagnostic, Severity};
 use crate::provider::ProviderBuildError;
 
-/// What an edit is about: the configuration service keeps providers and routes.
+/// What an edit is about: providers and routes (the configuration service),
+/// keys, teams, policies and prices (governance).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
     Provider,
     Route,
+    Key,
+    Team,
+    Policy,
+    Price,
 }
 
 impl std::fmt::Display for Entity {
@@ -17,6 +22,10 @@ impl std::fmt::Display for Entity {
         f.write_str(match self {
             Self::Provider => "provider",
             Self::Route => "route",
+            Self::Key => "virtual key",
+            Self::Team => "team",
+            Self::Policy => "policy",
+            Self::Price => "price",
         })
     }
 }

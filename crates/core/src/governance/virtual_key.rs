@@ -86,8 +86,14 @@ fn random_part(len: usize) -> String {
     (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
+/// A fresh random id in the key id alphabet (also used for policy ids).
+pub fn random_id() -> String {
+    random_part(ID_LEN)
+}
+
 /// The stored form of a secret: HMAC-SHA-256 under the pepper, as hex.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct SecretHash(pub String);
 
 impl fmt::Debug for SecretHash {
@@ -132,6 +138,13 @@ impl Pepper {
         let secret = random_part(SECRET_LEN);
         let hash = self.hash(&id, &secret);
         NewKey { token: format!("{PREFIX}{id}-{secret}"), id, hash }
+    }
+
+    /// A new secret for the key `id` (rotation keeps the id).
+    pub fn rotate(&self, id: &str) -> NewKey {
+        let secret = random_part(SECRET_LEN);
+        let hash = self.hash(id, &secret);
+        NewKey { token: format!("{PREFIX}{id}-{secret}"), id: id.to_string(), hash }
     }
 
     /// The id is hashed with the secret, so a hash cannot be moved to another key.

@@ -61,6 +61,13 @@ pub struct RequestContext {
     pub served_model: Option<String>,
     /// Input tokens estimated from the request body, for when the upstream reports none.
     pub estimated_input_tokens: u64,
+    /// The request's own cap on output (`max_tokens`, `max_completion_tokens`, `max_output_tokens`).
+    pub max_output_tokens: Option<u64>,
+    /// Headers every answer to this request carries (rate-limit state, …),
+    /// errors included; hooks add to them.
+    pub response_headers: http::HeaderMap,
+    /// What a hook keeps between its phases (governance: its reservation).
+    pub extensions: http::Extensions,
 }
 
 impl RequestContext {
@@ -81,6 +88,9 @@ impl RequestContext {
             provider: None,
             served_model: None,
             estimated_input_tokens: 0,
+            max_output_tokens: None,
+            response_headers: http::HeaderMap::new(),
+            extensions: http::Extensions::new(),
         }
     }
 

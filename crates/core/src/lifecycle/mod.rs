@@ -38,8 +38,9 @@ pub trait RequestHooks: Send + Sync {
     }
 
     /// Whether the request may proceed now, after routing; may wait on a
-    /// shared store. A refusal is settled like any failure.
-    fn admit<'a>(&'a self, _ctx: &'a RequestContext) -> BoxFuture<'a, Result<(), GatewayError>> {
+    /// shared store, and may keep what it took in `ctx.extensions` for
+    /// *settle*. A refusal is settled like any failure.
+    fn admit<'a>(&'a self, _ctx: &'a mut RequestContext) -> BoxFuture<'a, Result<(), GatewayError>> {
         Box::pin(async { Ok(()) })
     }
 

@@ -24,7 +24,7 @@ use super::error::{diagnostics_json, error, AdminError};
 /// API's JSON error, never axum's plain text.
 pub type Body = Result<Bytes, BytesRejection>;
 
-fn read(body: Body) -> Result<Bytes, AdminError> {
+pub(super) fn read(body: Body) -> Result<Bytes, AdminError> {
     body.map_err(|r| {
         if crate::body::is_body_timeout(&r) {
             return AdminError::Request(StatusCode::REQUEST_TIMEOUT, r.body_text());
@@ -38,7 +38,7 @@ fn read(body: Body) -> Result<Bytes, AdminError> {
     })
 }
 
-fn parse_body(body: Body) -> Result<Value, AdminError> {
+pub(super) fn parse_body(body: Body) -> Result<Value, AdminError> {
     serde_json::from_slice(&read(body)?)
         .map_err(|e| AdminError::Request(StatusCode::BAD_REQUEST, format!("body is not valid JSON: {e}")))
 }
@@ -46,7 +46,7 @@ fn parse_body(body: Body) -> Result<Value, AdminError> {
 /// A `{name}` path segment that did not decode, as JSON.
 pub type Name = Result<Path<String>, PathRejection>;
 
-fn name(p: Name) -> Result<String, AdminError> {
+pub(super) fn name(p: Name) -> Result<String, AdminError> {
     p.map(|Path(n)| n)
         .map_err(|r| AdminError::Request(StatusCode::BAD_REQUEST, format!("bad name in path: {}", r.body_text())))
 }

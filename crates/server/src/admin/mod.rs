@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod governance;
 pub mod ui;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::Router;
 use switchyard_core::config_service::ConfigService;
+use switchyard_core::governance::GovernanceService;
 use switchyard_core::Gateway;
 
 use auth::AdminAuth;
@@ -24,7 +26,11 @@ use auth::AdminAuth;
 /// `/api/...`, the UI under `/ui/`, `/login`, `/logout`. Without a
 /// configuration service the provider and route endpoints answer that the
 /// API is off.
-pub fn routes<S>(service: Option<Arc<ConfigService>>, admin_auth: Arc<AdminAuth>) -> Router<S>
+pub fn routes<S>(
+    service: Option<Arc<ConfigService>>,
+    governance: Option<Arc<GovernanceService>>,
+    admin_auth: Arc<AdminAuth>,
+) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Arc<AdminAuth>: FromRef<S>,
@@ -44,6 +50,7 @@ where
             .route("/api/routes/{name}", get(api::disabled).put(api::disabled).delete(api::disabled)),
     };
     let guarded = providers
+        .merge(governance::routes(governance))
         .route("/api/providers/{name}/test", post(api::test_connection))
         .route("/api/meta", get(api::meta))
         .route("/api/openapi.json", get(api::openapi))

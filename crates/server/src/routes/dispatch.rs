@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, StatusCode};
 use http_body_util::BodyExt;
 use switchyard_core::lifecycle::Credentials;
-use switchyard_core::{Inbound, InboundHeaders};
+use switchyard_core::{Failure, Inbound, InboundHeaders};
 
 use super::response::relay_response;
 use crate::error::{AnthropicError, OpenAiError};
@@ -80,10 +80,24 @@ pub(crate) async fn run(
         user: text(&SWITCHYARD_USER),
         credentials: credentials(headers),
     };
-    match state.gateway.handle(inbound, body, inbound_headers).await {
+    match state.gateway.serve(inbound, body, inbound_headers).await {
         Ok(resp) => relay_response(resp),
-        Err(e) if anthropic => AnthropicError::from(e).into_response(),
-        Err(e) => OpenAiError::from(e).into_response(),
+        Err(Failure { error, headers }) => {
+            let upstream_limited = error.status() == 429 && error.kind() != "rejected";
+            let mut response = if anthropic {
+                AnthropicError::from(error).into_response()
+            } else {
+                OpenAiError::from(error).into_response()
+            };
+            response.headers_mut().extend(headers);
+            if upstream_limited && !response.headers().contains_key(&SWITCHYARD_LIMIT) {
+                // The provider's own 429, told apart from Switchyard's limits.
+                response
+                    .headers_mut()
+                    .insert(&SWITCHYARD_LIMIT, http::HeaderValue::from_static("upstream; source=upstream"));
+            }
+            response
+        }
     }
 }
 
@@ -93,6 +107,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static(crate::request_id::REQUE
 static SWITCHYARD_USER: HeaderName = HeaderName::from_static("x-switchyard-user");
 static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 static API_KEY: HeaderName = HeaderName::from_static("api-key");
+static SWITCHYARD_LIMIT: HeaderName = HeaderName::from_static("x-switchyard-limit");
 
 /// The key a client presented: `Authorization: Bearer`, `x-api-key` (Anthropic
 /// SDK, Claude Code) or `api-key` (Azure-style clients).

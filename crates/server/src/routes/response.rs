@@ -15,6 +15,9 @@ pub(crate) fn relay_response(resp: switchyard_core::ProxyResponse) -> Response {
         builder = builder.header("x-switchyard-served-by", s);
     }
     builder = builder.header("x-switchyard-attempts", resp.attempts);
+    if let Some(h) = builder.headers_mut() {
+        h.extend(resp.headers);
+    }
     let response = match resp.body {
         ProxyBody::Full(bytes) => builder
             .header(

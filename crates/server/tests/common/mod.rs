@@ -18,6 +18,8 @@ pub struct Harness {
     pub base: String,
     pub gateway: Gateway,
     pub http: reqwest::Client,
+    /// Set by [`start_governed`].
+    pub governance: Option<Arc<switchyard_core::governance::GovernanceService>>,
 }
 
 pub fn env() -> HashMap<String, String> {
@@ -48,7 +50,7 @@ pub async fn start_from_config_text(fake: FakeUpstream, text: &str) -> Harness {
     let listener = switchyard_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(switchyard_server::serve(listener, app, pending(), Duration::from_secs(1)));
-    Harness { fake, base, gateway, http: reqwest::Client::new() }
+    Harness { fake, base, gateway, http: reqwest::Client::new(), governance: None }
 }
 
 /// The seed's Unified provider: keyless, Authorization as an extra header,
@@ -148,10 +150,54 @@ pub async fn start_admin_on(
     let gateway = Gateway::with_env(config, Arc::new(env())).expect("gateway builds");
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(env())));
     let state = AppState::new(gateway.clone(), max_body).with_admin(service, token.map(str::to_string));
+    serve_state(fake, gateway, state, limits, None).await
+}
+
+async fn serve_state(
+    fake: FakeUpstream,
+    gateway: Gateway,
+    state: AppState,
+    limits: switchyard_server::ConnLimits,
+    governance: Option<Arc<switchyard_core::governance::GovernanceService>>,
+) -> Harness {
     let app = switchyard_server::router(state);
     let listener = switchyard_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(switchyard_server::serve_with(listener, app, pending(), Duration::from_secs(1), limits));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    Harness { fake, base, gateway, http }
+    Harness { fake, base, gateway, http, governance }
+}
+
+/// A Switchyard with the management API and governance on, over the SQLite
+/// file `db` (kept, so a second start reopens it) or one in memory. `file` is
+/// a whole config file text (may use `{gw}`/`{ws}`), its `governance` section included.
+pub async fn start_governed(fake: FakeUpstream, file: &str, db: Option<&std::path::Path>) -> Harness {
+    use switchyard_core::config_service::{build_config, BaseSettings, ConfigService, ConfigStore};
+    use switchyard_core::governance::{virtual_key::Pepper, GovernanceService, GovernanceStore};
+    use switchyard_store::SqliteStore;
+
+    let text = file.replace("{gw}", &fake.url("")).replace("{ws}", &fake.workspace_url(""));
+    let (file, _) = GatewayConfig::parse(&text, &env()).expect("valid file config");
+    let sqlite = Arc::new(match db {
+        Some(path) => SqliteStore::open(path).await.expect("store"),
+        None => SqliteStore::in_memory().await.expect("store"),
+    });
+    let store: Arc<dyn ConfigStore> = sqlite.clone();
+    let providers: Vec<(String, serde_json::Value)> =
+        file.providers.iter().map(|(n, p)| (n.clone(), serde_json::to_value(p).expect("json"))).collect();
+    store.sync_file_providers(&providers).await.expect("sync");
+    let routes: Vec<(String, serde_json::Value)> =
+        file.routes.iter().map(|(n, r)| (n.clone(), serde_json::to_value(r).expect("json"))).collect();
+    store.sync_file_routes(&routes).await.expect("sync");
+    let base = BaseSettings::default();
+    let config = build_config(&base, store.as_ref(), &env()).await.expect("config");
+    let max_body = config.max_request_body_bytes();
+    let gateway = Gateway::with_env(config, Arc::new(env())).expect("gateway builds");
+    let gstore: Arc<dyn GovernanceStore> = sqlite;
+    let pepper = Pepper::from_bytes(b"test-pepper-test-pepper-test-pepper!");
+    let governance = GovernanceService::start(gstore, pepper, file.governance).await.expect("governance");
+    gateway.add_hooks(governance.governance().clone());
+    let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(env())));
+    let state = AppState::new(gateway.clone(), max_body).with_admin(service, None).with_governance(governance.clone());
+    serve_state(fake, gateway, state, switchyard_server::ConnLimits::default(), Some(governance)).await
 }
