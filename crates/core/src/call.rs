@@ -18,7 +18,7 @@ use crate::relay::{relay, RelayMode};
 use crate::request_type::{BaseFormat, RequestType};
 use crate::response::{ProxyBody, ProxyResponse};
 use crate::snapshot::{pick_key, Snapshot};
-use crate::tap::{settle_whole_body, tapped_forward, UsageTap};
+use crate::tap::{drain_on_disconnect, settle_whole_body, tapped_forward, UsageTap};
 use crate::upstream::{send, UpstreamRequest, UpstreamResponse};
 use switchyard_protocol::dialect::Dialect;
 
@@ -108,20 +108,16 @@ async fn relay_phase(
     // Keeps the snapshot (and the provider's pool) alive while the body streams.
     let hold = || Box::new((call.snapshot.clone(), p.clone()));
     let event_stream = || Some(HeaderValue::from_static("text/event-stream"));
+    let drain = settlement.ctx.drain_on_disconnect;
     match call.relaying {
         Relaying::Passthrough { dialect, strip_usage } => {
             let content_type = resp.response.headers().get(http::header::CONTENT_TYPE).cloned();
             let body = if call.stream {
                 let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
                 let tap = Box::new(UsageTap::passthrough(settlement, dialect, strip_usage));
-                ProxyBody::Stream(relay(
-                    upstream,
-                    RelayMode::Passthrough(dialect),
-                    p.stream_idle_timeout,
-                    &p.name,
-                    hold(),
-                    tap,
-                ))
+                let relayed =
+                    relay(upstream, RelayMode::Passthrough(dialect), p.stream_idle_timeout, &p.name, hold(), tap);
+                ProxyBody::Stream(drain_on_disconnect(relayed, drain))
             } else if resp.response.content_length().is_some_and(|n| n <= SMALL_BODY) {
                 // The usual answer: small and of known length, read in one go.
                 let encoding = resp.response.headers().get(http::header::CONTENT_ENCODING).cloned();
@@ -150,7 +146,7 @@ async fn relay_phase(
                 let length = resp.response.content_length();
                 let encoding = resp.response.headers().get(http::header::CONTENT_ENCODING).cloned();
                 let stream = tapped_forward(resp.into_stream(&p.name), call.inbound, settlement);
-                ProxyBody::Forward { stream, length, encoding }
+                ProxyBody::Forward { stream: drain_on_disconnect(stream, drain), length, encoding }
             };
             Ok(ProxyResponse::new(status, content_type, &p.name, body))
         }
@@ -163,7 +159,8 @@ async fn relay_phase(
                 };
                 let upstream: ByteStream = Box::pin(resp.response.bytes_stream().map_err(std::io::Error::other));
                 let tap = Box::new(UsageTap::transcode(settlement));
-                let body = relay(upstream, mode, p.stream_idle_timeout, &p.name, hold(), tap);
+                let body =
+                    drain_on_disconnect(relay(upstream, mode, p.stream_idle_timeout, &p.name, hold(), tap), drain);
                 return Ok(ProxyResponse::new(status, event_stream(), &p.name, ProxyBody::Stream(body)));
             }
             let answer = match read_translated(p, resp, &translation).await {

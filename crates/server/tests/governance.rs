@@ -333,3 +333,27 @@ async fn an_upstream_429_is_told_apart_from_a_local_one() {
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "x-switchyard-limit"), Some("upstream; source=upstream"));
 }
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_stream_is_settled_with_the_usage_read_on_after_it() {
+    let h = governed(FILE).await;
+    // Per day: the counter gives back barely a token a second, so what it holds is what was charged.
+    let (id, key) = create_key(&h, json!({"name": "leaver", "rate_limit": {"tokens_per_day": 100000}})).await;
+    let mut body = chat_body("db/slow", Some(2000));
+    body["stream"] = json!(true);
+    let mut resp = chat(&h, Some(&key), &body).await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.chunk().await.unwrap().is_some(), "the first event arrived");
+    drop(resp);
+    let policy = format!("key-{id}");
+    // The reservation was 2,000 + input; the upstream reports a handful of tokens once it ends.
+    let mut used = f64::MAX;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        used = counter(&state(&h, &policy).await, "total_tokens.day")["used"].as_f64().unwrap();
+        if used < 100.0 {
+            break;
+        }
+    }
+    assert!(used > 0.0 && used < 100.0, "settled with the drained usage, not the reservation: {used}");
+}

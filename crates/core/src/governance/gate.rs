@@ -372,6 +372,8 @@ impl RequestHooks for Governance {
                     for r in &decision.shadow_refusals {
                         tracing::info!(policy = %r.policy, request_id = %ctx.request_id, "shadow policy would refuse: {}", refused(&dir, r));
                     }
+                    ctx.drain_on_disconnect =
+                        taken.measures.iter().any(|(m, _)| !matches!(m, Measure::Requests | Measure::Slot));
                     ctx.extensions.insert(Grant(Arc::new(taken)));
                     Ok(())
                 }

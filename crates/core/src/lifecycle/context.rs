@@ -68,6 +68,9 @@ pub struct RequestContext {
     pub response_headers: http::HeaderMap,
     /// What a hook keeps between its phases (governance: its reservation).
     pub extensions: http::Extensions,
+    /// A hook needs this request's real usage (token or cost limits): if the
+    /// client leaves, the answer is read on to its usage (see `tap::drain`).
+    pub drain_on_disconnect: bool,
 }
 
 impl RequestContext {
@@ -91,6 +94,7 @@ impl RequestContext {
             max_output_tokens: None,
             response_headers: http::HeaderMap::new(),
             extensions: http::Extensions::new(),
+            drain_on_disconnect: false,
         }
     }
 

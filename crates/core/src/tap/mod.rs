@@ -5,6 +5,7 @@
 //! path without touching the relay's polling loop.
 
 mod body;
+mod drain;
 mod passthrough;
 mod wire;
 
@@ -12,6 +13,7 @@ use bytes::Bytes;
 use switchyard_protocol::canonical::{BlockDelta, StreamEvent};
 
 pub(crate) use body::{settle_whole_body, tapped_forward};
+pub(crate) use drain::drain_on_disconnect;
 pub(crate) use passthrough::PassthroughScan;
 
 use crate::lifecycle::Settlement;
