@@ -74,7 +74,7 @@ class Child:
                 self.proc.wait()
 
 
-def write_gateway_config(directory, fake_url):
+def write_gateway_config(directory, fake_url, virtual_key=False):
     def provider(base, kind):
         return {
             "network_config": {
@@ -96,13 +96,15 @@ def write_gateway_config(directory, fake_url):
     }
     mlflow["request_shaping"] = {"drop_fields": ["store", "tools[].function.strict"]}
     config = {"providers": {"dbx-anthropic": anthropic, "dbx-mlflow": mlflow}}
+    if virtual_key:
+        config["governance"] = {"require_virtual_key": True}
     path = pathlib.Path(directory) / "switchyard.json"
     path.write_text(json.dumps(config, indent=2))
     return path
 
 
-def start_gateway(binary, fake_url, work):
-    config = write_gateway_config(work, fake_url)
+def start_gateway(binary, fake_url, work, virtual_key=False):
+    config = write_gateway_config(work, fake_url, virtual_key)
     env = dict(os.environ, DATABRICKS_TOKEN=UPSTREAM_TOKEN, SWITCHYARD_LOG="info", NO_COLOR="1")
     gw = Child(
         [binary, "serve", "--config", str(config), "--port", "0", "--data-dir", str(work / "switchyard-data")],
@@ -114,6 +116,23 @@ def start_gateway(binary, fake_url, work):
         gw.stop()
         raise RuntimeError(f"unexpected switchyard banner: {gw.first_line}")
     return gw, gw.first_line[len(prefix):]
+
+
+def create_virtual_key(gw_url):
+    """A key with request and token limits, through the admin API (open on loopback). Per day, so
+    the counters give back little while the agent runs and show what it used."""
+    body = {"name": "agent", "rate_limit": {"requests_per_day": 1000, "tokens_per_day": 1_000_000}}
+    req = urllib.request.Request(
+        f"{gw_url}/api/keys", data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        created = json.load(r)
+    return created["id"], created["key"]
+
+
+def key_usage(gw_url, key_id):
+    with urllib.request.urlopen(f"{gw_url}/api/policies/key-{key_id}/state", timeout=10) as r:
+        return json.load(r)
 
 
 def base_env(home):
@@ -251,6 +270,7 @@ def main():
     p.add_argument("--model", default=MODEL, help="upstream model name (the fake's fault modes are picked by it)")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--keep", action="store_true", help="keep the work directory (printed) for inspection")
+    p.add_argument("--virtual-key", action="store_true", help="require a virtual key; the agent uses one made for it")
     a = p.parse_args()
 
     nics = interfaces()
@@ -271,16 +291,22 @@ def main():
         else:
             if not a.switchyard:
                 sys.exit("--switchyard is required for gateway targets")
-            gw, gw_url = start_gateway(a.switchyard, fake_url, work)
+            gw, gw_url = start_gateway(a.switchyard, fake_url, work, a.virtual_key)
             children.append(gw)
             model, token = f"{PROVIDERS[a.target]}/{a.model}", CLIENT_TOKEN
+            if a.virtual_key:
+                key_id, token = create_virtual_key(gw_url)
+                result["virtual_key_id"] = key_id
             base = f"{gw_url}/anthropic" if a.agent == "claude" else f"{gw_url}/v1"
+        result["client_token"] = token
         result.update(base_url=base, model=model)
         runner = run_claude if a.agent == "claude" else run_codex
         result["run"] = runner(bin_dir, work, base, model, token, a.timeout)
         result["output"] = parse_output(a.agent, result["run"]["stdout"])
         with urllib.request.urlopen(f"{fake_url}/__fake/requests", timeout=10) as r:
             result["upstream_requests"] = json.load(r)
+        if "virtual_key_id" in result:
+            result["key_usage"] = key_usage(gw_url, result["virtual_key_id"])
     except Exception as e:  # reported, not raised: the test shows it with the rest
         result["error"] = f"{type(e).__name__}: {e}"
     finally:

@@ -29,16 +29,17 @@ from conftest import FAKE_UPSTREAM, ROOT, SWITCHYARD
 AGENTS_DIR = ROOT / "tests" / "agents"
 RUNNER = AGENTS_DIR / "run_agent.py"
 MARKER = "switchyard-agent-ok"
-CLIENT_TOKEN = "agent-client-token"  # run_agent.py: what agents send to Switchyard
 AGENT_TIMEOUT = 120
 
 CASES = [
-    pytest.param("claude", "direct", id="claude-direct"),
-    pytest.param("claude", "gateway-anthropic", id="claude-via-switchyard-anthropic"),
-    pytest.param("claude", "gateway-openai", id="claude-via-switchyard-openai"),
-    pytest.param("codex", "direct", id="codex-direct"),
-    pytest.param("codex", "gateway-anthropic", id="codex-via-switchyard-anthropic"),
-    pytest.param("codex", "gateway-openai", id="codex-via-switchyard-openai"),
+    pytest.param("claude", "direct", False, id="claude-direct"),
+    pytest.param("claude", "gateway-anthropic", False, id="claude-via-switchyard-anthropic"),
+    pytest.param("claude", "gateway-openai", False, id="claude-via-switchyard-openai"),
+    pytest.param("codex", "direct", False, id="codex-direct"),
+    pytest.param("codex", "gateway-anthropic", False, id="codex-via-switchyard-anthropic"),
+    pytest.param("codex", "gateway-openai", False, id="codex-via-switchyard-openai"),
+    pytest.param("claude", "gateway-anthropic", True, id="claude-via-switchyard-anthropic-virtual-key"),
+    pytest.param("codex", "gateway-openai", True, id="codex-via-switchyard-openai-virtual-key"),
 ]
 
 # Upstream path each target must reach on the fake (provider base + the wire format's path).
@@ -93,11 +94,12 @@ def loopback_netns():
     pytest.skip(f"cannot isolate the agents (needs root, unshare, ip): {missing}")
 
 
-def run_agent(netns, agent, target):
+def run_agent(netns, agent, target, virtual_key=False):
     args = [
         *netns, sys.executable, str(RUNNER), "--agent", agent, "--target", target,
         "--fake-upstream", FAKE_UPSTREAM, "--switchyard", SWITCHYARD,
         "--agents-dir", str(AGENTS_DIR), "--timeout", str(AGENT_TIMEOUT),
+        *(["--virtual-key"] if virtual_key else []),
     ]
     done = subprocess.run(args, capture_output=True, text=True, timeout=AGENT_TIMEOUT + 60)
     assert done.returncode == 0, f"runner failed ({done.returncode}): {done.stderr[-4000:]}"
@@ -164,13 +166,13 @@ def check_upstream(result, agent, target):
     if target != "direct":
         # The agent's own credential stays at the gateway; the provider's goes upstream.
         for r in result["upstream_requests"]:
-            assert CLIENT_TOKEN not in json.dumps(r["headers"]), describe(result)
+            assert result["client_token"] not in json.dumps(r["headers"]), describe(result)
             assert r["headers"].get("authorization") == "Bearer dapi-agent-token", describe(result)
 
 
-@pytest.mark.parametrize("agent,target", CASES)
-def test_agent_runs_one_tool_call(agents, loopback_netns, agent, target):
-    result = run_agent(loopback_netns, agent, target)
+@pytest.mark.parametrize("agent,target,virtual_key", CASES)
+def test_agent_runs_one_tool_call(agents, loopback_netns, agent, target, virtual_key):
+    result = run_agent(loopback_netns, agent, target, virtual_key)
     assert "error" not in result, describe(result)
     run = result["run"]
     assert not run["timed_out"], describe(result)
@@ -193,3 +195,8 @@ def test_agent_runs_one_tool_call(agents, loopback_netns, agent, target):
         assert any(e.get("type") == "turn.completed" for e in out), describe(result)
         assert run["exit_code"] == 0, describe(result)
     check_upstream(result, agent, target)
+    if virtual_key:
+        # Every turn was counted against the agent's key: requests and tokens.
+        counters = {c["slot"]: c for c in result["key_usage"]["counters"]}
+        assert counters["requests.day"]["used"] >= 2, describe(result)
+        assert counters["total_tokens.day"]["used"] > 0, describe(result)

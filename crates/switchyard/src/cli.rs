@@ -20,6 +20,64 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Manage virtual keys of a running gateway (through its admin API).
+    Keys(KeysArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// The gateway's address.
+    #[arg(long, env = "SWITCHYARD_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    pub url: String,
+    /// The admin token, when the gateway has one (prefer the variable: a value on the command line shows in `ps`).
+    #[arg(long, env = "SWITCHYARD_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    pub admin_token: Option<String>,
+    /// Print the API's JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; its secret is printed this once.
+    Create {
+        /// Who or what uses the key.
+        #[arg(long)]
+        name: String,
+        /// The team the key belongs to (must exist).
+        #[arg(long)]
+        team: Option<String>,
+        /// A model the key may call (`<provider>/<model>`, a route, or a glob); repeat for more. None: all.
+        #[arg(long = "model")]
+        models: Vec<String>,
+        /// Requests per minute.
+        #[arg(long)]
+        rpm: Option<u64>,
+        /// Tokens (input + output) per minute.
+        #[arg(long)]
+        tpm: Option<u64>,
+        /// Budget in USD per --budget-period.
+        #[arg(long, conflicts_with = "budget_tokens")]
+        budget_usd: Option<f64>,
+        /// Budget in tokens per --budget-period.
+        #[arg(long)]
+        budget_tokens: Option<u64>,
+        /// day, week, month or total.
+        #[arg(long, default_value = "month")]
+        budget_period: String,
+        /// When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z).
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key at once, for good.
+    Revoke {
+        /// The key's public id (the 12 characters after `sk-sy-`).
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

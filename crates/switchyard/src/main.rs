@@ -2,6 +2,7 @@
 
 mod cli;
 mod config_cmd;
+mod keys_cmd;
 mod serve_cmd;
 
 use clap::Parser;
@@ -16,5 +17,6 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         cli::Command::Serve(args) => serve_cmd::run(args),
         cli::Command::Config { command: cli::ConfigCommand::Check { file } } => config_cmd::check(&file),
+        cli::Command::Keys(args) => keys_cmd::run(args),
     }
 }
