@@ -883,3 +883,123 @@ def test_file_managed_routes_are_read_only_in_the_ui(ui, fake, tmp_path):
         assert [r["source"] for r in httpx.get(f"{g.url}/api/routes").json()] == ["file"]
     finally:
         g.stop()
+
+
+def test_virtual_key_created_in_the_ui_is_copied_used_and_its_usage_bar_moves(browser, gateway, fake):
+    r = httpx.post(f"{gateway.url}/api/providers", json={"name": "oa", "network_config": {"base_url": f"{fake['gateway']}/mlflow"},
+                   "custom_provider_config": {"base_provider_type": "openai", "is_key_less": True}})
+    assert r.status_code == 201, r.text
+    ui = Ui(browser)
+    ui.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=gateway.url)
+    page = ui.page
+    try:
+        page.goto(f"{gateway.url}/")
+        nav = page.get_by_role("complementary", name="Main navigation")
+        expect(nav).to_contain_text("Governance")
+        nav.get_by_role("link", name="Virtual Keys").click()
+        expect(page.get_by_role("heading", name="Virtual Keys", level=1)).to_be_visible()
+        expect(page.get_by_text("No keys yet.")).to_be_visible()
+
+        page.get_by_role("button", name="Create Key").click()
+        dialog = page.get_by_role("dialog", name="Create Virtual Key")
+        dialog.get_by_label("Name", exact=True).fill("ui-made")
+        dialog.get_by_label("Models").fill("oa/*")
+        dialog.get_by_label("Requests per minute").fill("0")
+        dialog.get_by_role("button", name="Create Key").click()
+        # The server's field path lands on the input it names.
+        expect(dialog.get_by_label("Requests per minute")).to_have_class(re.compile(r"\binvalid\b"))
+        expect(dialog).to_contain_text("must be at least 1")
+        ui.expected_http_error(400, "/api/keys")
+        dialog.get_by_label("Requests per minute").fill("5")
+        dialog.get_by_label("Requests per day").fill("1000")
+        ui.shot("20-key-create-dialog", dialog)
+        dialog.get_by_role("button", name="Create Key").click()
+
+        shown = page.get_by_role("dialog", name="Key ui-made created")
+        expect(shown).to_contain_text("only time it is shown")
+        token = shown.locator("#new-key").inner_text()
+        assert re.fullmatch(r"sk-sy-[a-z0-9]{12}-[a-z0-9]{32}", token), token
+        shown.get_by_role("button", name="Copy key").click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == token
+        expect(shown.locator("#key-snippet")).to_contain_text(f"Authorization: Bearer {token}")
+        shown.get_by_role("tab", name="Claude Code").click()
+        expect(shown.locator("#key-snippet")).to_contain_text(f"ANTHROPIC_AUTH_TOKEN={token}")
+        shown.get_by_role("tab", name="Codex").click()
+        expect(shown.locator("#key-snippet")).to_contain_text(f"SWITCHYARD_API_KEY={token}")
+        ui.shot("21-key-shown-once", shown)
+        shown.get_by_role("button", name="Done").click()
+        expect(shown).to_be_hidden()
+
+        key_id = token.split("-")[2]
+        row = page.locator(f'tr[data-key="{key_id}"]')
+        expect(row).to_contain_text("ui-made")
+        expect(row).to_contain_text("active")
+        assert token.split("-")[3] not in page.content(), "the secret is gone from the page once closed"
+        day_bar = row.locator('[data-slot="requests.day"] [role="meter"]')
+        expect(day_bar).to_have_attribute("aria-valuenow", "0")
+
+        client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=copied, max_retries=0)
+        for _ in range(3):
+            client.chat.completions.create(model="oa/llama", messages=[{"role": "user", "content": "hi"}])
+        page.reload()
+        day_bar = page.locator(f'tr[data-key="{key_id}"] [data-slot="requests.day"] [role="meter"]')
+        expect(day_bar).to_have_attribute("aria-valuenow", re.compile(r"^[23](\.\d+)?$"))
+        expect(page.locator(f'tr[data-key="{key_id}"] [data-slot="requests.day"]')).to_contain_text("of 1,000")
+        ui.shot("22-keys-page-usage")
+
+        row = page.locator(f'tr[data-key="{key_id}"]')
+        row.get_by_role("button", name="Revoke key ui-made").click()
+        page.get_by_role("dialog", name="Revoke key ui-made?").get_by_role("button", name="Revoke").click()
+        expect(row).to_contain_text("revoked")
+        with pytest.raises(openai.AuthenticationError):
+            client.chat.completions.create(model="oa/llama", messages=[{"role": "user", "content": "hi"}])
+    finally:
+        ui.shot("final-virtual-keys")
+        ui.close()
+    assert ui.errors == [], "console or page errors in the UI:\n" + "\n".join(ui.errors)
+
+
+def test_limits_budgets_teams_and_prices_pages(ui, gateway):
+    page = ui.page
+    page.goto(f"{gateway.url}/#/teams")
+    expect(page.get_by_role("heading", name="Teams", level=1)).to_be_visible()
+    page.get_by_role("button", name="Add Team").click()
+    dialog = page.get_by_role("dialog", name="Add Team")
+    dialog.get_by_label("Name", exact=True).fill("ml")
+    dialog.get_by_label("Tokens per minute").fill("50000")
+    dialog.get_by_role("button", name="Add Team").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator('tr[data-team="ml"]')).to_contain_text("tokens / minute")
+
+    page.get_by_role("link", name="Limits & Budgets").click()
+    expect(page.get_by_role("heading", name="Limits & Budgets", level=1)).to_be_visible()
+    expect(page.locator('tr[data-policy="team-ml"]')).to_contain_text("team:ml's own limits")
+    page.get_by_role("button", name="Add Policy").click()
+    dialog = page.get_by_role("dialog", name="Add Policy")
+    dialog.get_by_label("Name", exact=True).fill("org cap")
+    dialog.get_by_role("button", name="+ Add Limit").click()
+    dialog.get_by_label("Amount").fill("100")
+    dialog.get_by_label("Maximum").fill("-3")
+    dialog.get_by_role("button", name="Add Policy").click()
+    expect(dialog.get_by_label("Maximum")).to_have_class(re.compile(r"\binvalid\b"))
+    ui.expected_http_error(400, "/api/policies")
+    dialog.get_by_label("Maximum").fill("50")
+    dialog.get_by_label("Mode").select_option("shadow")
+    dialog.get_by_role("button", name="Add Policy").click()
+    expect(dialog).to_be_hidden()
+    row = page.locator("tr", has_text="org cap")
+    expect(row).to_contain_text("100 requests / minute · $50 / month")
+    expect(row).to_contain_text("shadow")
+    ui.shot("23-limits-and-budgets")
+
+    page.get_by_role("link", name="Prices").click()
+    page.get_by_role("button", name="Add Price").click()
+    dialog = page.get_by_role("dialog", name="Add Price")
+    dialog.get_by_label("Model (glob)").fill("oa/*")
+    dialog.get_by_label("Input, USD per 1M tokens").fill("1")
+    dialog.get_by_label("Output, USD per 1M tokens").fill("3")
+    dialog.get_by_role("button", name="Save Price").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator('tr[data-price="oa/*"]')).to_contain_text("$3")
+    ui.shot("24-prices")

@@ -6,6 +6,10 @@ import { api, state } from "./js/api.js";
 import { render } from "./js/router.js";
 import "./js/pages/providers.js";
 import "./js/pages/routes.js";
+import "./js/pages/keys.js";
+import "./js/pages/teams.js";
+import "./js/pages/policies.js";
+import "./js/pages/prices.js";
 import "./js/pages/playground.js";
 
 window.addEventListener("hashchange", () => render(false));

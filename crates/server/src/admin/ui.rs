@@ -30,6 +30,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("js/pages/provider-edit.js", JS),
     asset!("js/pages/routes.js", JS),
     asset!("js/pages/playground.js", JS),
+    asset!("js/governance.js", JS),
+    asset!("js/pages/keys.js", JS),
+    asset!("js/pages/teams.js", JS),
+    asset!("js/pages/policies.js", JS),
+    asset!("js/pages/prices.js", JS),
 ];
 
 pub async fn root() -> Redirect {
