@@ -54,6 +54,7 @@ command -v nginx >/dev/null || missing+=(nginx)
 command -v taskset >/dev/null || missing+=(util-linux)
 command -v getconf >/dev/null || missing+=(libc-bin)
 command -v pgrep >/dev/null || missing+=(procps)
+command -v curl >/dev/null || missing+=(curl)
 if ((${#missing[@]})); then
     echo "installing ${missing[*]}" >&2
     apt-get update -qq
@@ -281,11 +282,32 @@ translated() {
     esac
 }
 
+# A virtual key with a request and a token limit, so that governance does all its work on every
+# request (identify, model check, one acquire of both counters, settle); high enough never to refuse.
+KEY=$(curl -sf -X POST "http://${BASE[switchyard]}/api/keys" -H 'content-type: application/json' \
+    -d '{"name":"bench","rate_limit":{"requests_per_minute":1000000000,"tokens_per_minute":1000000000000}}' |
+    sed -n 's/.*"key":"\(sk-sy-[a-z0-9-]*\)".*/\1/p')
+[[ -n $KEY ]] || { echo "could not create the bench's virtual key (is curl installed?)" >&2; exit 1; }
+
+# governed SCENARIO TARGET LOADGEN-ARGS...: the switchyard under test with the key; direct and
+# nginx as in the scenario without it (their rounds keep the ratio honest); not the baseline,
+# whose older build may have no keys.
+governed() {
+    case $2 in
+        baseline) ;;
+        switchyard) measure "$1" "$2" /v1/chat/completions --header "authorization: Bearer $KEY" "${@:3}" ;;
+        *) measure "$1" "$2" /v1/chat/completions "${@:3}" ;;
+    esac
+}
+
 timed=(--duration "$DUR" --warmup "$WARM")
 every "chat c=1" --body-file "$OUT/small.json" -c 1 "${timed[@]}"
 every "chat c=64" --body-file "$OUT/small.json" -c 64 "${timed[@]}"
 every "chat 100KB body c=16" --body-file "$OUT/large.json" -c 16 "${timed[@]}"
 every "stream 50 chunks c=64" --body-file "$OUT/stream.json" -c 64 --expect '[DONE]' "${timed[@]}"
+rounds "$ROUNDS" "chat c=64, governance on" governed --body-file "$OUT/small.json" -c 64 "${timed[@]}"
+rounds "$ROUNDS" "stream 50 chunks c=64, governance on" governed --body-file "$OUT/stream.json" -c 64 \
+    --expect '[DONE]' "${timed[@]}"
 
 plain=(--note "plain chat (reference: no translation)" --body-file "$OUT/small.json" -c 1 "${timed[@]}")
 anthropic=(--body-file "$OUT/anthropic-small.json" -c 1 --expect '"end_turn"' "${timed[@]}")

@@ -35,6 +35,7 @@ pub fn render(jsonl: &str, baseline_label: Option<&str>) -> anyhow::Result<Strin
     if groups.targets.contains(&"baseline") {
         against_baseline(&mut out, &groups, baseline_label, rounds > 1)?;
     }
+    against_governance_off(&mut out, &groups)?;
     idle(&mut out, &rows)?;
     Ok(out)
 }
@@ -146,6 +147,51 @@ fn against_baseline(out: &mut String, g: &Groups, label: Option<&str>, per_round
             pair("p50"),
             pair("p99"),
             num(per(y, "proxy_cpu_us_per_req", b), 2),
+        )?;
+    }
+    Ok(())
+}
+
+/// Scenario names that measure the same load with a virtual key on every request.
+pub const GOVERNED: &str = ", governance on";
+
+/// For each `<scenario>, governance on`: switchyard's req/s with the key, as
+/// a ratio to nginx in that scenario, over the same ratio in `<scenario>`
+/// (each scenario's own nginx rounds absorb the machine's slow spells).
+fn against_governance_off(out: &mut String, g: &Groups) -> fmt::Result {
+    let pairs: Vec<(&str, &str)> =
+        g.scenarios.iter().filter_map(|s| s.strip_suffix(GOVERNED).map(|base| (*s, base))).collect();
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "governance on = a virtual key with request and token limits on every request (identify, model check, \
+         one acquire of every counter, settle with the tap's usage). on ÷ off = (switchyard ÷ nginx with the key) ÷ \
+         (switchyard ÷ nginx without): under 0.90 misses the target.\n"
+    )?;
+    writeln!(
+        out,
+        "| scenario | req/s switchyard ÷ nginx, off | on | on ÷ off | added p50 µs off / on | CPU per req on ÷ off |"
+    )?;
+    writeln!(out, "|---|--:|--:|--:|--:|--:|")?;
+    for (on, off) in pairs {
+        let (Some(n_on), Some(y_on), Some(n_off), Some(y_off)) =
+            (g.get(on, "nginx"), g.get(on, "switchyard"), g.get(off, "nginx"), g.get(off, "switchyard"))
+        else {
+            continue;
+        };
+        let (r_on, r_off) = (per(y_on, "rps", n_on), per(y_off, "rps", n_off));
+        writeln!(
+            out,
+            "| {off} | {} | {} | {} | {} / {} | {} |",
+            num(r_off, 2),
+            num(r_on, 2),
+            num(r_on.zip(r_off.filter(|r| *r > 0.0)).map(|(a, b)| a / b), 2),
+            num(added(y_off, g.get(off, "direct"), "p50"), 0),
+            num(added(y_on, g.get(on, "direct"), "p50"), 0),
+            num(per(y_on, "proxy_cpu_us_per_req", y_off), 2),
         )?;
     }
     Ok(())

@@ -357,3 +357,49 @@ async fn a_client_that_leaves_mid_stream_is_settled_with_the_usage_read_on_after
     }
     assert!(used > 0.0 && used < 100.0, "settled with the drained usage, not the reservation: {used}");
 }
+
+#[tokio::test]
+async fn every_governance_endpoint_is_in_the_openapi_document() {
+    let h = governed(FILE).await;
+    let (_, spec) = api(&h, reqwest::Method::GET, "/api/openapi.json", None).await;
+    let served = [
+        ("/api/governance", "get"),
+        ("/api/keys", "get"),
+        ("/api/keys", "post"),
+        ("/api/keys/{id}", "get"),
+        ("/api/keys/{id}", "put"),
+        ("/api/keys/{id}", "patch"),
+        ("/api/keys/{id}", "delete"),
+        ("/api/keys/{id}/rotate", "post"),
+        ("/api/keys/{id}/revoke", "post"),
+        ("/api/teams", "get"),
+        ("/api/teams", "post"),
+        ("/api/teams/{name}", "get"),
+        ("/api/teams/{name}", "put"),
+        ("/api/teams/{name}", "patch"),
+        ("/api/teams/{name}", "delete"),
+        ("/api/policies", "get"),
+        ("/api/policies", "post"),
+        ("/api/policies/{id}", "get"),
+        ("/api/policies/{id}", "put"),
+        ("/api/policies/{id}", "delete"),
+        ("/api/policies/{id}/reset", "post"),
+        ("/api/policies/{id}/state", "get"),
+        ("/api/prices", "get"),
+        ("/api/prices", "post"),
+        ("/api/prices", "delete"),
+    ];
+    for (path, method) in served {
+        assert!(spec["paths"][path][method].is_object(), "{method} {path} is not documented");
+        // And really served: anything but the router's own 404/405.
+        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let concrete = path.replace("{id}", "nope").replace("{name}", "nope");
+        let (status, body) = api(&h, m, &concrete, Some(json!({}))).await;
+        assert_ne!(status, 405, "{method} {path}: {body}");
+        assert!(
+            status != 404 || body["error"]["message"].as_str().unwrap_or("").contains("not found"),
+            "{method} {path}: {body}"
+        );
+    }
+    assert!(spec["components"]["schemas"]["NewKey"].is_object());
+}

@@ -103,3 +103,18 @@ fn rows_without_a_round_are_round_one() {
     assert_eq!(g.max_rounds(), 1);
     assert!(render(&jsonl(&rows), None).unwrap().contains("| switchyard | 10.0 |"));
 }
+
+#[test]
+fn governance_on_is_set_against_the_same_load_without_it() {
+    let mut rows: Vec<Value> =
+        three_rounds().into_iter().filter(|r| r["round"] == 1 && r["target"] != "baseline").collect();
+    for (target, rps, p50) in [("direct", 10000.0, 100), ("nginx", 800.0, 220), ("switchyard", 504.0, 330)] {
+        let mut r = row(target, 1, rps, p50, 0);
+        r["scenario"] = json!(format!("chat c=64{}", super::GOVERNED));
+        rows.push(r);
+    }
+    let report = render(&jsonl(&rows), None).unwrap();
+    // Off: 700 ÷ 1000 = 0.70; on: 504 ÷ 800 = 0.63; 0.63 ÷ 0.70 = 0.90.
+    let g = line(&report, "| scenario | req/s switchyard ÷ nginx, off");
+    assert!(g.starts_with("| chat c=64 | 0.70 | 0.63 | 0.90 | 200 / 230 |"), "{g}");
+}
