@@ -12,7 +12,9 @@ use super::reader::{join, Diags};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Price {
-    /// `<provider>/<model>` glob (`databricks-anthropic/*claude-sonnet*`).
+    /// `<provider>/<model>` glob (`databricks-anthropic/*claude-sonnet*`);
+    /// absent in `unknown_price.default`, which prices every unpriced model.
+    #[serde(default)]
     pub model: String,
     pub input: f64,
     pub output: f64,
@@ -144,8 +146,10 @@ pub(super) fn read_governance(map: &Map<String, Value>, d: &mut Diags) -> Govern
         );
         settings_map.remove(key);
     }
-    if let Some(s) = typed::<GovernanceSettings>(&Value::Object(settings_map), "governance", d) {
-        if let UnknownPrice::Default(p) = &s.unknown_price {
+    if let Some(mut s) = typed::<GovernanceSettings>(&Value::Object(settings_map), "governance", d) {
+        if let UnknownPrice::Default(p) = &mut s.unknown_price {
+            // It prices whatever nothing else does: its own `model` means nothing.
+            p.model = "*".into();
             check_price(p, "governance.unknown_price.default", &mut d.list);
         }
         out.settings = s;

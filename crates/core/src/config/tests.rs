@@ -286,3 +286,31 @@ fn parse_provider_checks_the_name_and_shape() {
     assert!(got[0].starts_with("error: name: invalid provider name"));
     assert_eq!(got[1], "error: must be an object, got an array");
 }
+
+#[test]
+fn the_governance_section_reads_settings_and_prices_and_names_what_is_wrong() {
+    let (config, warnings) = parse(json!({"providers": {}, "governance": {
+        "require_virtual_key": true, "default_output_reservation": 1000,
+        "unknown_price": {"default": {"input": 1, "output": 2}},
+        "prices": {"db/*claude*": {"input": 3, "output": 15, "cache_read": 0.3}},
+        "virtual_keys": []}}))
+    .unwrap();
+    let g = &config.governance;
+    assert!(g.settings.require_virtual_key);
+    assert_eq!(g.settings.default_output_reservation, 1000);
+    assert!(matches!(&g.settings.unknown_price, UnknownPrice::Default(p) if p.output == 2.0));
+    assert_eq!(g.prices.len(), 1);
+    assert_eq!((g.prices[0].model.as_str(), g.prices[0].cache_read), ("db/*claude*", Some(0.3)));
+    assert!(warnings.iter().any(|w| w.path == "governance.virtual_keys"), "{warnings:?}");
+
+    let problems = lines(json!({"providers": {}, "governance": {
+        "require_virtual_keys": true, "unknown_price": "free", "prices": {"m": {"input": -1, "output": 1}}}}));
+    let text = problems.join("\n");
+    assert!(
+        text.contains("governance.require_virtual_keys: unknown field")
+            && text.contains("did you mean `require_virtual_key`?"),
+        "{text}"
+    );
+    assert!(text.contains("governance.unknown_price"), "{text}");
+    assert!(text.contains("governance.prices.m.input: must be a USD amount"), "{text}");
+}

@@ -308,3 +308,19 @@ fn per_user_policies_count_each_user_apart() {
     // No user, no per-user counter.
     block_on(w.gov.admit(&mut request("db/m"))).unwrap();
 }
+
+#[test]
+fn a_default_price_covers_unpriced_models_when_configured() {
+    let budget =
+        policy(json!({"id": "b", "name": "m", "scope": "global", "budget": {"max_usd": 1.0, "period": "day"}}));
+    let default = Price { model: "*".into(), input: 1.0, output: 1.0, cache_read: None, cache_write: None };
+    let settings =
+        Settings { unknown_price: crate::governance::prices::UnknownPrice::Default(default), ..Settings::default() };
+    let w = world(&[], vec![budget], &[], settings);
+    let ctx = admitted(&w, "anything/m").unwrap();
+    w.gov.settle(&ctx, &outcome(End::Completed, 1_000_000, 0, false));
+    let state = w.gov.limits().state("b/", now_ms());
+    assert!(
+        matches!(state[0], crate::governance::limiter::CounterState::Budget { spent, .. } if (spent - 1.0).abs() < 1e-9)
+    );
+}
