@@ -13,7 +13,7 @@ use http::HeaderMap;
 use crate::config::{EnvResolver, GatewayConfig, ProcessEnv};
 use crate::error::GatewayError;
 use crate::inbound::{Inbound, InboundHeaders};
-use crate::lifecycle::{Hooks, RequestHooks};
+use crate::lifecycle::{Credentials, Hooks, RequestHooks};
 use crate::models::{ModelCache, ModelsReport};
 use crate::provider::ProviderBuildError;
 use crate::response::{Failure, ProxyResponse};
@@ -112,7 +112,8 @@ impl Gateway {
     /// `POST /v1/chat/completions`. `body` is the client's JSON; `forwarded`
     /// holds the client headers that passed the allow-list.
     pub async fn proxy_chat(&self, body: Bytes, forwarded: HeaderMap) -> Result<ProxyResponse, GatewayError> {
-        self.handle(Inbound::OpenAiChat, body, InboundHeaders { forwarded, ..InboundHeaders::default() }).await
+        let headers = InboundHeaders { forwarded, credentials: Credentials::in_process(), ..InboundHeaders::default() };
+        self.handle(Inbound::OpenAiChat, body, headers).await
     }
 }
 

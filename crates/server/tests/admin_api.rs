@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{json, start_admin, Harness};
+use common::{api as send, json, start_admin, Harness};
 use serde_json::{json, Value};
 
 const FILE: &str = r#"{"from-file": {"network_config": {"base_url": "{gw}/mlflow"},
@@ -20,17 +20,6 @@ fn mlflow(h: &Harness, header: &str) -> Value {
             "allowed_requests": {"list_models": true, "chat_completion": true, "chat_completion_stream": true},
             "request_path_overrides": {"list_models": h.fake.workspace_url("/api/2.1/unity-catalog/models")}}
     })
-}
-
-async fn send(h: &Harness, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = h.http.request(method, format!("{}{path}", h.base));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
 }
 
 async fn chat(h: &Harness, model: &str) -> u16 {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{start_governed, Harness};
+use common::{api, start_governed, Harness};
 use serde_json::{json, Value};
 use switchyard_testkit::FakeUpstream;
 
@@ -20,17 +20,6 @@ const FILE: &str = r#"{"providers": {"db": {"network_config": {"base_url": "{gw}
 
 async fn governed(file: &str) -> Harness {
     start_governed(FakeUpstream::start().await.unwrap(), file, None).await
-}
-
-async fn api(h: &Harness, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = h.http.request(method, format!("{}{path}", h.base));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 async fn create_key(h: &Harness, body: Value) -> (String, String) {
@@ -147,6 +136,9 @@ async fn require_virtual_key_refuses_requests_without_one() {
     assert_eq!(chat(&h, Some("sk-someone-elses"), &chat_body("db/m", None)).await.status(), 401);
     let (_, key) = create_key(&h, json!({"name": "ok"})).await;
     assert_eq!(chat(&h, Some(&key), &chat_body("db/m", None)).await.status(), 200);
+    // The admin's Test connection is not a client: it needs no key.
+    let (status, tested) = api(&h, reqwest::Method::POST, "/api/providers/db/test", Some(json!({"model": "m"}))).await;
+    assert_eq!((status, tested["ok"].as_bool()), (200, Some(true)), "{tested}");
 }
 
 #[tokio::test]
@@ -255,7 +247,8 @@ async fn r_retry_absent(h: &Harness, key: &str) -> bool {
 #[tokio::test]
 async fn a_thousand_concurrent_requests_against_a_hundred_admit_exactly_a_hundred() {
     let h = governed(FILE).await;
-    let (_, key) = create_key(&h, json!({"name": "burst", "rate_limit": {"requests_per_minute": 100}})).await;
+    // Per day: the counter earns one request back every 864 s, none while the burst runs.
+    let (_, key) = create_key(&h, json!({"name": "burst", "rate_limit": {"requests_per_day": 100}})).await;
     let body = chat_body("db/m", None);
     let results = futures::future::join_all((0..1000).map(|_| chat(&h, Some(&key), &body))).await;
     let ok = results.iter().filter(|r| r.status() == 200).count();

@@ -330,12 +330,12 @@ impl RequestHooks for Governance {
         let key = match presented.map(virtual_key::parse) {
             Some(Some(Ok(k))) => self.check_key(&dir, &k)?,
             Some(Some(Err(e))) => return Err(unauthorized(format!("the virtual key is malformed: {e}"))),
-            Some(None) if dir.settings.require_virtual_key => {
+            Some(None) if dir.settings.require_virtual_key && !credentials.in_process => {
                 return Err(unauthorized(
                     "the key sent is not a Switchyard virtual key (sk-sy-…), and one is required".into(),
                 ))
             }
-            None if dir.settings.require_virtual_key => {
+            None if dir.settings.require_virtual_key && !credentials.in_process => {
                 return Err(rejected(
                     401,
                     "missing_api_key",

@@ -64,7 +64,7 @@ fn request(model: &str) -> RequestContext {
 }
 
 fn creds(token: &str) -> Credentials {
-    Credentials { presented_key: Some(token.into()) }
+    Credentials { presented_key: Some(token.into()), in_process: false }
 }
 
 fn code(e: &GatewayError) -> (u16, &str) {
@@ -161,6 +161,8 @@ fn require_virtual_key_refuses_anything_else() {
     assert_eq!(code(&e), (401, "missing_api_key"));
     let e = w.gov.identify(&mut request("m"), &creds("sk-proj-123")).unwrap_err();
     assert_eq!(code(&e), (401, "invalid_api_key"));
+    // The embedding program and the admin's test call are not clients.
+    w.gov.identify(&mut request("m"), &Credentials::in_process()).unwrap();
 }
 
 #[test]

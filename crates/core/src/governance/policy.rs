@@ -183,6 +183,22 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// This budget as the API shows it: a webhook URL often carries its own
+    /// secret (Slack's in the path, others in the query), so only its origin shows.
+    pub fn redacted(&self) -> Self {
+        Self { webhook: self.webhook.as_deref().map(redact_webhook), ..self.clone() }
+    }
+
+    /// `self` as sent back by a client: a redacted webhook keeps `stored`'s URL.
+    pub fn restored(mut self, stored: Option<&Budget>) -> Self {
+        if let (Some(sent), Some(kept)) = (self.webhook.as_deref(), stored.and_then(|b| b.webhook.as_deref())) {
+            if sent == redact_webhook(kept) {
+                self.webhook = Some(kept.to_string());
+            }
+        }
+        self
+    }
+
     /// The cap, in the budget's unit.
     pub fn max(&self) -> f64 {
         self.max_usd.unwrap_or_else(|| self.max_tokens.unwrap_or(0) as f64)
@@ -190,6 +206,15 @@ impl Budget {
 
     pub fn in_usd(&self) -> bool {
         self.max_usd.is_some()
+    }
+}
+
+/// `https://hooks.example.com/********`: the origin, never the path or query.
+pub fn redact_webhook(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if u.path() == "/" && u.query().is_none() && u.username().is_empty() => url.to_string(),
+        Ok(u) => format!("{}/********", u.origin().ascii_serialization()),
+        Err(_) => "********".into(),
     }
 }
 

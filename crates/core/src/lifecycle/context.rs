@@ -10,12 +10,22 @@ use crate::inbound::Inbound;
 #[derive(Clone, Default)]
 pub struct Credentials {
     pub presented_key: Option<String>,
+    /// The caller is the embedding program or the admin API's own test call,
+    /// not a client: it needs no virtual key (limits still apply).
+    pub in_process: bool,
+}
+
+impl Credentials {
+    pub fn in_process() -> Self {
+        Self { presented_key: None, in_process: true }
+    }
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
             .field("presented_key", &self.presented_key.as_ref().map(|_| "<redacted>"))
+            .field("in_process", &self.in_process)
             .finish()
     }
 }

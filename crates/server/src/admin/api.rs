@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use switchyard_core::config::ConfigDiagnostic;
 use switchyard_core::config_service::ConfigService;
+use switchyard_core::lifecycle::Credentials;
 use switchyard_core::request_type::RequestType;
 use switchyard_core::{Gateway, Inbound, InboundHeaders};
 
@@ -156,7 +157,9 @@ pub async fn test_connection(State(gateway): State<Gateway>, path: Name, body: B
     let started = std::time::Instant::now();
     let request =
         json!({"model": format!("{name}/{model}"), "max_tokens": 1, "messages": [{"role": "user", "content": "ping"}]});
-    let result = gateway.handle(Inbound::OpenAiChat, Bytes::from(request.to_string()), InboundHeaders::default()).await;
+    // The admin's own call: no virtual key needed, even where clients must present one.
+    let headers = InboundHeaders { credentials: Credentials::in_process(), ..InboundHeaders::default() };
+    let result = gateway.handle(Inbound::OpenAiChat, Bytes::from(request.to_string()), headers).await;
     match result {
         Ok(resp) => {
             let text = match resp.body.collect(1 << 20).await {

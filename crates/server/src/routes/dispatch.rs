@@ -116,5 +116,5 @@ fn credentials(headers: &HeaderMap) -> Credentials {
         .or_else(|| headers.get(&X_API_KEY).and_then(|v| v.to_str().ok()))
         .or_else(|| headers.get(&API_KEY).and_then(|v| v.to_str().ok()))
         .filter(|k| !k.is_empty());
-    Credentials { presented_key: key.map(str::to_string) }
+    Credentials { presented_key: key.map(str::to_string), in_process: false }
 }

@@ -164,7 +164,7 @@ impl GovernanceService {
             name: b.name.unwrap_or_else(|| before.name.clone()),
             scope: b.scope,
             limits: b.limits,
-            budget: b.budget,
+            budget: b.budget.map(|x| x.restored(before.budget.as_ref())),
             mode: b.mode,
             enabled: b.enabled.unwrap_or(before.enabled),
             epoch: before.epoch,
@@ -305,9 +305,10 @@ impl GovernanceService {
             Some(r) => r.as_ref().map(RateLimitShorthand::limits).unwrap_or_default(),
             None => existing.as_ref().map(|p| p.limits.clone()).unwrap_or_default(),
         };
+        let stored = existing.as_ref().and_then(|p| p.budget.as_ref());
         let budget = match budget {
-            Some(b) => b,
-            None => existing.as_ref().and_then(|p| p.budget.clone()),
+            Some(b) => b.map(|b| b.restored(stored)),
+            None => stored.cloned(),
         };
         if limits.is_empty() && budget.is_none() {
             if let Some(p) = existing {
@@ -384,7 +385,8 @@ fn budget_view(b: &Budget, subject: Option<String>, spent: f64, in_flight: f64, 
     }
 }
 
-fn view(policy: Policy) -> PolicyView {
+fn view(mut policy: Policy) -> PolicyView {
+    policy.budget = policy.budget.as_ref().map(Budget::redacted);
     let owner = match (&policy.scope, policy.id.as_str()) {
         (Scope::Key(k), id) if id == format!("key-{k}") => Some(format!("key:{k}")),
         (Scope::Team(t), id) if id == format!("team-{t}") => Some(format!("team:{t}")),
