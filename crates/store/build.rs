@@ -3,4 +3,5 @@
 // otherwise not rebuild the crate.
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=log_migrations");
 }

@@ -127,3 +127,21 @@ def test_the_keys_cli_creates_lists_and_revokes(gateway):
         chat(oai(gateway, token))
     bad = cli("create", "--name", "x", "--team", "no-such-team")
     assert bad.returncode == 1 and "team" in bad.stderr and "does not exist" in bad.stderr
+
+
+def test_the_request_log_has_the_sdks_request_with_its_caller_and_usage(gateway):
+    import time
+
+    key = create_key(gateway)
+    raw = chat(oai(gateway, key["key"]))
+    usage = raw.parse().usage
+    for _ in range(50):
+        rows = httpx.get(f"{gateway}/api/logs", params={"key": key["id"]}).json()["data"]
+        if rows:
+            break
+        time.sleep(0.1)
+    [row] = rows
+    assert row["request_id"] == raw.headers["x-request-id"]
+    assert row["user_agent"].startswith("OpenAI/Python")
+    assert (row["input_tokens"], row["output_tokens"]) == (usage.prompt_tokens, usage.completion_tokens)
+    assert row["key_name"] == key["name"] and row["status"] == 200 and row["usage_estimated"] is False

@@ -55,6 +55,7 @@ pub mod keys;
 pub mod lifecycle;
 mod model_id;
 pub mod models;
+pub mod observability;
 pub mod plan;
 pub mod provider;
 pub mod redact;

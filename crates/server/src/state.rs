@@ -4,6 +4,7 @@ use std::time::Instant;
 use axum::extract::FromRef;
 use switchyard_core::config_service::ConfigService;
 use switchyard_core::governance::GovernanceService;
+use switchyard_core::observability::LogStore;
 use switchyard_core::Gateway;
 
 use crate::admin::auth::AdminAuth;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub admin: Option<Arc<ConfigService>>,
     /// `/api/keys`, `/api/teams`, `/api/policies`, `/api/prices`, when governance is on.
     pub governance: Option<Arc<GovernanceService>>,
+    /// `/api/logs`, when the request log is on.
+    pub logs: Option<Arc<dyn LogStore>>,
     pub admin_auth: Arc<AdminAuth>,
     /// Which `Host` values are answered (DNS-rebinding defence).
     pub hosts: Arc<HostPolicy>,
@@ -46,6 +49,7 @@ impl AppState {
             started: Instant::now(),
             admin: None,
             governance: None,
+            logs: None,
             admin_auth: AdminAuth::open(),
             hosts: HostPolicy::new(false, Vec::new()),
         }
@@ -68,6 +72,12 @@ impl AppState {
     /// Enables the governance API; its hook must already be on the gateway.
     pub fn with_governance(mut self, service: Arc<GovernanceService>) -> Self {
         self.governance = Some(service);
+        self
+    }
+
+    /// Enables `/api/logs` over the request log's store.
+    pub fn with_logs(mut self, store: Arc<dyn LogStore>) -> Self {
+        self.logs = Some(store);
         self
     }
 

@@ -8,6 +8,7 @@
 //!   pre-sqlx store.
 //! - `queries`: the [`ConfigStore`] queries, providers and routes alike.
 //! - `governance`: the core `GovernanceStore`: keys, teams, policies, prices, counters.
+//! - [`SqliteLogStore`]: the request log, in a file of its own (`logs.db`, migrations in `log_migrations/`).
 //!
 //! A migration, once released, is never edited (sqlx checks each applied
 //! migration's checksum at every start): a change is a new file.
@@ -15,10 +16,12 @@
 //! [`ConfigStore`]: switchyard_core::config_service::ConfigStore
 
 mod governance;
+mod logs;
 mod migrate;
 mod queries;
 mod sqlite;
 
+pub use logs::SqliteLogStore;
 pub use sqlite::SqliteStore;
 
 /// Why the store could not be opened.

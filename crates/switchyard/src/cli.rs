@@ -132,6 +132,9 @@ pub struct ServeArgs {
     /// (requests in flight finish first).
     #[arg(long, env = "SWITCHYARD_IDLE_TIMEOUT_SECS", default_value_t = 120)]
     pub idle_timeout_secs: u64,
+    /// Days the request log keeps a request's row (`<data-dir>/logs.db`).
+    #[arg(long, env = "SWITCHYARD_LOG_RETENTION_DAYS", default_value_t = 30)]
+    pub log_retention_days: u64,
     /// Client connections served at once; more wait in the listen backlog.
     #[arg(long, env = "SWITCHYARD_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,

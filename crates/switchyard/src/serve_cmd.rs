@@ -12,9 +12,12 @@ use switchyard_core::config_service::{
 };
 use switchyard_core::governance::virtual_key::Pepper;
 use switchyard_core::governance::{GovernanceService, GovernanceStore};
+use switchyard_core::observability::hook::Pricer;
+use switchyard_core::observability::retention::spawn_retention;
+use switchyard_core::observability::{LogStore, LogWriter, RequestLog};
 use switchyard_core::Gateway;
 use switchyard_server::{AppState, ConnLimits};
-use switchyard_store::SqliteStore;
+use switchyard_store::{SqliteLogStore, SqliteStore};
 
 use crate::cli::ServeArgs;
 
@@ -133,10 +136,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let governance = start_governance(&args, sqlite.clone(), governance_config).await?;
     gateway.add_hooks(governance.governance().clone());
     let checkpoints = governance.spawn_checkpoints();
+    // The request log: its own file, a writer that never blocks a request.
+    let logs = Arc::new(
+        SqliteLogStore::open_dir(&args.data_dir)
+            .await
+            .with_context(|| format!("opening the request log in {}", args.data_dir.display()))?,
+    );
+    let log_store: Arc<dyn LogStore> = logs.clone();
+    let writer = Arc::new(LogWriter::start(log_store.clone()));
+    let pricing = governance.governance().clone();
+    let pricer: Pricer = Arc::new(move |model, usage| pricing.price(model, usage));
+    gateway.add_hooks(Arc::new(RequestLog::new(writer.clone(), Some(pricer))));
+    let retention = spawn_retention(log_store.clone(), Duration::from_secs(args.log_retention_days.max(1) * 86_400));
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
     let state = AppState::new(gateway, max_body)
         .with_admin(service, token.map(str::to_string))
         .with_governance(governance.clone())
+        .with_logs(log_store)
         .with_allowed_hosts(args.allowed_hosts.clone());
     let app = switchyard_server::router(state);
     let addr = SocketAddr::new(args.host, args.port);
@@ -158,6 +174,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Err(e) = governance.checkpoint().await {
         tracing::error!("cannot save the limit counters at shutdown: {e}");
     }
+    retention.abort();
+    writer.shutdown().await;
+    logs.close().await;
     // The last connection to close folds the WAL into the database file; a
     // query still running after the grace period does not hold up the exit.
     let _ = tokio::time::timeout(Duration::from_secs(2), sqlite.close()).await;

@@ -83,6 +83,18 @@ impl Governance {
         &self.pepper
     }
 
+    /// USD for `usage` of `<provider>/<model>` at the current price table
+    /// (the configured default for an unpriced model); `None`: unpriced.
+    pub fn price(&self, model: &str, usage: &Usage) -> Option<f64> {
+        let dir = self.directory.load();
+        let price = match (dir.prices.find(model), &dir.settings.unknown_price) {
+            (Some(p), _) => p,
+            (None, UnknownPrice::Default(p)) => p,
+            (None, UnknownPrice::Reject) => return None,
+        };
+        Some(cost(price, usage))
+    }
+
     pub fn limits(&self) -> &Arc<dyn LimitStore> {
         &self.limits
     }

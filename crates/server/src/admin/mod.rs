@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod governance;
+pub mod logs;
 pub mod ui;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use switchyard_core::config_service::ConfigService;
 use switchyard_core::governance::GovernanceService;
+use switchyard_core::observability::LogStore;
 use switchyard_core::Gateway;
 
 use auth::AdminAuth;
@@ -29,6 +31,7 @@ use auth::AdminAuth;
 pub fn routes<S>(
     service: Option<Arc<ConfigService>>,
     governance: Option<Arc<GovernanceService>>,
+    logs: Option<Arc<dyn LogStore>>,
     admin_auth: Arc<AdminAuth>,
 ) -> Router<S>
 where
@@ -51,6 +54,7 @@ where
     };
     let guarded = providers
         .merge(governance::routes(governance))
+        .merge(logs::routes(logs))
         .route("/api/providers/{name}/test", post(api::test_connection))
         .route("/api/meta", get(api::meta))
         .route("/api/openapi.json", get(api::openapi))

@@ -23,7 +23,12 @@ pub(crate) fn rest(state: &AppState) -> Router {
         .route("/v1/models", get(anthropic::list_models))
         .route("/api/hello", get(anthropic::hello).head(anthropic::hello));
     Router::new()
-        .merge(crate::admin::routes(state.admin.clone(), state.governance.clone(), state.admin_auth.clone()))
+        .merge(crate::admin::routes(
+            state.admin.clone(),
+            state.governance.clone(),
+            state.logs.clone(),
+            state.admin_auth.clone(),
+        ))
         .merge(openai.clone())
         .nest("/openai", openai)
         .nest("/anthropic", anthropic)

@@ -20,6 +20,9 @@ pub struct Harness {
     pub http: reqwest::Client,
     /// Set by [`start_governed`].
     pub governance: Option<Arc<switchyard_core::governance::GovernanceService>>,
+    /// The request log's writer and the directory of its file (set by [`start_governed`]).
+    pub log_writer: Option<Arc<switchyard_core::observability::LogWriter>>,
+    pub log_dir: Option<Arc<tempfile::TempDir>>,
 }
 
 pub fn env() -> HashMap<String, String> {
@@ -50,7 +53,7 @@ pub async fn start_from_config_text(fake: FakeUpstream, text: &str) -> Harness {
     let listener = switchyard_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(switchyard_server::serve(listener, app, pending(), Duration::from_secs(1)));
-    Harness { fake, base, gateway, http: reqwest::Client::new(), governance: None }
+    Harness { fake, base, gateway, http: reqwest::Client::new(), governance: None, log_writer: None, log_dir: None }
 }
 
 /// The seed's Unified provider: keyless, Authorization as an extra header,
@@ -187,7 +190,7 @@ async fn serve_state(
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(switchyard_server::serve_with(listener, app, pending(), Duration::from_secs(1), limits));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    Harness { fake, base, gateway, http, governance }
+    Harness { fake, base, gateway, http, governance, log_writer: None, log_dir: None }
 }
 
 /// A Switchyard with the management API and governance on, over the SQLite
@@ -219,7 +222,21 @@ pub async fn start_governed(fake: FakeUpstream, file: &str, db: Option<&std::pat
     let pepper = Pepper::from_bytes(b"test-pepper-test-pepper-test-pepper!");
     let governance = GovernanceService::start(gstore, pepper, file.governance).await.expect("governance");
     gateway.add_hooks(governance.governance().clone());
+    // The request log, as `serve` sets it up: its own file, priced by governance.
+    let log_dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+    let logs: Arc<dyn switchyard_core::observability::LogStore> =
+        Arc::new(switchyard_store::SqliteLogStore::open_dir(log_dir.path()).await.expect("log store"));
+    let writer = Arc::new(switchyard_core::observability::LogWriter::start(logs.clone()));
+    let pricing = governance.governance().clone();
+    let pricer: switchyard_core::observability::hook::Pricer = Arc::new(move |m, u| pricing.price(m, u));
+    gateway.add_hooks(Arc::new(switchyard_core::observability::RequestLog::new(writer.clone(), Some(pricer))));
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(env())));
-    let state = AppState::new(gateway.clone(), max_body).with_admin(service, None).with_governance(governance.clone());
-    serve_state(fake, gateway, state, switchyard_server::ConnLimits::default(), Some(governance)).await
+    let state = AppState::new(gateway.clone(), max_body)
+        .with_admin(service, None)
+        .with_governance(governance.clone())
+        .with_logs(logs);
+    let mut h = serve_state(fake, gateway, state, switchyard_server::ConnLimits::default(), Some(governance)).await;
+    h.log_writer = Some(writer);
+    h.log_dir = Some(log_dir);
+    h
 }

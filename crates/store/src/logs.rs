@@ -1,0 +1,232 @@
+//! The core [`LogStore`] over its own SQLite file (`logs.db`): WAL, and
+//! `synchronous=NORMAL` — a power cut may lose the last batch of log rows,
+//! never corrupt the file, and each batch costs no fsync (configuration
+//! writes keep `FULL` in their own file). One writer connection (the log
+//! writer's), a small read pool for the API.
+//!
+//! [`LogStore`]: switchyard_core::observability::LogStore
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use switchyard_core::config_service::StoreError;
+use switchyard_core::governance::period;
+use switchyard_core::observability::{LogFilter, LogPage, LogRow, LogStore};
+
+use crate::queries::store_error;
+use crate::OpenError;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./log_migrations");
+
+/// The columns a row is read from, spelt once (statements are built from literals only).
+macro_rules! columns {
+    () => {
+        "id, request_id, started_at_ms, duration_ms, ttft_ms, inbound, route, provider, model, served_model, \
+         stream, attempts, status, end_state, error_code, input_tokens, output_tokens, cache_read_tokens, \
+         cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent"
+    };
+}
+
+pub struct SqliteLogStore {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+impl SqliteLogStore {
+    /// Opens (creating if needed) `logs.db` in `data_dir`.
+    pub async fn open_dir(data_dir: &Path) -> Result<Self, OpenError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| OpenError::DataDir { path: data_dir.display().to_string(), source })?;
+        let file = SqliteConnectOptions::new()
+            .filename(data_dir.join("logs.db"))
+            .busy_timeout(Duration::from_secs(5))
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(file.clone().create_if_missing(true))
+            .await?;
+        MIGRATOR.run(&write).await?;
+        let read = SqlitePoolOptions::new().max_connections(2).connect_with(file.pragma("query_only", "ON")).await?;
+        Ok(Self { write, read })
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn uint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn row_of(r: &SqliteRow) -> Result<LogRow, sqlx::Error> {
+    let started: i64 = r.try_get("started_at_ms")?;
+    let tags: String = r.try_get("tags")?;
+    Ok(LogRow {
+        request_id: r.try_get("request_id")?,
+        started_at: period::rfc3339(uint(started)),
+        started_at_ms: uint(started),
+        duration_ms: uint(r.try_get("duration_ms")?),
+        ttft_ms: r.try_get::<Option<i64>, _>("ttft_ms")?.map(uint),
+        inbound: r.try_get("inbound")?,
+        route: r.try_get("route")?,
+        provider: r.try_get("provider")?,
+        model: r.try_get("model")?,
+        served_model: r.try_get("served_model")?,
+        stream: r.try_get("stream")?,
+        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(0),
+        status: u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(0),
+        end: r.try_get("end_state")?,
+        error_code: r.try_get("error_code")?,
+        input_tokens: uint(r.try_get("input_tokens")?),
+        output_tokens: uint(r.try_get("output_tokens")?),
+        cache_read_tokens: uint(r.try_get("cache_read_tokens")?),
+        cache_write_tokens: uint(r.try_get("cache_write_tokens")?),
+        reasoning_tokens: uint(r.try_get("reasoning_tokens")?),
+        usage_estimated: r.try_get("usage_estimated")?,
+        cost_usd: r.try_get("cost_usd")?,
+        key_id: r.try_get("key_id")?,
+        key_name: r.try_get("key_name")?,
+        team: r.try_get("team")?,
+        user: r.try_get("user")?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        user_agent: r.try_get("user_agent")?,
+    })
+}
+
+/// `AND <column> = ?` for each filter set.
+fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &LogFilter) {
+    // Column names are literals here, never input.
+    let eq = |q: &mut QueryBuilder<Sqlite>, column: &'static str, v: &Option<String>| {
+        if let Some(v) = v {
+            q.push(" AND ").push(column).push(" = ").push_bind(v.clone());
+        }
+    };
+    eq(q, "provider", &f.provider);
+    eq(q, "model", &f.model);
+    eq(q, "route", &f.route);
+    eq(q, "key_id", &f.key);
+    eq(q, "team", &f.team);
+    eq(q, "user", &f.user);
+    eq(q, "error_code", &f.error_code);
+    eq(q, "request_id", &f.request_id);
+    if let Some(s) = f.stream {
+        q.push(" AND stream = ").push_bind(s);
+    }
+    if let Some(Ok(class)) = f.status_class() {
+        q.push(" AND status >= ")
+            .push_bind(i64::from(class) * 100)
+            .push(" AND status < ")
+            .push_bind(i64::from(class + 1) * 100);
+    }
+    if let Ok(Some(since)) = LogFilter::bound(f.since.as_deref(), "since") {
+        q.push(" AND started_at_ms >= ").push_bind(int(since));
+    }
+    if let Ok(Some(until)) = LogFilter::bound(f.until.as_deref(), "until") {
+        q.push(" AND started_at_ms < ").push_bind(int(until));
+    }
+    if let Some(id) = f.cursor.as_deref().and_then(|c| c.parse::<i64>().ok()) {
+        q.push(" AND id < ").push_bind(id);
+    }
+}
+
+#[async_trait::async_trait]
+impl LogStore for SqliteLogStore {
+    async fn append(&self, rows: &[LogRow]) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(store_error)?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO request_logs (request_id, started_at_ms, duration_ms, ttft_ms, inbound, route, provider, model, \
+                 served_model, stream, attempts, status, end_state, error_code, input_tokens, output_tokens, cache_read_tokens, \
+                 cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
+                 ?24, ?25, ?26, ?27)",
+            )
+            .bind(&r.request_id)
+            .bind(int(r.started_at_ms))
+            .bind(int(r.duration_ms))
+            .bind(r.ttft_ms.map(int))
+            .bind(&r.inbound)
+            .bind(&r.route)
+            .bind(&r.provider)
+            .bind(&r.model)
+            .bind(&r.served_model)
+            .bind(r.stream)
+            .bind(i64::from(r.attempts))
+            .bind(i64::from(r.status))
+            .bind(&r.end)
+            .bind(&r.error_code)
+            .bind(int(r.input_tokens))
+            .bind(int(r.output_tokens))
+            .bind(int(r.cache_read_tokens))
+            .bind(int(r.cache_write_tokens))
+            .bind(int(r.reasoning_tokens))
+            .bind(r.usage_estimated)
+            .bind(r.cost_usd)
+            .bind(&r.key_id)
+            .bind(&r.key_name)
+            .bind(&r.team)
+            .bind(&r.user)
+            .bind(serde_json::to_string(&r.tags).unwrap_or_else(|_| "{}".into()))
+            .bind(&r.user_agent)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn query(&self, filter: &LogFilter) -> Result<LogPage, StoreError> {
+        let limit = filter.page_size();
+        let mut q = QueryBuilder::<Sqlite>::new(concat!("SELECT ", columns!(), " FROM request_logs WHERE 1 = 1"));
+        push_filters(&mut q, filter);
+        // One more than a page tells whether there is a next one.
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(&self.read).await.map_err(store_error)?;
+        let more = rows.len() > limit as usize;
+        let page = &rows[..rows.len().min(limit as usize)];
+        let next_cursor =
+            if more { page.last().and_then(|r| r.try_get::<i64, _>("id").ok()).map(|id| id.to_string()) } else { None };
+        let data = page.iter().map(row_of).collect::<Result<_, _>>().map_err(store_error)?;
+        Ok(LogPage { data, next_cursor })
+    }
+
+    async fn get(&self, request_id: &str) -> Result<Option<LogRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM request_logs WHERE request_id = ?1 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(request_id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(store_error)?;
+        row.as_ref().map(row_of).transpose().map_err(store_error)
+    }
+
+    async fn prune(&self, before_ms: u64, batch: u32) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE started_at_ms < ?1 ORDER BY id LIMIT ?2)",
+        )
+        .bind(int(before_ms))
+        .bind(i64::from(batch))
+        .execute(&self.write)
+        .await
+        .map_err(store_error)?;
+        Ok(done.rows_affected())
+    }
+}
