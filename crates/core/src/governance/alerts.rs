@@ -3,8 +3,6 @@
 //! by a background task from a bounded queue, retried with backoff, never on
 //! the request path; a full queue drops the alert and says so in the log.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -27,7 +25,6 @@ pub struct Alert {
 #[derive(Clone, Default)]
 pub struct Alerts {
     queue: Option<mpsc::Sender<Alert>>,
-    dropped: Arc<AtomicU64>,
 }
 
 impl Alerts {
@@ -44,12 +41,7 @@ impl Alerts {
                 deliver(&client, &alert).await;
             }
         });
-        Self { queue: Some(tx), dropped: Arc::default() }
-    }
-
-    /// Alerts lost to a full queue since start.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        Self { queue: Some(tx) }
     }
 
     pub fn send(&self, dir: &Directory, c: Crossing) {
@@ -72,7 +64,6 @@ impl Alerts {
         });
         let Some(queue) = &self.queue else { return };
         if queue.try_send(Alert { url, body }).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
             tracing::error!(policy = %policy.id, "budget alert dropped: the alert queue is full");
         }
     }

@@ -223,8 +223,7 @@ impl Governance {
                     },
                     _ => Charge::Slot { max: l.amount },
                 };
-                let slot = format!("{}.{}", metric_name(l.metric), l.per.map_or("now", |p| p.as_str()));
-                taken.debits.push(Debit { policy: c.id.clone(), key: key(&slot), enforce, charge });
+                taken.debits.push(Debit { policy: c.id.clone(), key: key(&l.slot()), enforce, charge });
                 taken.measures.push((measure, Vec::new()));
             }
             if let Some(b) = &p.budget {
@@ -261,16 +260,6 @@ impl Governance {
             }
             _ => (outcome.usage.total_input(), outcome.usage.output_tokens),
         }
-    }
-}
-
-fn metric_name(m: Metric) -> &'static str {
-    match m {
-        Metric::Requests => "requests",
-        Metric::InputTokens => "input_tokens",
-        Metric::OutputTokens => "output_tokens",
-        Metric::TotalTokens => "total_tokens",
-        Metric::Concurrent => "concurrent",
     }
 }
 

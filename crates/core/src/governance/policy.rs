@@ -92,6 +92,17 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// As the API and the counters' keys spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requests => "requests",
+            Self::InputTokens => "input_tokens",
+            Self::OutputTokens => "output_tokens",
+            Self::TotalTokens => "total_tokens",
+            Self::Concurrent => "concurrent",
+        }
+    }
+
     pub fn counts_tokens(self) -> bool {
         matches!(self, Self::InputTokens | Self::OutputTokens | Self::TotalTokens)
     }
@@ -138,6 +149,14 @@ pub struct Limit {
     pub amount: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u64>,
+}
+
+impl Limit {
+    /// The limit's counter slot within its policy: `requests.minute`,
+    /// `total_tokens.day`, `concurrent.now` (one per metric and window).
+    pub fn slot(&self) -> String {
+        format!("{}.{}", self.metric.as_str(), self.per.map_or("now", Per::as_str))
+    }
 }
 
 /// A budget's accounting period, calendar UTC.

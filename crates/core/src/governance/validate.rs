@@ -151,11 +151,7 @@ pub fn check_limits(limits: &[Limit], path: &str, out: &mut Diagnostics) {
         if seen.contains(&(l.metric, l.per)) {
             out.push(error(
                 at.clone(),
-                format!(
-                    "a second {} limit per {}",
-                    serde_json::to_value(l.metric).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
-                    l.per.map_or("request in flight", Per::as_str)
-                ),
+                format!("a second {} limit per {}", l.metric.as_str(), l.per.map_or("request in flight", Per::as_str)),
                 Some("one limit per metric and window: remove one"),
             ));
         }

@@ -60,11 +60,6 @@ impl LogWriter {
         &self.stats
     }
 
-    /// Rows waiting in the queue.
-    pub fn depth(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
-    }
-
     /// Writes everything queued, then stops the task.
     pub async fn shutdown(&self) {
         let stop = self.stop.lock().unwrap_or_else(|p| p.into_inner()).take();

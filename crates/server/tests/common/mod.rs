@@ -126,6 +126,16 @@ pub async fn json(resp: reqwest::Response) -> (u16, serde_json::Value) {
     (status, body)
 }
 
+/// Stores the config file's providers and routes as file-managed, as `serve` does.
+async fn sync_file(store: &dyn switchyard_core::config_service::ConfigStore, file: &GatewayConfig) {
+    let providers: Vec<(String, serde_json::Value)> =
+        file.providers.iter().map(|(n, p)| (n.clone(), serde_json::to_value(p).expect("json"))).collect();
+    store.sync_file_providers(&providers).await.expect("sync");
+    let routes: Vec<(String, serde_json::Value)> =
+        file.routes.iter().map(|(n, r)| (n.clone(), serde_json::to_value(r).expect("json"))).collect();
+    store.sync_file_routes(&routes).await.expect("sync");
+}
+
 /// A Switchyard with the management API and UI over an in-memory store.
 /// `file_providers` (may use `{gw}`/`{ws}`) are stored as file-managed.
 pub async fn start_admin(file_providers: &str, token: Option<&str>) -> Harness {
@@ -162,12 +172,7 @@ pub async fn start_admin_on(
         Some(path) => Arc::new(SqliteStore::open(path).await.expect("store")),
         None => Arc::new(SqliteStore::in_memory().await.expect("store")),
     };
-    let providers: Vec<(String, serde_json::Value)> =
-        file.providers.iter().map(|(n, p)| (n.clone(), serde_json::to_value(p).expect("json"))).collect();
-    store.sync_file_providers(&providers).await.expect("sync");
-    let routes: Vec<(String, serde_json::Value)> =
-        file.routes.iter().map(|(n, r)| (n.clone(), serde_json::to_value(r).expect("json"))).collect();
-    store.sync_file_routes(&routes).await.expect("sync");
+    sync_file(store.as_ref(), &file).await;
     let base =
         BaseSettings { api_env_allow: ApiEnvAllowList::new(["OPENAI_KEY_*".to_string()]), ..BaseSettings::default() };
     let config = build_config(&base, store.as_ref(), &env()).await.expect("config");
@@ -208,12 +213,7 @@ pub async fn start_governed(fake: FakeUpstream, file: &str, db: Option<&std::pat
         None => SqliteStore::in_memory().await.expect("store"),
     });
     let store: Arc<dyn ConfigStore> = sqlite.clone();
-    let providers: Vec<(String, serde_json::Value)> =
-        file.providers.iter().map(|(n, p)| (n.clone(), serde_json::to_value(p).expect("json"))).collect();
-    store.sync_file_providers(&providers).await.expect("sync");
-    let routes: Vec<(String, serde_json::Value)> =
-        file.routes.iter().map(|(n, r)| (n.clone(), serde_json::to_value(r).expect("json"))).collect();
-    store.sync_file_routes(&routes).await.expect("sync");
+    sync_file(store.as_ref(), &file).await;
     let base = BaseSettings::default();
     let config = build_config(&base, store.as_ref(), &env()).await.expect("config");
     let max_body = config.max_request_body_bytes();

@@ -288,7 +288,7 @@ impl LimitStore for MemoryLimits {
                 },
             })
             .collect();
-        out.sort_by(|a, b| key_of(a).cmp(key_of(b)));
+        out.sort_by(|a, b| a.key().cmp(b.key()));
         out
     }
 
@@ -365,12 +365,6 @@ impl LimitStore for MemoryLimits {
                 }
             }
         }
-    }
-}
-
-fn key_of(s: &CounterState) -> &str {
-    match s {
-        CounterState::Rate { key, .. } | CounterState::Slot { key, .. } | CounterState::Budget { key, .. } => key,
     }
 }
 

@@ -141,6 +141,14 @@ pub enum CounterState {
     Budget { key: String, spent: f64, in_flight: f64, period_start_ms: u64 },
 }
 
+impl CounterState {
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Rate { key, .. } | Self::Slot { key, .. } | Self::Budget { key, .. } => key,
+        }
+    }
+}
+
 pub trait LimitStore: Send + Sync {
     /// Takes every debit, or none (then says which refused). `now_ms` is the
     /// caller's clock; a store may use its own (Redis: the server's).

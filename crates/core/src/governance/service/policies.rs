@@ -224,7 +224,7 @@ impl GovernanceService {
         let each_user = matches!(p.scope, Scope::User(None));
         if !each_user {
             for l in &p.limits {
-                let slot = format!("{}.{}", metric_word(l.metric), l.per.map_or("now", |x| x.as_str()));
+                let slot = l.slot();
                 if !counters.iter().any(|c| c.slot == slot) {
                     counters.push(CounterView {
                         slot,
@@ -255,10 +255,7 @@ impl GovernanceService {
         };
         let (slot, subject) = key.strip_prefix(prefix)?.split_once('/')?;
         let subject = (!subject.is_empty()).then(|| subject.to_string());
-        let limit = p
-            .limits
-            .iter()
-            .find(|l| format!("{}.{}", metric_word(l.metric), l.per.map_or("now", |x| x.as_str())) == slot);
+        let limit = p.limits.iter().find(|l| l.slot() == slot);
         Some(match (c, limit) {
             (CounterState::Rate { remaining, reset_ms, .. }, Some(l)) => {
                 let remaining = remaining.min(l.burst.unwrap_or(l.amount)) as f64;
@@ -366,10 +363,6 @@ pub(super) fn check_shorthand(
     if let Some(Some(b)) = budget {
         check_budget(b, "budget", out);
     }
-}
-
-fn metric_word(m: crate::governance::policy::Metric) -> String {
-    serde_json::to_value(m).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn budget_view(b: &Budget, subject: Option<String>, spent: f64, in_flight: f64, now: u64) -> CounterView {
