@@ -40,6 +40,7 @@ pub(crate) async fn run(
     let mut ctx = RequestContext::new(request_id, inbound);
     ctx.user_agent = headers.user_agent.clone();
     ctx.estimated_input_tokens = estimate_tokens(body.len());
+    (ctx.traceparent, ctx.tracestate) = crate::observability::trace::client_context(&headers.forwarded);
     let mut settlement = Settlement::new(ctx, hooks);
     let prepared = prepare(&snapshot, &mut settlement, &body, &headers).await;
     let answer_headers = std::mem::take(&mut settlement.ctx.response_headers);
@@ -56,6 +57,10 @@ pub(crate) async fn run(
     for (i, c) in candidates.iter().enumerate() {
         settlement.ctx.provider = Some(c.provider.name.clone());
         settlement.ctx.served_model = Some(c.model.clone());
+        settlement.ctx.upstream_headers.clear();
+        for h in settlement.hooks().clone().iter() {
+            h.attempt(&mut settlement.ctx);
+        }
         let attempt = try_candidate(&snapshot, inbound, &obj, &body, c, &headers, settlement).await;
         match attempt {
             Ok(mut resp) => {

@@ -81,6 +81,13 @@ pub struct RequestContext {
     /// A hook needs this request's real usage (token or cost limits): if the
     /// client leaves, the answer is read on to its usage (see `tap::drain`).
     pub drain_on_disconnect: bool,
+    /// The client's W3C trace context (`traceparent`, `tracestate`), as it sent it.
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
+    /// Headers the coming upstream call carries on top of (and over) the
+    /// client's forwarded ones: set by [`super::RequestHooks::attempt`],
+    /// emptied before each candidate.
+    pub upstream_headers: http::HeaderMap,
 }
 
 impl RequestContext {
@@ -105,6 +112,9 @@ impl RequestContext {
             response_headers: http::HeaderMap::new(),
             extensions: http::Extensions::new(),
             drain_on_disconnect: false,
+            traceparent: None,
+            tracestate: None,
+            upstream_headers: http::HeaderMap::new(),
         }
     }
 
