@@ -16,11 +16,21 @@ pub struct Settlement {
     /// The status the client got, once an answer started.
     pub status: u16,
     settled: bool,
+    /// The request's log span (the server's `request{request_id}`), entered
+    /// while settling: lines logged from a stream's end or drop carry the id.
+    span: tracing::Span,
 }
 
 impl Settlement {
     pub fn new(ctx: RequestContext, hooks: Hooks) -> Self {
-        Self { ctx: Box::new(ctx), hooks, meter: Meter::default(), status: 0, settled: false }
+        Self {
+            ctx: Box::new(ctx),
+            hooks,
+            meter: Meter::default(),
+            status: 0,
+            settled: false,
+            span: tracing::Span::current(),
+        }
     }
 
     pub fn hooks(&self) -> &Hooks {
@@ -66,6 +76,7 @@ impl Settlement {
         if std::mem::replace(&mut self.settled, true) {
             return;
         }
+        let _in_span = self.span.enter();
         tracing::debug!(
             end = outcome.end.as_str(),
             status = outcome.status,
