@@ -4,6 +4,7 @@ mod cli;
 mod config_cmd;
 mod keys_cmd;
 mod serve_cmd;
+mod telemetry;
 
 use clap::Parser;
 

@@ -22,7 +22,7 @@ use switchyard_store::{SqliteLogStore, SqliteStore};
 use crate::cli::ServeArgs;
 
 pub fn run(args: ServeArgs) -> ExitCode {
-    init_tracing(&args.log);
+    crate::telemetry::init_logs(&args.log, args.telemetry.log_format);
     // On one CPU (or pinned to one) the single-threaded scheduler skips the
     // work-stealing machinery: measurably lower latency per request (bench/).
     let one_cpu = std::thread::available_parallelism().map(|n| n.get() == 1).unwrap_or(false);
@@ -45,12 +45,6 @@ pub fn run(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing(filter: &str) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 /// Loads the file (if any) into the store, its providers and routes as
@@ -147,6 +141,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let pricing = governance.governance().clone();
     let pricer: Pricer = Arc::new(move |model, usage| pricing.price(model, usage));
     gateway.add_hooks(Arc::new(RequestLog::new(writer.clone(), Some(pricer))));
+    let traces = crate::telemetry::Traces::start(&args.telemetry)?;
+    if let Some(t) = &traces {
+        gateway.add_hooks(t.hook());
+    }
     let retention = spawn_retention(log_store.clone(), Duration::from_secs(args.log_retention_days.max(1) * 86_400));
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
     let state = AppState::new(gateway, max_body)
@@ -176,6 +174,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     retention.abort();
     writer.shutdown().await;
+    if let Some(t) = &traces {
+        t.shutdown().await;
+    }
     logs.close().await;
     // The last connection to close folds the WAL into the database file; a
     // query still running after the grace period does not hold up the exit.
