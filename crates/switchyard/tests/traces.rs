@@ -221,5 +221,7 @@ async fn a_dead_collector_fails_no_request() {
         assert!(if stream { text.contains("[DONE]") } else { text.contains("chat.completion") }, "{text}");
     }
     assert!(gw.stop().success(), "stderr:\n{}", gw.stderr());
+    // The queue of 4 overflowed: spans were dropped (and counted), requests never waited.
+    assert!(gw.stderr().contains("BatchSpanProcessor.SpansDropped"), "{}", gw.stderr());
     drop(black_hole);
 }
