@@ -96,6 +96,11 @@ impl Traces {
         let Some(url) = traces_endpoint(args.otlp_endpoint.as_deref(), |k| std::env::var(k).ok())? else {
             return Ok(None);
         };
+        if std::env::args().any(|a| a == "--otlp-header" || a.starts_with("--otlp-header=")) {
+            tracing::warn!(
+                "--otlp-header on the command line is visible to every user in `ps`; set SWITCHYARD_OTLP_HEADERS instead"
+            );
+        }
         let headers = args.otlp_headers.iter().map(|h| parse_header(&h.0)).collect::<Result<Vec<_>, _>>()?;
         let config = OtlpConfig {
             url,
