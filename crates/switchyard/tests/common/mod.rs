@@ -106,6 +106,11 @@ impl Gateway {
         status
     }
 
+    /// The `--data-dir` the gateway was started with.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
+    }
+
     /// Everything written to stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
