@@ -314,3 +314,27 @@ fn the_governance_section_reads_settings_and_prices_and_names_what_is_wrong() {
     assert!(text.contains("governance.unknown_price"), "{text}");
     assert!(text.contains("governance.prices.m.input: must be a USD amount"), "{text}");
 }
+
+#[test]
+fn the_logging_section_is_checked_field_by_field() {
+    let mut ok = custom(json!({}));
+    merge(&mut ok, json!({"logging": {"payloads": true, "redact_paths": ["messages[*].content"], "max_size_mb": 512}}));
+    let (config, warnings) = parse(ok).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(config.logging.payloads);
+    assert_eq!((config.logging.payload_max_bytes, config.logging.payload_retention_days), (65536, 7));
+
+    let mut bad = custom(json!({}));
+    merge(&mut bad, json!({"logging": {"redact_paths": ["ok.path", "messages[x]"], "retention_days": 0}}));
+    let out = lines(bad).join("\n");
+    assert!(out.contains("logging.redact_paths[1]") && out.contains("[x]"), "{out}");
+    assert!(out.contains("logging.retention_days") && out.contains("at least 1 day"), "{out}");
+
+    let mut typo = custom(json!({}));
+    merge(&mut typo, json!({"logging": {"payload": true}}));
+    let out = lines(typo).join("\n");
+    assert!(out.contains("logging") && out.contains("payload"), "{out}");
+    let mut wrong = custom(json!({}));
+    merge(&mut wrong, json!({"logging": {"payload_max_bytes": "big"}}));
+    assert!(lines(wrong).join("\n").contains("logging.payload_max_bytes"));
+}
