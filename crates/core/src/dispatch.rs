@@ -41,7 +41,9 @@ pub(crate) async fn run(
     ctx.user_agent = headers.user_agent.clone();
     ctx.estimated_input_tokens = estimate_tokens(body.len());
     ctx.body = body.clone();
-    (ctx.traceparent, ctx.tracestate) = crate::observability::trace::client_context(&headers.forwarded);
+    // The client's W3C trace context, as sent (a tracer continues it).
+    let text = |name: &str| headers.forwarded.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    (ctx.traceparent, ctx.tracestate) = (text("traceparent"), text("tracestate"));
     let mut settlement = Settlement::new(ctx, hooks);
     let prepared = prepare(&snapshot, &mut settlement, &body, &headers).await;
     settlement.take_capture();

@@ -19,7 +19,7 @@ use switchyard_core::governance::period;
 use switchyard_core::observability::rollup::{Rollup, UsageFilter};
 use switchyard_core::observability::{LogBatch, LogFilter, LogPage, LogRow, LogStore, StoredPayload};
 
-use crate::queries::store_error;
+use crate::queries::{int, store_error, uint};
 use crate::OpenError;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./log_migrations");
@@ -66,14 +66,6 @@ impl SqliteLogStore {
         self.read.close().await;
         self.write.close().await;
     }
-}
-
-pub(crate) fn int(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn uint(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
 }
 
 fn row_of(r: &SqliteRow) -> Result<LogRow, sqlx::Error> {

@@ -170,3 +170,12 @@ impl ConfigStore for SqliteStore {
         self.sync_file(&ROUTES, routes).await
     }
 }
+
+/// Counts as SQLite integers (saturating: a count never wraps negative).
+pub(crate) fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn uint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}

@@ -7,8 +7,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use switchyard_core::config_service::StoreError;
 use switchyard_core::observability::rollup::{Counts, Histogram, Rollup, RollupKey, UsageFilter};
 
-use crate::logs::{int, uint};
-use crate::queries::store_error;
+use crate::queries::{int, store_error, uint};
 
 /// Adds each delta to its hour's row.
 pub(crate) async fn upsert(tx: &mut Transaction<'_, Sqlite>, rollups: &[Rollup]) -> Result<(), StoreError> {

@@ -62,7 +62,7 @@ pub(super) fn read_logging(value: &Value, d: &mut Diags) -> LoggingConfig {
         }
     };
     for (i, p) in config.redact_paths.iter().enumerate() {
-        if let Err(m) = crate::observability::redact::JsonPath::parse(p) {
+        if let Err(m) = crate::json_path::JsonPath::parse(p) {
             d.error(
                 &format!("logging.redact_paths[{i}]"),
                 m,

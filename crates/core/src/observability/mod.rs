@@ -26,8 +26,8 @@ pub mod writer;
 
 pub use hook::{PayloadPolicy, RequestLog};
 pub use record::{AttemptDetail, LogFilter, LogPage, LogRow, StoredPayload};
-pub use store::LogStore;
-pub use writer::{LogBatch, LogEntry, LogWriter, WriterStats};
+pub use store::{LogBatch, LogStore};
+pub use writer::{LogEntry, LogWriter, WriterStats};
 
 /// The request log as the API reads it: the store, and the writer's live tail.
 #[derive(Clone)]
@@ -36,7 +36,4 @@ pub struct Logs {
     pub writer: std::sync::Arc<LogWriter>,
 }
 
-/// A duration as log lines show it: milliseconds, to the microsecond.
-pub fn log_ms(d: std::time::Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
-}
+pub use crate::log_fields::log_ms;

@@ -3,8 +3,14 @@
 
 use super::record::{LogFilter, LogPage, LogRow, StoredPayload};
 use super::rollup::{Rollup, UsageFilter};
-use super::writer::LogBatch;
 use crate::config_service::StoreError;
+
+/// What one append writes: rows (with their payloads) and the rollup deltas they add up to.
+#[derive(Debug, Default)]
+pub struct LogBatch {
+    pub rows: Vec<(LogRow, Option<StoredPayload>)>,
+    pub rollups: Vec<Rollup>,
+}
 
 #[async_trait::async_trait]
 pub trait LogStore: Send + Sync {

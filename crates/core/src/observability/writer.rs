@@ -14,10 +14,10 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::record::{LogRow, StoredPayload};
+use super::record::LogRow;
 use super::redact::Redaction;
-use super::rollup::{fold, Rollup};
-use super::store::LogStore;
+use super::rollup::fold;
+use super::store::{LogBatch, LogStore};
 use crate::capture::CapturedPayload;
 
 pub const QUEUE: usize = 50_000;
@@ -44,13 +44,6 @@ pub struct WriterStats {
 pub struct LogEntry {
     pub row: LogRow,
     pub payload: Option<CapturedPayload>,
-}
-
-/// What one append writes: rows (with their payloads) and the rollup deltas they add up to.
-#[derive(Debug, Default)]
-pub struct LogBatch {
-    pub rows: Vec<(LogRow, Option<StoredPayload>)>,
-    pub rollups: Vec<Rollup>,
 }
 
 pub struct LogWriter {
@@ -244,8 +237,8 @@ impl Task {
 mod tests {
     use super::*;
     use crate::config_service::StoreError;
-    use crate::observability::record::{sample_row, LogFilter, LogPage};
-    use crate::observability::rollup::UsageFilter;
+    use crate::observability::record::{sample_row, LogFilter, LogPage, StoredPayload};
+    use crate::observability::rollup::{Rollup, UsageFilter};
 
     /// A store that holds every append until released, and counts what it kept.
     #[derive(Default)]

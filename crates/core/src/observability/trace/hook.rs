@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::SpanProcessor;
 
+use super::ids::{AttemptSpan, RequestTrace};
 use super::spans;
-use super::w3c::{new_span_id, new_trace_id, TraceParent, TRACEPARENT};
+use super::w3c::{new_span_id, TraceParent, TRACEPARENT};
 use crate::error::GatewayError;
 use crate::lifecycle::{Credentials, RequestContext, RequestHooks};
 use crate::usage::Outcome;
@@ -25,57 +25,6 @@ pub struct RequestTracer {
 impl std::fmt::Debug for RequestTracer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequestTracer").finish_non_exhaustive()
-    }
-}
-
-/// What a request's trace knows between its phases (in `ctx.extensions`).
-#[derive(Debug, Clone)]
-pub(crate) struct RequestTrace {
-    pub trace_id: TraceId,
-    /// The request (SERVER) span.
-    pub span_id: SpanId,
-    /// The client's span, when it sent a valid `traceparent`.
-    pub parent: Option<SpanId>,
-    pub flags: TraceFlags,
-    pub trace_state: TraceState,
-    pub attempts: Vec<AttemptSpan>,
-}
-
-/// One candidate tried: its CLIENT span.
-#[derive(Debug, Clone)]
-pub(crate) struct AttemptSpan {
-    pub span_id: SpanId,
-    pub started: Instant,
-    pub provider: String,
-    pub model: String,
-}
-
-impl RequestTrace {
-    /// Continues the client's trace (`traceparent`, `tracestate`), or starts one (sampled).
-    fn start(traceparent: Option<&str>, tracestate: Option<&str>) -> Self {
-        match traceparent.and_then(TraceParent::parse) {
-            Some(client) => Self {
-                trace_id: client.trace_id,
-                span_id: new_span_id(),
-                parent: Some(client.span_id),
-                flags: client.flags,
-                trace_state: tracestate.and_then(|s| s.parse().ok()).unwrap_or_default(),
-                attempts: Vec::new(),
-            },
-            None => Self {
-                trace_id: new_trace_id(),
-                span_id: new_span_id(),
-                parent: None,
-                flags: TraceFlags::SAMPLED,
-                trace_state: TraceState::default(),
-                attempts: Vec::new(),
-            },
-        }
-    }
-
-    /// The client decides (parent-based sampling); our own traces are all kept.
-    pub fn sampled(&self) -> bool {
-        self.flags.is_sampled()
     }
 }
 

@@ -16,15 +16,16 @@
 //! unchanged. Payloads (prompts, completions) are never put in a span.
 //!
 //! - [`w3c`]: `traceparent` parsing and formatting.
+//! - `ids`: a request's trace and attempt span ids, between its phases.
 //! - [`spans`]: a settled request as span data (names, attributes, status).
 //! - [`hook`]: [`RequestTracer`], the lifecycle hook.
 //! - [`export`]: [`OtlpExport`], the batch processor and its OTLP/HTTP exporter.
 
 pub mod export;
 pub mod hook;
+mod ids;
 pub mod spans;
 pub mod w3c;
 
 pub use export::{exact_url, parse_header, traces_url, OtlpConfig, OtlpExport, TraceError};
 pub use hook::RequestTracer;
-pub(crate) use w3c::client_context;

@@ -9,7 +9,7 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
-use super::hook::{AttemptSpan, RequestTrace};
+use super::ids::{AttemptSpan, RequestTrace};
 use crate::inbound::Inbound;
 use crate::lifecycle::RequestContext;
 use crate::usage::{End, Outcome};

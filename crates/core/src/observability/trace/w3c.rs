@@ -1,7 +1,7 @@
 //! W3C Trace Context (`traceparent`), read from clients and written upstream.
 //! <https://www.w3.org/TR/trace-context/#traceparent-header>
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 
 pub static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -71,12 +71,6 @@ pub fn new_trace_id() -> TraceId {
 /// A random, valid (non-zero) span id.
 pub fn new_span_id() -> SpanId {
     SpanId::from_bytes(rand::random::<u64>().max(1).to_be_bytes())
-}
-
-/// The client's `traceparent` and `tracestate`, as text, for the request context.
-pub fn client_context(forwarded: &HeaderMap) -> (Option<String>, Option<String>) {
-    let text = |name: &HeaderName| forwarded.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    (text(&TRACEPARENT), text(&TRACESTATE))
 }
 
 #[cfg(test)]
