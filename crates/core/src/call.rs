@@ -62,29 +62,35 @@ impl Failed {
 /// (one allocation, no per-chunk relay); larger ones are streamed.
 const SMALL_BODY: u64 = 256 * 1024;
 
-pub(crate) async fn send_and_relay(call: Call<'_>, settlement: Settlement) -> Result<ProxyResponse, Box<Failed>> {
-    let resp = match send_phase(&call).await {
+pub(crate) async fn send_and_relay(call: Call<'_>, mut settlement: Settlement) -> Result<ProxyResponse, Box<Failed>> {
+    let mut retries = 0;
+    let sent = send_phase(&call, &mut retries).await;
+    settlement.ctx.retries += retries;
+    let resp = match sent {
         Ok(r) => r,
         Err(error) => return Err(Failed::boxed(error, settlement)),
     };
     relay_phase(call, resp, settlement).await
 }
 
-async fn send_phase(call: &Call<'_>) -> Result<UpstreamResponse, GatewayError> {
+async fn send_phase(call: &Call<'_>, retries: &mut u32) -> Result<UpstreamResponse, GatewayError> {
     let p = call.provider;
     let url = p.upstream_url(call.request_type).ok_or_else(|| no_endpoint(p, call.request_type))?;
     let key = pick_key(p, call.model)?;
     tracing::debug!(provider = %p.name, model = call.model, stream = call.stream, url = %crate::redact::url(url.as_str()),
         translated = matches!(call.relaying, Relaying::Translate(_)), "sending");
-    let resp = send(UpstreamRequest {
-        provider: p,
-        method: Method::POST,
-        url,
-        body: Some(call.body.clone()),
-        key,
-        forwarded: upstream_headers(p, call.headers),
-        accept_event_stream: call.stream,
-    })
+    let resp = send(
+        UpstreamRequest {
+            provider: p,
+            method: Method::POST,
+            url,
+            body: Some(call.body.clone()),
+            key,
+            forwarded: upstream_headers(p, call.headers),
+            accept_event_stream: call.stream,
+        },
+        retries,
+    )
     .await?;
     if let Relaying::Passthrough { .. } = call.relaying {
         if call.stream && !is_sse(&resp.response) {
@@ -182,6 +188,13 @@ async fn relay_phase(
                     Bytes::from(translation.client_response(&answer).to_string()),
                 )
             };
+            if let Some(c) = settlement.capture.as_mut() {
+                // A replayed stream is stored as the message it replays.
+                match call.stream {
+                    true => c.body(translation.client_response(&answer).to_string().as_bytes()),
+                    false => c.body(&out),
+                }
+            }
             settlement.finish(crate::usage::End::Completed, None);
             Ok(ProxyResponse::new(status, content_type, &p.name, ProxyBody::Full(out)))
         }

@@ -40,8 +40,10 @@ pub(crate) async fn run(
     let mut ctx = RequestContext::new(request_id, inbound);
     ctx.user_agent = headers.user_agent.clone();
     ctx.estimated_input_tokens = estimate_tokens(body.len());
+    ctx.body = body.clone();
     let mut settlement = Settlement::new(ctx, hooks);
     let prepared = prepare(&snapshot, &mut settlement, &body, &headers).await;
+    settlement.take_capture();
     let answer_headers = std::mem::take(&mut settlement.ctx.response_headers);
     let (obj, candidates) = match prepared {
         Ok(prepared) => prepared,

@@ -44,6 +44,7 @@
 
 mod byte_stream;
 mod call;
+pub mod capture;
 pub mod config;
 pub mod config_service;
 mod dispatch;

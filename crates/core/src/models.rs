@@ -195,15 +195,18 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
             message: format!("invalid model list URL {}: {e}", crate::redact::url(&url)),
             timed_out: false,
         })?;
-        let resp = send(UpstreamRequest {
-            provider: p,
-            method: Method::GET,
-            url,
-            body: None,
-            key,
-            forwarded: HeaderMap::new(),
-            accept_event_stream: false,
-        })
+        let resp = send(
+            UpstreamRequest {
+                provider: p,
+                method: Method::GET,
+                url,
+                body: None,
+                key,
+                forwarded: HeaderMap::new(),
+                accept_event_stream: false,
+            },
+            &mut 0,
+        )
         .await?;
         let body = resp.bytes(&p.name, p.max_response_body).await?;
         let page = parse_model_list(&body)

@@ -69,6 +69,19 @@ pub fn translate_request(
     Ok((out, t))
 }
 
+/// A complete answer in `client`'s dialect, without a translation's context
+/// (the request log's view of an assembled stream; `created` reads as 0).
+pub fn assembled_response(client: Dialect, resp: &Response) -> Value {
+    match client {
+        Dialect::OpenAiChat => chat_response::response_from_canonical(resp, &resp.model, 0),
+        Dialect::OpenAiResponses => {
+            responses::response_from_canonical(resp, &resp.model, 0, &ResponsesContext::default())
+        }
+        Dialect::OpenAiCompletions => completions::response_from_canonical(resp, &resp.model, 0),
+        Dialect::AnthropicMessages => anthropic_response::response_from_canonical(resp, &resp.model),
+    }
+}
+
 impl Translation {
     /// The upstream's complete answer, in canonical form.
     pub fn upstream_response(&self, body: &Value) -> Result<Response, ConvertError> {

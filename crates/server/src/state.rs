@@ -4,7 +4,7 @@ use std::time::Instant;
 use axum::extract::FromRef;
 use switchyard_core::config_service::ConfigService;
 use switchyard_core::governance::GovernanceService;
-use switchyard_core::observability::LogStore;
+use switchyard_core::observability::Logs;
 use switchyard_core::Gateway;
 
 use crate::admin::auth::AdminAuth;
@@ -23,7 +23,7 @@ pub struct AppState {
     /// `/api/keys`, `/api/teams`, `/api/policies`, `/api/prices`, when governance is on.
     pub governance: Option<Arc<GovernanceService>>,
     /// `/api/logs`, when the request log is on.
-    pub logs: Option<Arc<dyn LogStore>>,
+    pub logs: Option<Logs>,
     pub admin_auth: Arc<AdminAuth>,
     /// Which `Host` values are answered (DNS-rebinding defence).
     pub hosts: Arc<HostPolicy>,
@@ -75,9 +75,9 @@ impl AppState {
         self
     }
 
-    /// Enables `/api/logs` over the request log's store.
-    pub fn with_logs(mut self, store: Arc<dyn LogStore>) -> Self {
-        self.logs = Some(store);
+    /// Enables `/api/logs`, `/api/logs/tail` and `/api/usage` over the request log.
+    pub fn with_logs(mut self, logs: Logs) -> Self {
+        self.logs = Some(logs);
         self
     }
 

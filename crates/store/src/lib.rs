@@ -8,7 +8,8 @@
 //!   pre-sqlx store.
 //! - `queries`: the [`ConfigStore`] queries, providers and routes alike.
 //! - `governance`: the core `GovernanceStore`: keys, teams, policies, prices, counters.
-//! - [`SqliteLogStore`]: the request log, in a file of its own (`logs.db`, migrations in `log_migrations/`).
+//! - [`SqliteLogStore`]: the request log, in a file of its own (`logs.db`, migrations in `log_migrations/`);
+//!   `usage`: its hourly rollups.
 //!
 //! A migration, once released, is never edited (sqlx checks each applied
 //! migration's checksum at every start): a change is a new file.
@@ -20,6 +21,7 @@ mod logs;
 mod migrate;
 mod queries;
 mod sqlite;
+mod usage;
 
 pub use logs::SqliteLogStore;
 pub use sqlite::SqliteStore;

@@ -16,7 +16,8 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite};
 use switchyard_core::config_service::StoreError;
 use switchyard_core::governance::period;
-use switchyard_core::observability::{LogFilter, LogPage, LogRow, LogStore};
+use switchyard_core::observability::rollup::{Rollup, UsageFilter};
+use switchyard_core::observability::{LogBatch, LogFilter, LogPage, LogRow, LogStore, StoredPayload};
 
 use crate::queries::store_error;
 use crate::OpenError;
@@ -28,7 +29,8 @@ macro_rules! columns {
     () => {
         "id, request_id, started_at_ms, duration_ms, ttft_ms, inbound, route, provider, model, served_model, \
          stream, attempts, status, end_state, error_code, input_tokens, output_tokens, cache_read_tokens, \
-         cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent"
+         cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent, \
+         fallback_index, retries, attempt_details, has_payload"
     };
 }
 
@@ -46,7 +48,8 @@ impl SqliteLogStore {
             .filename(data_dir.join("logs.db"))
             .busy_timeout(Duration::from_secs(5))
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true);
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -65,17 +68,18 @@ impl SqliteLogStore {
     }
 }
 
-fn int(v: u64) -> i64 {
+pub(crate) fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn uint(v: i64) -> u64 {
+pub(crate) fn uint(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
 fn row_of(r: &SqliteRow) -> Result<LogRow, sqlx::Error> {
     let started: i64 = r.try_get("started_at_ms")?;
     let tags: String = r.try_get("tags")?;
+    let attempts: String = r.try_get("attempt_details")?;
     Ok(LogRow {
         request_id: r.try_get("request_id")?,
         started_at: period::rfc3339(uint(started)),
@@ -105,6 +109,10 @@ fn row_of(r: &SqliteRow) -> Result<LogRow, sqlx::Error> {
         user: r.try_get("user")?,
         tags: serde_json::from_str(&tags).unwrap_or_default(),
         user_agent: r.try_get("user_agent")?,
+        fallback_index: u32::try_from(r.try_get::<i64, _>("fallback_index")?).unwrap_or(0),
+        retries: u32::try_from(r.try_get::<i64, _>("retries")?).unwrap_or(0),
+        attempt_details: serde_json::from_str(&attempts).unwrap_or_default(),
+        has_payload: r.try_get("has_payload")?,
     })
 }
 
@@ -139,6 +147,14 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &LogFilter) {
     if let Ok(Some(until)) = LogFilter::bound(f.until.as_deref(), "until") {
         q.push(" AND started_at_ms < ").push_bind(int(until));
     }
+    if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
+        // `instr`, not LIKE: the text is matched as typed (no `%`/`_` wildcards), case-sensitively.
+        q.push(" AND id IN (SELECT log_id FROM request_payloads WHERE instr(request, ")
+            .push_bind(text.to_string())
+            .push(") > 0 OR instr(response, ")
+            .push_bind(text.to_string())
+            .push(") > 0)");
+    }
     if let Some(id) = f.cursor.as_deref().and_then(|c| c.parse::<i64>().ok()) {
         q.push(" AND id < ").push_bind(id);
     }
@@ -146,15 +162,16 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &LogFilter) {
 
 #[async_trait::async_trait]
 impl LogStore for SqliteLogStore {
-    async fn append(&self, rows: &[LogRow]) -> Result<(), StoreError> {
+    async fn append(&self, batch: &LogBatch) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(store_error)?;
-        for r in rows {
-            sqlx::query(
+        for (r, payload) in &batch.rows {
+            let id: i64 = sqlx::query_scalar(
                 "INSERT INTO request_logs (request_id, started_at_ms, duration_ms, ttft_ms, inbound, route, provider, model, \
                  served_model, stream, attempts, status, end_state, error_code, input_tokens, output_tokens, cache_read_tokens, \
-                 cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent) \
+                 cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent, \
+                 fallback_index, retries, attempt_details, has_payload) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
-                 ?24, ?25, ?26, ?27)",
+                 ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31) RETURNING id",
             )
             .bind(&r.request_id)
             .bind(int(r.started_at_ms))
@@ -183,10 +200,30 @@ impl LogStore for SqliteLogStore {
             .bind(&r.user)
             .bind(serde_json::to_string(&r.tags).unwrap_or_else(|_| "{}".into()))
             .bind(&r.user_agent)
-            .execute(&mut *tx)
+            .bind(i64::from(r.fallback_index))
+            .bind(i64::from(r.retries))
+            .bind(serde_json::to_string(&r.attempt_details).unwrap_or_else(|_| "[]".into()))
+            .bind(r.has_payload && payload.is_some())
+            .fetch_one(&mut *tx)
             .await
             .map_err(store_error)?;
+            if let Some(p) = payload {
+                sqlx::query(
+                    "INSERT INTO request_payloads (log_id, started_at_ms, request, response, request_truncated, \
+                     response_truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .bind(id)
+                .bind(int(r.started_at_ms))
+                .bind(&p.request)
+                .bind(&p.response)
+                .bind(p.request_truncated)
+                .bind(p.response_truncated)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            }
         }
+        crate::usage::upsert(&mut tx, &batch.rollups).await?;
         tx.commit().await.map_err(store_error)
     }
 
@@ -205,7 +242,7 @@ impl LogStore for SqliteLogStore {
         Ok(LogPage { data, next_cursor })
     }
 
-    async fn get(&self, request_id: &str) -> Result<Option<LogRow>, StoreError> {
+    async fn get(&self, request_id: &str) -> Result<Option<(LogRow, Option<StoredPayload>)>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
             columns!(),
@@ -215,7 +252,31 @@ impl LogStore for SqliteLogStore {
         .fetch_optional(&self.read)
         .await
         .map_err(store_error)?;
-        row.as_ref().map(row_of).transpose().map_err(store_error)
+        let Some(row) = row else { return Ok(None) };
+        let id: i64 = row.try_get("id").map_err(store_error)?;
+        let log = row_of(&row).map_err(store_error)?;
+        let payload = sqlx::query(
+            "SELECT request, response, request_truncated, response_truncated FROM request_payloads WHERE log_id = ?1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(store_error)?
+        .map(|p| -> Result<StoredPayload, sqlx::Error> {
+            Ok(StoredPayload {
+                request: p.try_get("request")?,
+                response: p.try_get("response")?,
+                request_truncated: p.try_get("request_truncated")?,
+                response_truncated: p.try_get("response_truncated")?,
+            })
+        })
+        .transpose()
+        .map_err(store_error)?;
+        Ok(Some((log, payload)))
+    }
+
+    async fn usage(&self, filter: &UsageFilter) -> Result<Vec<Rollup>, StoreError> {
+        crate::usage::select(&self.read, filter).await
     }
 
     async fn prune(&self, before_ms: u64, batch: u32) -> Result<u64, StoreError> {
@@ -228,5 +289,58 @@ impl LogStore for SqliteLogStore {
         .await
         .map_err(store_error)?;
         Ok(done.rows_affected())
+    }
+
+    async fn prune_payloads(&self, before_ms: u64, batch: u32) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM request_payloads WHERE log_id IN \
+             (SELECT log_id FROM request_payloads WHERE started_at_ms < ?1 ORDER BY log_id LIMIT ?2)",
+        )
+        .bind(int(before_ms))
+        .bind(i64::from(batch))
+        .execute(&self.write)
+        .await
+        .map_err(store_error)?;
+        if done.rows_affected() > 0 {
+            // The rows stay; they no longer have a payload to show.
+            sqlx::query(
+                "UPDATE request_logs SET has_payload = 0 WHERE has_payload = 1 AND started_at_ms < ?1 \
+                 AND id NOT IN (SELECT log_id FROM request_payloads)",
+            )
+            .bind(int(before_ms))
+            .execute(&self.write)
+            .await
+            .map_err(store_error)?;
+        }
+        Ok(done.rows_affected())
+    }
+
+    async fn prune_rollups(&self, before_ms: u64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM usage_hourly WHERE hour_ms < ?1")
+            .bind(int(before_ms))
+            .execute(&self.write)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn prune_oldest(&self, batch: u32) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs ORDER BY id LIMIT ?1)")
+            .bind(i64::from(batch))
+            .execute(&self.write)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn size_bytes(&self) -> Result<u64, StoreError> {
+        let (pages, free, size): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT freelist_count FROM pragma_freelist_count()), \
+             (SELECT page_size FROM pragma_page_size())",
+        )
+        .fetch_one(&self.read)
+        .await
+        .map_err(store_error)?;
+        Ok(uint((pages - free).max(0) * size))
     }
 }

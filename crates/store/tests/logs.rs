@@ -1,11 +1,15 @@
 //! The request log's SQLite file: rows round-trip, filters and cursor pages
-//! read newest first, a repeated request id keeps both rows, retention prunes.
+//! read newest first, a repeated request id keeps both rows, retention
+//! prunes; payloads beside their rows (searchable, pruned sooner); hourly
+//! rollups add up across batches; the size cap prunes the oldest rows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
-use switchyard_core::observability::{LogFilter, LogRow, LogStore};
+use switchyard_core::observability::retention::{self, Retention};
+use switchyard_core::observability::rollup::{fold, UsageFilter, HOUR_MS};
+use switchyard_core::observability::{AttemptDetail, LogBatch, LogFilter, LogRow, LogStore, StoredPayload};
 use switchyard_store::SqliteLogStore;
 
 fn row(id: &str, at: u64, provider: &str, status: u16) -> LogRow {
@@ -38,7 +42,18 @@ fn row(id: &str, at: u64, provider: &str, status: u16) -> LogRow {
         user: Some("ana".into()),
         tags: BTreeMap::from([("env".into(), "ci".into())]),
         user_agent: Some("openai-python".into()),
+        fallback_index: 1,
+        retries: 2,
+        attempt_details: vec![
+            AttemptDetail { candidate: "x/y".into(), error: Some("upstream_5xx".into()) },
+            AttemptDetail { candidate: format!("{provider}/m"), error: None },
+        ],
+        has_payload: false,
     }
+}
+
+fn batch(rows: &[LogRow]) -> LogBatch {
+    LogBatch { rows: rows.iter().map(|r| (r.clone(), None)).collect(), rollups: fold(rows) }
 }
 
 fn filter(f: impl FnOnce(&mut LogFilter)) -> LogFilter {
@@ -54,8 +69,8 @@ async fn rows_round_trip_filter_page_and_prune() {
     let rows: Vec<LogRow> = (0..5)
         .map(|i| row(&format!("r{i}"), 1_000 + i, if i % 2 == 0 { "a" } else { "b" }, if i == 3 { 502 } else { 200 }))
         .collect();
-    s.append(&rows).await.unwrap();
-    s.append(&[row("r4", 2_000, "a", 200)]).await.unwrap();
+    s.append(&batch(&rows)).await.unwrap();
+    s.append(&batch(&[row("r4", 2_000, "a", 200)])).await.unwrap();
 
     let all = s.query(&LogFilter::default()).await.unwrap();
     assert_eq!(
@@ -98,7 +113,7 @@ async fn rows_round_trip_filter_page_and_prune() {
     }
     assert_eq!(seen, [2_000, 1_004, 1_003, 1_002, 1_001, 1_000]);
 
-    assert_eq!(s.get("r4").await.unwrap().unwrap().started_at_ms, 2_000, "the latest of a repeated id");
+    assert_eq!(s.get("r4").await.unwrap().unwrap().0.started_at_ms, 2_000, "the latest of a repeated id");
     assert!(s.get("nope").await.unwrap().is_none());
 
     assert_eq!(s.prune(1_003, 1).await.unwrap(), 1, "one batch at a time");
@@ -106,4 +121,92 @@ async fn rows_round_trip_filter_page_and_prune() {
     assert_eq!(s.query(&LogFilter::default()).await.unwrap().data.len(), 3);
     s.close().await;
     assert!(dir.path().join("logs.db").exists(), "a file of its own");
+}
+
+fn payload(request: &str, response: &str) -> StoredPayload {
+    StoredPayload { request: request.into(), response: response.into(), request_truncated: false, response_truncated: true }
+}
+
+#[tokio::test]
+async fn payloads_live_beside_rows_are_searched_and_pruned_sooner() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteLogStore::open_dir(dir.path()).await.unwrap();
+    let mut with = row("p1", 1_000, "a", 200);
+    with.has_payload = true;
+    let without = row("p2", 5_000, "a", 200);
+    let b = LogBatch {
+        rows: vec![(with.clone(), Some(payload(r#"{"q":"what is 50% of x_y"}"#, "forty-two"))), (without, None)],
+        rollups: vec![],
+    };
+    s.append(&b).await.unwrap();
+    let (got, p) = s.get("p1").await.unwrap().unwrap();
+    assert!(got.has_payload);
+    assert_eq!(p.unwrap(), payload(r#"{"q":"what is 50% of x_y"}"#, "forty-two"));
+    assert!(s.get("p2").await.unwrap().unwrap().1.is_none());
+
+    let q = |t: &str| filter(|f| f.q = Some(t.into()));
+    let ids = |p: switchyard_core::observability::LogPage| p.data.into_iter().map(|r| r.request_id).collect::<Vec<_>>();
+    assert_eq!(ids(s.query(&q("forty")).await.unwrap()), ["p1"], "the response is searched");
+    assert_eq!(ids(s.query(&q("50% of x_y")).await.unwrap()), ["p1"], "the text is matched as typed");
+    assert!(ids(s.query(&q("5_% of")).await.unwrap()).is_empty(), "no LIKE wildcards");
+
+    assert_eq!(s.prune_payloads(2_000, 100).await.unwrap(), 1);
+    let (got, p) = s.get("p1").await.unwrap().unwrap();
+    assert!(p.is_none() && !got.has_payload, "the row stays, without its payload");
+    s.close().await;
+}
+
+#[tokio::test]
+async fn rollups_add_up_across_batches_and_filter_by_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteLogStore::open_dir(dir.path()).await.unwrap();
+    let h = 1_800_000_000_000 - 1_800_000_000_000 % HOUR_MS;
+    let mut slow = row("u2", h + 2, "a", 200);
+    slow.duration_ms = 4_000;
+    s.append(&batch(&[row("u1", h + 1, "a", 200), row("u3", h + 3, "b", 502)])).await.unwrap();
+    s.append(&batch(&[slow])).await.unwrap();
+    let all = UsageFilter { since_ms: h, until_ms: h + HOUR_MS, ..UsageFilter::default() };
+    let got = s.usage(&all).await.unwrap();
+    let a = got.iter().find(|r| r.key.provider == "a").unwrap();
+    assert_eq!(a.counts.requests, 2, "the second batch added to the first's hour");
+    assert_eq!(a.counts.input_tokens, 20);
+    assert_eq!(a.counts.duration.count(), 2, "histograms merge");
+    assert!(a.counts.duration.quantile(0.99).unwrap() > 2_500);
+    assert_eq!(a.key_name, "ci");
+    let b = UsageFilter { provider: Some("b".into()), ..all.clone() };
+    let got_b = s.usage(&b).await.unwrap();
+    assert_eq!(got_b.len(), 1);
+    assert_eq!((got_b[0].counts.errors, got_b[0].key.status_class.as_str()), (1, "5xx"));
+    let later = UsageFilter { since_ms: h + HOUR_MS, until_ms: h + 2 * HOUR_MS, ..UsageFilter::default() };
+    assert!(s.usage(&later).await.unwrap().is_empty());
+    assert_eq!(s.prune_rollups(h + HOUR_MS).await.unwrap(), 2);
+    s.close().await;
+}
+
+#[tokio::test]
+async fn the_size_cap_prunes_the_oldest_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteLogStore::open_dir(dir.path()).await.unwrap();
+    let now = switchyard_core::governance::period::now_ms();
+    let big = "x".repeat(4_000);
+    let rows: Vec<_> = (0..300)
+        .map(|i| {
+            let mut r = row(&format!("s{i}"), now - 300 + i, "a", 200);
+            r.user_agent = Some(big.clone());
+            (r, None)
+        })
+        .collect();
+    s.append(&LogBatch { rows, rollups: vec![] }).await.unwrap();
+    let before = s.size_bytes().await.unwrap();
+    assert!(before > 1_000_000, "{before}");
+    let cap = before / 2;
+    let days = std::time::Duration::from_secs(86_400);
+    let r = Retention { rows: days, payloads: days, max_bytes: Some(cap) };
+    let pruned = retention::prune(&s, &r).await.unwrap();
+    assert_eq!(pruned.rows, 0, "nothing is past its age");
+    assert!(pruned.rows_for_size > 100, "{pruned:?}");
+    assert!(s.size_bytes().await.unwrap() <= cap);
+    let left = s.query(&filter(|f| f.limit = Some(500))).await.unwrap().data;
+    assert_eq!(left.last().unwrap().request_id, format!("s{}", 300 - left.len()), "the oldest went first");
+    s.close().await;
 }

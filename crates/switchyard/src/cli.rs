@@ -132,9 +132,17 @@ pub struct ServeArgs {
     /// (requests in flight finish first).
     #[arg(long, env = "SWITCHYARD_IDLE_TIMEOUT_SECS", default_value_t = 120)]
     pub idle_timeout_secs: u64,
-    /// Days the request log keeps a request's row (`<data-dir>/logs.db`).
-    #[arg(long, env = "SWITCHYARD_LOG_RETENTION_DAYS", default_value_t = 30)]
-    pub log_retention_days: u64,
+    /// Days the request log keeps a request's row (`<data-dir>/logs.db`);
+    /// overrides the config file's `logging.retention_days` (default 30).
+    #[arg(long, env = "SWITCHYARD_LOG_RETENTION_DAYS")]
+    pub log_retention_days: Option<u64>,
+    /// Store request and response payloads in the request log for every
+    /// request (keys and teams may say otherwise); overrides `logging.payloads`.
+    #[arg(long, env = "SWITCHYARD_LOG_PAYLOADS", num_args = 0..=1, default_missing_value = "true")]
+    pub log_payloads: Option<bool>,
+    /// Write no request log at all (no rows, no usage, no /api/logs).
+    #[arg(long, env = "SWITCHYARD_NO_REQUEST_LOG")]
+    pub no_request_log: bool,
     /// Client connections served at once; more wait in the listen backlog.
     #[arg(long, env = "SWITCHYARD_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,

@@ -3,6 +3,7 @@
 mod cli;
 mod config_cmd;
 mod keys_cmd;
+mod request_log;
 mod serve_cmd;
 
 use clap::Parser;

@@ -6,20 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use switchyard_core::config::{load_file, GovernanceConfig, ProcessEnv};
+use switchyard_core::config::{load_file, GovernanceConfig, LoggingConfig, ProcessEnv};
 use switchyard_core::config_service::{
     build_config, ApiEnvAllowList, BaseSettings, ConfigError, ConfigService, ConfigStore,
 };
 use switchyard_core::governance::virtual_key::Pepper;
 use switchyard_core::governance::{GovernanceService, GovernanceStore};
 use switchyard_core::observability::hook::Pricer;
-use switchyard_core::observability::retention::spawn_retention;
-use switchyard_core::observability::{LogStore, LogWriter, RequestLog};
 use switchyard_core::Gateway;
 use switchyard_server::{AppState, ConnLimits};
-use switchyard_store::{SqliteLogStore, SqliteStore};
+use switchyard_store::SqliteStore;
 
 use crate::cli::ServeArgs;
+use crate::request_log;
 
 pub fn run(args: ServeArgs) -> ExitCode {
     init_tracing(&args.log);
@@ -53,15 +52,20 @@ fn init_tracing(filter: &str) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
+/// The file's settings that live outside the store.
+struct FileSettings {
+    base: BaseSettings,
+    governance: GovernanceConfig,
+    logging: LoggingConfig,
+}
+
 /// Loads the file (if any) into the store, its providers and routes as
 /// file-managed; returns the settings that live outside the store (client
-/// limits, default provider, governance settings and prices).
-async fn load_file_into_store(
-    args: &ServeArgs,
-    store: &dyn ConfigStore,
-) -> anyhow::Result<(BaseSettings, GovernanceConfig)> {
+/// limits, default provider, governance settings and prices, logging).
+async fn load_file_into_store(args: &ServeArgs, store: &dyn ConfigStore) -> anyhow::Result<FileSettings> {
     let mut base = BaseSettings::default();
     let mut governance = GovernanceConfig::default();
+    let mut logging = LoggingConfig::default();
     if let Some(path) = &args.config {
         let (file_config, warnings) =
             load_file(path, &ProcessEnv).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -85,12 +89,13 @@ async fn load_file_into_store(
         base.client = file_config.client;
         base.default_provider = file_config.default_provider;
         governance = file_config.governance;
+        logging = file_config.logging;
     }
     if let Some(mb) = args.max_body_size_mb {
         base.client.max_request_body_size_mb = Some(mb);
     }
     base.api_env_allow = ApiEnvAllowList::new(args.api_env_allow.iter().cloned());
-    Ok((base, governance))
+    Ok(FileSettings { base, governance, logging })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -122,7 +127,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
     );
     let store: Arc<dyn ConfigStore> = sqlite.clone();
-    let (base, governance_config) = load_file_into_store(&args, store.as_ref()).await?;
+    let FileSettings { base, governance: governance_config, logging } =
+        load_file_into_store(&args, store.as_ref()).await?;
     let config = build_config(&base, store.as_ref(), &ProcessEnv).await.map_err(|e| match e {
         ConfigError::Invalid(d) => anyhow::anyhow!(
             "the stored configuration is invalid:\n  {}",
@@ -136,24 +142,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let governance = start_governance(&args, sqlite.clone(), governance_config).await?;
     gateway.add_hooks(governance.governance().clone());
     let checkpoints = governance.spawn_checkpoints();
-    // The request log: its own file, a writer that never blocks a request.
-    let logs = Arc::new(
-        SqliteLogStore::open_dir(&args.data_dir)
-            .await
-            .with_context(|| format!("opening the request log in {}", args.data_dir.display()))?,
-    );
-    let log_store: Arc<dyn LogStore> = logs.clone();
-    let writer = Arc::new(LogWriter::start(log_store.clone()));
     let pricing = governance.governance().clone();
     let pricer: Pricer = Arc::new(move |model, usage| pricing.price(model, usage));
-    gateway.add_hooks(Arc::new(RequestLog::new(writer.clone(), Some(pricer))));
-    let retention = spawn_retention(log_store.clone(), Duration::from_secs(args.log_retention_days.max(1) * 86_400));
+    let request_log = if args.no_request_log {
+        None
+    } else {
+        Some(request_log::start(&args, logging, pricer, &gateway).await?)
+    };
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
     let state = AppState::new(gateway, max_body)
         .with_admin(service, token.map(str::to_string))
         .with_governance(governance.clone())
-        .with_logs(log_store)
         .with_allowed_hosts(args.allowed_hosts.clone());
+    let state = match &request_log {
+        Some(r) => state.with_logs(r.logs.clone()),
+        None => state,
+    };
     let app = switchyard_server::router(state);
     let addr = SocketAddr::new(args.host, args.port);
     let listener = switchyard_server::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -174,9 +178,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Err(e) = governance.checkpoint().await {
         tracing::error!("cannot save the limit counters at shutdown: {e}");
     }
-    retention.abort();
-    writer.shutdown().await;
-    logs.close().await;
+    if let Some(r) = request_log {
+        r.stop().await;
+    }
     // The last connection to close folds the WAL into the database file; a
     // query still running after the grace period does not hold up the exit.
     let _ = tokio::time::timeout(Duration::from_secs(2), sqlite.close()).await;

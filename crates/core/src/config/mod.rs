@@ -4,6 +4,7 @@
 mod diagnostic;
 mod env;
 mod governance;
+mod logging;
 mod network;
 mod parse;
 mod reader;
@@ -16,6 +17,7 @@ use serde::Serialize;
 pub use diagnostic::{ConfigDiagnostic, ConfigError, Severity};
 pub use env::{env_reference, resolve as env_resolve, EnvResolver, ProcessEnv};
 pub use governance::{check_price, GovernanceConfig, GovernanceSettings, Price, UnknownPrice};
+pub use logging::LoggingConfig;
 pub use routes::{RouteConfig, RouteTarget};
 
 use crate::request_type::{BaseFormat, RequestType};
@@ -57,6 +59,9 @@ pub struct GatewayConfig {
     /// Governance settings and prices (keys, teams and policies are in the store).
     #[serde(skip_serializing_if = "GovernanceConfig::is_default")]
     pub governance: GovernanceConfig,
+    /// The request log's payloads, redaction and retention.
+    #[serde(skip_serializing_if = "LoggingConfig::is_default")]
+    pub logging: LoggingConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -18,7 +18,7 @@ use super::{
 use crate::request_type::{BaseFormat, RequestType, BIFROST_ONLY_REQUEST_TYPES};
 use crate::url_rule::PathOverride;
 
-const ROOT_KNOWN: &[&str] = &["$schema", "providers", "client", "default_provider", "routes", "governance"];
+const ROOT_KNOWN: &[&str] = &["$schema", "providers", "client", "default_provider", "routes", "governance", "logging"];
 const ROOT_BIFROST: &[&str] = &[
     "version",
     "source_of_truth",
@@ -196,6 +196,9 @@ fn read_root(root: &Value, env: &dyn EnvResolver, d: &mut Diags) -> Option<Gatew
     }
     if let Some(governance) = opt_object(map, "governance", "", d) {
         config.governance = super::governance::read_governance(governance, d);
+    }
+    if let Some(logging) = map.get("logging") {
+        config.logging = super::logging::read_logging(logging, d);
     }
     if let Some(default) = opt_str(map, "default_provider", "", d) {
         if !config.providers.contains_key(&default) && map.get("providers").and_then(|p| p.get(&default)).is_none() {

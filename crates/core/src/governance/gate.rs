@@ -353,6 +353,7 @@ impl RequestHooks for Governance {
             key_name: Some(key.name.clone()),
             team: key.team.clone(),
             tags,
+            log_payloads: key.log_payloads.or(team.and_then(|t| t.log_payloads)),
         });
         Ok(())
     }

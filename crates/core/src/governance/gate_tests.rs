@@ -31,6 +31,7 @@ fn key(id: &str, hash: virtual_key::SecretHash, models: &[&str], team: Option<&s
         previous: None,
         created_at: 0,
         rotated_at: None,
+        log_payloads: None,
     }
 }
 
@@ -48,6 +49,7 @@ fn world(models: &[&str], policies: Vec<Policy>, prices: &[Price], settings: Set
         models: vec![],
         tags: BTreeMap::from([("cost_center".to_string(), "42".to_string())]),
         created_at: 0,
+        log_payloads: Some(true),
     };
     let dir = Directory::new(vec![k], vec![team], policies, prices, settings);
     let gov = Governance::new(dir, pepper, Arc::new(MemoryLimits::new()), super::super::alerts::Alerts::log_only());

@@ -36,6 +36,10 @@ pub struct KeyRecord {
     pub created_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_at: Option<i64>,
+    /// Store this key's request and response payloads in the request log
+    /// (`None`: as its team, else as the global setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_payloads: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +58,9 @@ pub struct Team {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     pub created_at: i64,
+    /// Store payloads of the team's requests (`None`: as the global setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_payloads: Option<bool>,
 }
 
 pub use crate::config::Price;

@@ -37,6 +37,8 @@ pub struct Identity {
     pub key_name: Option<String>,
     pub team: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// The key's (else its team's) payload-logging choice; `None`: the global setting.
+    pub log_payloads: Option<bool>,
 }
 
 /// One candidate tried (its retries inside).
@@ -81,6 +83,11 @@ pub struct RequestContext {
     /// A hook needs this request's real usage (token or cost limits): if the
     /// client leaves, the answer is read on to its usage (see `tap::drain`).
     pub drain_on_disconnect: bool,
+    /// The client's request body as received (a shared handle, not a copy):
+    /// what payload logging stores.
+    pub body: bytes::Bytes,
+    /// Upstream retries (inside candidates), counted by *send*.
+    pub retries: u32,
 }
 
 impl RequestContext {
@@ -105,6 +112,8 @@ impl RequestContext {
             response_headers: http::HeaderMap::new(),
             extensions: http::Extensions::new(),
             drain_on_disconnect: false,
+            body: bytes::Bytes::new(),
+            retries: 0,
         }
     }
 

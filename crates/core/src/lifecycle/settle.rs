@@ -4,6 +4,7 @@
 //! was seen, so no request escapes accounting.
 
 use super::{Hooks, RequestContext};
+use crate::capture::{Capture, CaptureRequest};
 use crate::error::GatewayError;
 use crate::usage::{End, Meter, Outcome, Usage};
 
@@ -15,16 +16,27 @@ pub struct Settlement {
     pub meter: Meter,
     /// The status the client got, once an answer started.
     pub status: u16,
+    /// The answer's payload, when the request log stores this request's
+    /// (a hook asked for it at *admit*; see [`Settlement::take_capture`]).
+    pub capture: Option<Box<Capture>>,
     settled: bool,
 }
 
 impl Settlement {
     pub fn new(ctx: RequestContext, hooks: Hooks) -> Self {
-        Self { ctx: Box::new(ctx), hooks, meter: Meter::default(), status: 0, settled: false }
+        Self { ctx: Box::new(ctx), hooks, meter: Meter::default(), status: 0, capture: None, settled: false }
     }
 
     pub fn hooks(&self) -> &Hooks {
         &self.hooks
+    }
+
+    /// Moves a capture a hook left in the context at *admit* to where the
+    /// tap can fill it.
+    pub fn take_capture(&mut self) {
+        if let Some(c) = self.ctx.extensions.remove::<CaptureRequest>() {
+            self.capture = Some(Box::new(Capture::new(c.0)));
+        }
     }
 
     /// Settles a request that failed before any answer reached the client.
@@ -65,6 +77,10 @@ impl Settlement {
     fn settle(&mut self, outcome: &Outcome) {
         if std::mem::replace(&mut self.settled, true) {
             return;
+        }
+        if let Some(c) = self.capture.take() {
+            let payload = c.finish(&self.ctx.body, self.ctx.inbound.dialect(), &outcome.usage);
+            self.ctx.extensions.insert(payload);
         }
         tracing::debug!(
             end = outcome.end.as_str(),

@@ -1,12 +1,18 @@
-//! The settle hook that writes the request log: one [`LogRow`] per request,
-//! handed to the [`LogWriter`]'s queue (never awaited: settle may run inside
-//! a stream's drop).
+//! The hook that writes the request log: at *admit* it asks for the
+//! request's payloads when they are to be stored (globally, or for the key
+//! or team); at *settle* one [`LogRow`] per request, with the payload if
+//! captured, goes to the [`LogWriter`]'s queue (never awaited: settle may
+//! run inside a stream's drop).
 
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use super::record::LogRow;
-use super::writer::LogWriter;
+use futures::future::BoxFuture;
+
+use super::record::{AttemptDetail, LogRow};
+use super::writer::{LogEntry, LogWriter};
+use crate::capture::{CaptureRequest, CapturedPayload};
+use crate::error::GatewayError;
 use crate::governance::period;
 use crate::lifecycle::{RequestContext, RequestHooks};
 use crate::usage::{End, Outcome, Usage};
@@ -14,14 +20,28 @@ use crate::usage::{End, Outcome, Usage};
 /// Prices `<provider>/<model>` for `usage`; `None` when nothing covers it.
 pub type Pricer = Arc<dyn Fn(&str, &Usage) -> Option<f64> + Send + Sync>;
 
+/// When payloads are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayloadPolicy {
+    /// For requests whose key and team say nothing.
+    pub default_on: bool,
+    /// Bytes stored per side.
+    pub max_bytes: usize,
+}
+
 pub struct RequestLog {
     writer: Arc<LogWriter>,
     pricer: Option<Pricer>,
+    payloads: PayloadPolicy,
 }
 
 impl RequestLog {
-    pub fn new(writer: Arc<LogWriter>, pricer: Option<Pricer>) -> Self {
-        Self { writer, pricer }
+    pub fn new(writer: Arc<LogWriter>, pricer: Option<Pricer>, payloads: PayloadPolicy) -> Self {
+        Self { writer, pricer, payloads }
+    }
+
+    fn wants_payload(&self, ctx: &RequestContext) -> bool {
+        ctx.identity.as_ref().and_then(|i| i.log_payloads).unwrap_or(self.payloads.default_on)
     }
 
     /// The row for one settled request.
@@ -35,6 +55,12 @@ impl RequestLog {
         };
         let identity = ctx.identity.as_ref();
         let u = &outcome.usage;
+        let mut attempt_details: Vec<AttemptDetail> =
+            ctx.attempts.iter().map(|a| AttemptDetail { candidate: a.candidate.clone(), error: a.error.clone() }).collect();
+        let answered = outcome.end != End::Failed;
+        if answered {
+            attempt_details.push(AttemptDetail { candidate: served.clone().unwrap_or_default(), error: None });
+        }
         LogRow {
             request_id: ctx.request_id.clone(),
             started_at: period::rfc3339(started_at_ms),
@@ -48,7 +74,7 @@ impl RequestLog {
             served_model: ctx.served_model.clone(),
             stream: ctx.stream,
             // Failed candidates are recorded; the one that answered is not.
-            attempts: u32::try_from(ctx.attempts.len() + usize::from(outcome.end != End::Failed)).unwrap_or(u32::MAX),
+            attempts: u32::try_from(attempt_details.len()).unwrap_or(u32::MAX),
             status: outcome.status,
             end: outcome.end.as_str().to_string(),
             error_code: outcome.error_code.clone(),
@@ -65,6 +91,10 @@ impl RequestLog {
             user: ctx.user.clone(),
             tags: identity.map(|i| i.tags.clone()).unwrap_or_default(),
             user_agent: ctx.user_agent.clone(),
+            fallback_index: u32::try_from(ctx.attempts.len()).unwrap_or(u32::MAX),
+            retries: ctx.retries,
+            attempt_details,
+            has_payload: ctx.extensions.get::<CapturedPayload>().is_some(),
         }
     }
 }
@@ -74,7 +104,15 @@ fn millis(d: std::time::Duration) -> u64 {
 }
 
 impl RequestHooks for RequestLog {
+    fn admit<'a>(&'a self, ctx: &'a mut RequestContext) -> BoxFuture<'a, Result<(), GatewayError>> {
+        if self.wants_payload(ctx) {
+            ctx.extensions.insert(CaptureRequest(self.payloads.max_bytes));
+        }
+        Box::pin(async { Ok(()) })
+    }
+
     fn settle(&self, ctx: &RequestContext, outcome: &Outcome) {
-        self.writer.submit(self.row(ctx, outcome));
+        let payload = ctx.extensions.get::<CapturedPayload>().cloned();
+        self.writer.submit(LogEntry { row: self.row(ctx, outcome), payload });
     }
 }

@@ -6,15 +6,26 @@
 //!   (SQLite in its own file now; Postgres with many replicas).
 //! - [`writer`]: the bounded queue and batch writer; drops are counted, never waited on.
 //! - [`retention`]: rows older than the retention pruned in small batches.
-//! - [`hook`]: [`RequestLog`], the settle hook that turns an outcome into a row.
+//! - [`hook`]: [`RequestLog`], the hook that asks for payloads and turns an outcome into a row.
+//! - [`redact`]: stored payloads' redaction and caps.
+//! - [`rollup`]: hourly usage rollups, and the usage report built from them.
 
 pub mod hook;
 pub mod record;
+pub mod redact;
 pub mod retention;
+pub mod rollup;
 pub mod store;
 pub mod writer;
 
-pub use hook::RequestLog;
-pub use record::{LogFilter, LogPage, LogRow};
+pub use hook::{PayloadPolicy, RequestLog};
+pub use record::{AttemptDetail, LogFilter, LogPage, LogRow, StoredPayload};
 pub use store::LogStore;
-pub use writer::{LogWriter, WriterStats};
+pub use writer::{LogBatch, LogEntry, LogWriter, WriterStats};
+
+/// The request log as the API reads it: the store, and the writer's live tail.
+#[derive(Clone)]
+pub struct Logs {
+    pub store: std::sync::Arc<dyn LogStore>,
+    pub writer: std::sync::Arc<LogWriter>,
+}

@@ -44,6 +44,36 @@ pub struct LogRow {
     pub user: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub user_agent: Option<String>,
+    /// Which candidate answered: 0 the first, 1 the first fallback, …
+    pub fallback_index: u32,
+    /// Upstream retries inside candidates.
+    pub retries: u32,
+    /// Every candidate tried, in order, with the error of each that failed.
+    pub attempt_details: Vec<AttemptDetail>,
+    /// The request's payloads were stored (see `GET /api/logs/{request_id}`).
+    pub has_payload: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptDetail {
+    /// `<provider>/<model>`.
+    pub candidate: String,
+    pub error: Option<String>,
+}
+
+/// A request's bodies as stored: redacted, each capped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPayload {
+    pub request: String,
+    pub response: String,
+    pub request_truncated: bool,
+    pub response_truncated: bool,
+}
+
+impl StoredPayload {
+    pub fn bytes(&self) -> usize {
+        self.request.len() + self.response.len()
+    }
 }
 
 /// What `GET /api/logs` narrows by; every field optional.
@@ -64,6 +94,8 @@ pub struct LogFilter {
     pub error_code: Option<String>,
     pub stream: Option<bool>,
     pub request_id: Option<String>,
+    /// Text searched for in stored payloads.
+    pub q: Option<String>,
     /// Rows per page, 1..=500 (default 50).
     pub limit: Option<u32>,
     /// From the previous page's `next_cursor`.
@@ -96,6 +128,42 @@ impl LogFilter {
     pub fn page_size(&self) -> u32 {
         self.limit.unwrap_or(50).clamp(1, 500)
     }
+
+    /// Checks what a store cannot: status class, time bounds, cursor.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(Err(m)) = self.status_class() {
+            return Err(m);
+        }
+        Self::bound(self.since.as_deref(), "since")?;
+        Self::bound(self.until.as_deref(), "until")?;
+        if self.cursor.as_deref().is_some_and(|c| c.parse::<i64>().is_err()) {
+            return Err("cursor: pass the next_cursor of the previous page as it is".into());
+        }
+        Ok(())
+    }
+
+    /// Whether a row passes the filter (the live tail's test; a store
+    /// filters in its query). `q` needs stored payloads: the tail only
+    /// passes rows that have one.
+    pub fn matches(&self, row: &LogRow) -> bool {
+        let eq = |f: &Option<String>, v: Option<&str>| f.as_deref().is_none_or(|f| Some(f) == v);
+        let class = self.status_class().and_then(Result::ok);
+        let since = Self::bound(self.since.as_deref(), "since").ok().flatten();
+        let until = Self::bound(self.until.as_deref(), "until").ok().flatten();
+        eq(&self.provider, row.provider.as_deref())
+            && eq(&self.model, Some(&row.model))
+            && eq(&self.route, row.route.as_deref())
+            && eq(&self.key, row.key_id.as_deref())
+            && eq(&self.team, row.team.as_deref())
+            && eq(&self.user, row.user.as_deref())
+            && eq(&self.error_code, row.error_code.as_deref())
+            && eq(&self.request_id, Some(&row.request_id))
+            && self.stream.is_none_or(|s| s == row.stream)
+            && class.is_none_or(|c| row.status / 100 == c)
+            && since.is_none_or(|s| row.started_at_ms >= s)
+            && until.is_none_or(|u| row.started_at_ms < u)
+            && (self.q.is_none() || row.has_payload)
+    }
 }
 
 /// One page of rows, newest first.
@@ -104,6 +172,45 @@ pub struct LogPage {
     pub data: Vec<LogRow>,
     /// Pass as `cursor` for the next (older) page; `None` on the last.
     pub next_cursor: Option<String>,
+}
+
+/// A row with every field at a plain value (tests).
+#[cfg(test)]
+pub(crate) fn sample_row(request_id: &str) -> LogRow {
+    LogRow {
+        request_id: request_id.into(),
+        started_at: String::new(),
+        started_at_ms: 0,
+        duration_ms: 0,
+        ttft_ms: None,
+        inbound: "openai.chat".into(),
+        route: None,
+        provider: None,
+        model: "m".into(),
+        served_model: None,
+        stream: false,
+        attempts: 1,
+        status: 200,
+        end: "completed".into(),
+        error_code: None,
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+        reasoning_tokens: 0,
+        usage_estimated: false,
+        cost_usd: None,
+        key_id: None,
+        key_name: None,
+        team: None,
+        user: None,
+        tags: BTreeMap::new(),
+        user_agent: None,
+        fallback_index: 0,
+        retries: 0,
+        attempt_details: Vec::new(),
+        has_payload: false,
+    }
 }
 
 #[cfg(test)]

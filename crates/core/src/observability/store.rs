@@ -1,17 +1,30 @@
 //! What the request log needs from persistence. Its own database (file),
 //! so a burst of log writes never waits on, or holds up, configuration writes.
 
-use super::record::{LogFilter, LogPage, LogRow};
+use super::record::{LogFilter, LogPage, LogRow, StoredPayload};
+use super::rollup::{Rollup, UsageFilter};
+use super::writer::LogBatch;
 use crate::config_service::StoreError;
 
 #[async_trait::async_trait]
 pub trait LogStore: Send + Sync {
-    /// Appends rows in one transaction.
-    async fn append(&self, rows: &[LogRow]) -> Result<(), StoreError>;
+    /// Appends rows, their payloads and the rollup deltas in one transaction.
+    async fn append(&self, batch: &LogBatch) -> Result<(), StoreError>;
     /// Rows matching `filter`, newest first, one page. The caller has
-    /// validated the filter ([`LogFilter::status_class`], [`LogFilter::bound`]).
+    /// validated the filter ([`LogFilter::validate`]).
     async fn query(&self, filter: &LogFilter) -> Result<LogPage, StoreError>;
-    async fn get(&self, request_id: &str) -> Result<Option<LogRow>, StoreError>;
-    /// Deletes up to `batch` rows older than `before_ms`; how many went.
+    /// The newest row with this request id, and its payload if stored.
+    async fn get(&self, request_id: &str) -> Result<Option<(LogRow, Option<StoredPayload>)>, StoreError>;
+    /// Hourly rollups in the filter's range (hours starting in it) and dimensions.
+    async fn usage(&self, filter: &UsageFilter) -> Result<Vec<Rollup>, StoreError>;
+    /// Deletes up to `batch` rows (with their payloads) older than `before_ms`; how many went.
     async fn prune(&self, before_ms: u64, batch: u32) -> Result<u64, StoreError>;
+    /// Deletes up to `batch` payloads of rows older than `before_ms` (the rows stay).
+    async fn prune_payloads(&self, before_ms: u64, batch: u32) -> Result<u64, StoreError>;
+    /// Deletes rollups of hours before `before_ms`.
+    async fn prune_rollups(&self, before_ms: u64) -> Result<u64, StoreError>;
+    /// Deletes the `batch` oldest rows (the size cap's lever).
+    async fn prune_oldest(&self, batch: u32) -> Result<u64, StoreError>;
+    /// Bytes the log's live data takes (not counting free pages).
+    async fn size_bytes(&self) -> Result<u64, StoreError>;
 }

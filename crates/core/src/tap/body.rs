@@ -20,6 +20,9 @@ const TAIL: usize = 16 * 1024;
 /// Settles an answer the client gets whole.
 pub(crate) fn settle_whole_body(mut settlement: Settlement, inbound: Inbound, body: &[u8]) {
     read_body(inbound, BodyPeek::scan(inbound, body), &mut settlement.meter);
+    if let Some(c) = settlement.capture.as_mut() {
+        c.body(body);
+    }
     settlement.meter.ttft.get_or_insert(settlement.ctx.elapsed());
     settlement.finish(End::Completed, None);
 }
@@ -41,6 +44,9 @@ impl Stream for Tapped {
             Poll::Ready(Some(Ok(chunk))) => {
                 if let Some(s) = this.settlement.as_mut() {
                     s.meter.ttft.get_or_insert(s.ctx.elapsed());
+                    if let Some(c) = s.capture.as_mut() {
+                        c.body(chunk);
+                    }
                 }
                 this.tail.extend_from_slice(chunk);
                 if this.tail.len() > 2 * TAIL {

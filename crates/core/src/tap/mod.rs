@@ -47,18 +47,21 @@ impl StreamTap for NoTap {}
 pub(crate) struct UsageTap {
     settlement: Option<Settlement>,
     scan: Option<PassthroughScan>,
+    /// The client's dialect, for a passthrough stream's payload capture.
+    dialect: Dialect,
 }
 
 impl UsageTap {
     /// For a passthrough stream; `strip_usage` hides the usage chunk (and the
     /// `"usage":null` members) the gateway asked an OpenAI upstream for.
     pub fn passthrough(settlement: Settlement, dialect: Dialect, strip_usage: bool) -> Self {
-        Self { settlement: Some(settlement), scan: Some(PassthroughScan::new(dialect, strip_usage)) }
+        Self { settlement: Some(settlement), scan: Some(PassthroughScan::new(dialect, strip_usage)), dialect }
     }
 
     /// For a translated stream (canonical events).
     pub fn transcode(settlement: Settlement) -> Self {
-        Self { settlement: Some(settlement), scan: None }
+        let dialect = settlement.ctx.inbound.dialect();
+        Self { settlement: Some(settlement), scan: None, dialect }
     }
 
     fn first_byte(&mut self) {
@@ -71,18 +74,29 @@ impl UsageTap {
 impl StreamTap for UsageTap {
     fn chunk(&mut self, chunk: Bytes) -> Bytes {
         self.first_byte();
-        match (self.scan.as_mut(), self.settlement.as_mut()) {
+        let out = match (self.scan.as_mut(), self.settlement.as_mut()) {
             (Some(scan), Some(s)) => scan.chunk(chunk, &mut s.meter),
             _ => chunk,
+        };
+        if let Some(c) = self.settlement.as_mut().and_then(|s| s.capture.as_mut()) {
+            c.sse(self.dialect, &out);
         }
+        out
     }
 
     fn flush(&mut self) -> Bytes {
-        self.scan.as_mut().map(PassthroughScan::flush).unwrap_or_default()
+        let out = self.scan.as_mut().map(PassthroughScan::flush).unwrap_or_default();
+        if let Some(c) = self.settlement.as_mut().and_then(|s| s.capture.as_mut()) {
+            c.sse(self.dialect, &out);
+        }
+        out
     }
 
     fn event(&mut self, event: &StreamEvent) {
         let Some(s) = self.settlement.as_mut() else { return };
+        if let Some(c) = s.capture.as_mut() {
+            c.event(event);
+        }
         let m = &mut s.meter;
         match event {
             StreamEvent::MessageStart { usage, .. } if usage.total_input() > 0 => m.report(usage, true, false),

@@ -187,7 +187,8 @@ fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
     b
 }
 
-pub async fn send(req: UpstreamRequest<'_>) -> Result<UpstreamResponse, GatewayError> {
+/// Sends with the provider's retry policy; `retries` counts the retries made.
+pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<UpstreamResponse, GatewayError> {
     let p = req.provider;
     let mut attempt: u32 = 0;
     loop {
@@ -242,6 +243,7 @@ pub async fn send(req: UpstreamRequest<'_>) -> Result<UpstreamResponse, GatewayE
             }
         }
         attempt += 1;
+        *retries += 1;
         tokio::time::sleep(retry_delay).await;
     }
 }

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use switchyard_core::config_service::ConfigService;
 use switchyard_core::governance::GovernanceService;
-use switchyard_core::observability::LogStore;
+use switchyard_core::observability::Logs;
 use switchyard_core::Gateway;
 
 use auth::AdminAuth;
@@ -31,7 +31,7 @@ use auth::AdminAuth;
 pub fn routes<S>(
     service: Option<Arc<ConfigService>>,
     governance: Option<Arc<GovernanceService>>,
-    logs: Option<Arc<dyn LogStore>>,
+    logs: Option<Logs>,
     admin_auth: Arc<AdminAuth>,
 ) -> Router<S>
 where

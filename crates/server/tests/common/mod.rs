@@ -226,15 +226,19 @@ pub async fn start_governed(fake: FakeUpstream, file: &str, db: Option<&std::pat
     let log_dir = Arc::new(tempfile::tempdir().expect("tempdir"));
     let logs: Arc<dyn switchyard_core::observability::LogStore> =
         Arc::new(switchyard_store::SqliteLogStore::open_dir(log_dir.path()).await.expect("log store"));
-    let writer = Arc::new(switchyard_core::observability::LogWriter::start(logs.clone()));
+    let l = &file.logging;
+    let redaction =
+        switchyard_core::observability::redact::Redaction::new(&l.redact_paths, l.redact_credentials, l.payload_max_bytes);
+    let writer = Arc::new(switchyard_core::observability::LogWriter::start(logs.clone(), redaction));
     let pricing = governance.governance().clone();
     let pricer: switchyard_core::observability::hook::Pricer = Arc::new(move |m, u| pricing.price(m, u));
-    gateway.add_hooks(Arc::new(switchyard_core::observability::RequestLog::new(writer.clone(), Some(pricer))));
+    let policy = switchyard_core::observability::PayloadPolicy { default_on: l.payloads, max_bytes: l.payload_max_bytes };
+    gateway.add_hooks(Arc::new(switchyard_core::observability::RequestLog::new(writer.clone(), Some(pricer), policy)));
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(env())));
     let state = AppState::new(gateway.clone(), max_body)
         .with_admin(service, None)
         .with_governance(governance.clone())
-        .with_logs(logs);
+        .with_logs(switchyard_core::observability::Logs { store: logs, writer: writer.clone() });
     let mut h = serve_state(fake, gateway, state, switchyard_server::ConnLimits::default(), Some(governance)).await;
     h.log_writer = Some(writer);
     h.log_dir = Some(log_dir);

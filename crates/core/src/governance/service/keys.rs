@@ -38,6 +38,9 @@ pub struct KeyBody {
     pub rate_limit: Option<Option<RateLimitShorthand>>,
     #[serde(default, deserialize_with = "present")]
     pub budget: Option<Option<Budget>>,
+    /// `null`: as the team, else the global setting.
+    #[serde(default, deserialize_with = "present")]
+    pub log_payloads: Option<Option<bool>>,
 }
 
 /// A key as the API shows it: never its secret.
@@ -62,6 +65,7 @@ pub struct KeyView {
     /// The key's own policy (its shorthand) and its live counters.
     pub policy: Option<String>,
     pub usage: Option<PolicyState>,
+    pub log_payloads: Option<bool>,
 }
 
 /// `POST /api/teams` and `PUT /api/teams/{name}`.
@@ -75,6 +79,8 @@ pub struct TeamBody {
     pub rate_limit: Option<Option<RateLimitShorthand>>,
     #[serde(default, deserialize_with = "present")]
     pub budget: Option<Option<Budget>>,
+    #[serde(default, deserialize_with = "present")]
+    pub log_payloads: Option<Option<bool>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +95,7 @@ pub struct TeamView {
     pub budget: Option<Budget>,
     pub policy: Option<String>,
     pub usage: Option<PolicyState>,
+    pub log_payloads: Option<bool>,
 }
 
 fn time(secs: i64) -> String {
@@ -137,6 +144,7 @@ impl GovernanceService {
             models: k.models,
             enabled: k.enabled,
             tags: k.tags,
+            log_payloads: k.log_payloads,
         })
     }
 
@@ -230,6 +238,7 @@ impl GovernanceService {
             previous: None,
             created_at: now_secs(),
             rotated_at: None,
+            log_payloads: b.log_payloads.flatten(),
         };
         self.store.put_key(&record).await?;
         let warnings = self
@@ -277,6 +286,9 @@ impl GovernanceService {
         }
         if let Some(t) = b.tags.clone() {
             k.tags = t;
+        }
+        if let Some(l) = b.log_payloads {
+            k.log_payloads = l;
         }
         self.store.put_key(&k).await?;
         let warnings =
@@ -349,6 +361,7 @@ impl GovernanceService {
             name: t.name,
             models: t.models,
             tags: t.tags,
+            log_payloads: t.log_payloads,
         })
     }
 
@@ -405,6 +418,7 @@ impl GovernanceService {
             models: b.models.unwrap_or_default(),
             tags: b.tags.unwrap_or_default(),
             created_at: now_secs(),
+            log_payloads: b.log_payloads.flatten(),
         };
         self.store.put_team(&team).await?;
         let warnings =
@@ -434,6 +448,9 @@ impl GovernanceService {
         }
         if let Some(tags) = b.tags {
             t.tags = tags;
+        }
+        if let Some(l) = b.log_payloads {
+            t.log_payloads = l;
         }
         self.store.put_team(&t).await?;
         let warnings =
