@@ -85,7 +85,7 @@ def test_every_page_and_dialog_passes_axe(ui, gateway, fake):
                         ("Databricks AI Gateway", "Databricks AI Gateway"), ("Custom provider…", "Add Custom Provider")]:
         if not menu.is_visible():
             page.get_by_role("button", name="Add New Provider").click()
-        menu.get_by_role("menuitem", name=item).click()
+        menu.get_by_role("menuitem", name=re.compile(f"^{re.escape(item)}")).click()
         dialog = page.get_by_role("dialog", name=title)
         expect(dialog).to_be_visible()
         audit(f"dialog: {title}")

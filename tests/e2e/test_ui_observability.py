@@ -17,7 +17,9 @@ import httpx
 import openai
 from playwright.sync_api import expect
 
-from test_ui_browser import Ui, browser, fake, gateway, ui, upstream  # noqa: F401 (fixtures)
+import pytest
+
+from test_ui_browser import Gateway, Ui, browser, fake, gateway, ui, upstream  # noqa: F401 (fixtures)
 
 
 def add_providers(gateway, fake):
@@ -139,11 +141,14 @@ def test_logs_load_more_pages_through_the_cursor(ui, gateway, fake):
     assert shown == list(reversed(ids))
 
 
-def test_log_detail_panel_shows_tokens_and_copies_a_working_curl(browser, gateway, fake):
+@pytest.mark.parametrize("payloads", [False, True], ids=["no-payloads", "payloads"])
+def test_log_detail_panel_shows_tokens_and_copies_a_working_curl(browser, fake, payloads):
+    gateway = Gateway(*(["--log-payloads"] if payloads else []))
     add_providers(gateway, fake)
     req_id, reply = chat(gateway, "oa/llama", "replay me")
     logged(gateway, 1)
     stored = httpx.get(f"{gateway.url}/api/logs/{req_id}").json()
+    assert stored["has_payload"] is payloads
     u = Ui(browser)
     u.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=gateway.url)
     page = u.page
@@ -171,15 +176,34 @@ def test_log_detail_panel_shows_tokens_and_copies_a_working_curl(browser, gatewa
         out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
                              env={"PATH": "/usr/bin:/bin", "SWITCHYARD_KEY": "any-key"})
         assert out.returncode == 0, out.stderr
-        said = "replay me" if stored.get("has_payload") else "…"  # the stored body, or the skeleton's
+        said = "replay me" if payloads else "…"  # the stored body, or the skeleton's
         assert json.loads(out.stdout)["choices"][0]["message"]["content"] == f"Hello from llama! You said: {said}", out.stdout
+        if payloads:
+            # The stored bodies, pretty-printed.
+            request = panel.locator("pre.payload").first
+            assert json.loads(request.inner_text())["messages"] == [{"role": "user", "content": "replay me"}]
+            assert "\n  " in request.inner_text()
+            expect(panel.locator("pre.payload").nth(1)).to_contain_text("Hello from llama! You said: replay me")
+        else:
+            expect(panel).to_contain_text("Bodies are not stored for this request.")
+            assert command.startswith("# The request body was not stored")
 
         # Escape closes the panel and gives focus back to the row's button.
         page.keyboard.press("Escape")
         expect(panel).to_be_hidden()
         expect(opener).to_be_focused()
+        if payloads:
+            # Text search in the stored bodies.
+            other, _ = chat(gateway, "oa/llama", "something else")
+            logged(gateway, 3)  # with the replay made by the curl command
+            page.get_by_label("Search").fill("something else")
+            page.get_by_label("Search").press("Enter")
+            expect(log_rows(page)).to_have_count(1)
+            expect(log_rows(page).first).to_have_attribute("data-request-id", other)
+            assert "q=something+else" in page.url
     finally:
         u.close()
+        gateway.stop()
     assert u.errors == [], "console or page errors in the UI:\n" + "\n".join(u.errors)
 
 

@@ -31,12 +31,11 @@ export async function usageSummary(groupBy) {
   }
 }
 
-/** One row's cell; `ids` are the names the group may carry (a key's id, then its name). */
-export function trafficCell(summary, ...ids) {
+/** One row's cell; `group` is the row's value in /api/usage (a key's id, a team's name). */
+export function trafficCell(summary, group) {
   if (summary.error) return h("span", { class: "muted small", title: summary.error }, `usage unavailable: ${summary.error}`);
   return h("div", { class: "traffic", "data-testid": "traffic" }, summary.periods.map(([label, by]) => {
-    const id = ids.find((i) => i !== null && i !== undefined && by.has(i));
-    const t = (id !== undefined && by.get(id)) || { requests: 0, tokens: 0, cost: 0 };
+    const t = by.get(group) || { requests: 0, tokens: 0, cost: 0 };
     return h("div", { "data-period": label }, h("span", { class: "period" }, label),
       `${fmt.int(t.requests)} req · ${fmt.compact(t.tokens)} tok · ${fmt.usd(t.cost)}`);
   }));

@@ -70,6 +70,7 @@ async function dashboardPage(_arg, query) {
   const note = h("p", { class: "muted" });
   const grid = h("div", { class: "charts" });
   const updated = h("span", { class: "muted small", "data-testid": "updated" });
+  const csv = h("a", { class: "btn", href: "/api/usage?format=csv", download: "switchyard-usage.csv" }, "Download CSV");
   let charts = [];
   let bucket = null;
   let lastLoad = 0;
@@ -82,9 +83,10 @@ async function dashboardPage(_arg, query) {
     since = since || until - DAY;
     const b = bucketFor(since, until);
     let answer;
+    const params = { group_by: view.group, bucket: b, since: new Date(since).toISOString(), until: new Date(until).toISOString() };
+    csv.href = withQuery("/api/usage", { ...params, format: "csv" });
     try {
-      answer = await api("GET", withQuery("/api/usage", { group_by: view.group, bucket: b,
-        since: new Date(since).toISOString(), until: new Date(until).toISOString() }));
+      answer = await api("GET", withQuery("/api/usage", params));
       problem.textContent = "";
     } catch (err) {
       problem.textContent = `Could not load usage: ${err.message}`;
@@ -96,7 +98,9 @@ async function dashboardPage(_arg, query) {
     const ranked = rankGroups(answer.data);
     const groups = ranked.length ? ranked.slice(0, MAX_GROUPS) : [null];
     note.textContent = ranked.length > MAX_GROUPS ? `The ${MAX_GROUPS} busiest of ${ranked.length} groups are drawn.` : "";
-    const names = (g) => (g === null ? (view.group ? "(none)" : "All requests") : String(g));
+    // Grouped by key, a row carries the key's name as `label`.
+    const labels = new Map(answer.data.filter((r) => r.label).map((r) => [r.group, r.label]));
+    const names = (g) => (g === null ? (view.group ? "(none)" : "All requests") : labels.get(g) || String(g));
     const label = (ms) => (b === "hour" ? fmt.time(ms).slice(0, 16) : fmt.time(ms).slice(0, 10));
     const rangeText = `${b === "hour" ? "per hour" : "per day"}, ${label(since)} to ${label(until)}`;
     // Rebuilt when the bucket size changes (the table's labels do); otherwise updated in place.
@@ -131,7 +135,7 @@ async function dashboardPage(_arg, query) {
 
   await load();
   return [
-    h("div", { class: "page-header" }, h("h1", {}, "Dashboard"), updated),
+    h("div", { class: "page-header" }, h("h1", {}, "Dashboard"), h("div", { class: "inline" }, updated, csv)),
     h("div", { class: "card filters dash-controls" }, h("div", { class: "filter-grid" }, range.node,
       h("div", { class: "field" }, h("label", { for: "dash-group" }, "Group by"), group))),
     problem, tileBox, note, grid,

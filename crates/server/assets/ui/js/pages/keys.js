@@ -22,7 +22,7 @@ function keyRow(k, traffic) {
     h("td", {}, h("span", { class: `badge status ${STATUS[k.status] || ""}` }, k.status), k.team ? h("div", { class: "muted" }, `team ${k.team}`) : null),
     h("td", {}, k.models.length ? h("div", { class: "chips" }, k.models.map((m) => h("span", { class: "chip" }, m))) : h("span", { class: "muted" }, "all models")),
     h("td", { class: "usage-cell" }, usageBars(k.usage, k.budget)),
-    h("td", {}, trafficCell(traffic, k.id, k.name)),
+    h("td", {}, trafficCell(traffic, k.id)),
     h("td", {}, acts));
 }
 
