@@ -125,6 +125,13 @@ def test_logs_page_lists_filters_and_links_requests(ui, gateway, fake):
     expect(rows).to_have_count(0)
     expect(page.get_by_text("No request matches these filters.")).to_be_visible()
 
+    # A filter the API refuses (a hand-edited link): its message is on the page.
+    page.goto(f"{gateway.url}/#/logs?status=9xx")
+    page.reload()
+    expect(page.get_by_test_id("logs-error")).to_have_text(
+        'Could not load the request log: status: "9xx" is not a status class (2xx, 4xx, 5xx)')
+    ui.expected_http_error(400, "/api/logs?status=9xx")
+
 
 def test_logs_load_more_pages_through_the_cursor(ui, gateway, fake):
     add_providers(gateway, fake)
@@ -275,6 +282,12 @@ def test_dashboard_draws_a_chart_per_measure_from_the_rollups(ui, gateway, fake)
     for chart in CHARTS:
         expect(page.locator(f'figure[data-chart="{chart}"] canvas').first).to_be_attached()
     assert ui.errors == [], ui.errors
+
+    # A range the API refuses (a hand-edited link): its message is on the page.
+    page.goto(f"{gateway.url}/#/dashboard?range=custom&since=2027-01-02T00:00:00.000Z&until=2027-01-01T00:00:00.000Z")
+    page.reload()
+    expect(page.get_by_test_id("dashboard-error")).to_have_text("Could not load usage: since: must be before until")
+    ui.errors[:] = [e for e in ui.errors if not ("status of 400" in e and "/api/usage?" in e)]
 
 
 def test_keys_and_teams_show_their_traffic(ui, gateway, fake):
