@@ -37,13 +37,23 @@ pub struct Capture {
 enum Answer {
     Nothing,
     /// A whole body, or a stream kept as text (no decoder for its dialect).
-    Raw { bytes: BytesMut, cut: bool },
+    Raw {
+        bytes: BytesMut,
+        cut: bool,
+    },
     /// A passthrough stream, decoded as it goes by.
-    Decoded { parser: SseParser, decoder: Box<dyn StreamDecoder>, acc: Accumulator },
+    Decoded {
+        parser: SseParser,
+        decoder: Box<dyn StreamDecoder>,
+        acc: Accumulator,
+    },
     /// Canonical events of a translated stream.
     Events(Accumulator),
     /// A passthrough Responses stream: its own final object (`response.completed`).
-    Final { parser: SseParser, last: Option<Value> },
+    Final {
+        parser: SseParser,
+        last: Option<Value>,
+    },
 }
 
 impl Capture {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub governance: Option<Arc<GovernanceService>>,
     /// `/api/logs`, when the request log is on.
     pub logs: Option<Logs>,
+    /// `/metrics`, when metrics are on.
+    pub metrics: Option<Arc<prometheus_client::registry::Registry>>,
     pub admin_auth: Arc<AdminAuth>,
     /// Which `Host` values are answered (DNS-rebinding defence).
     pub hosts: Arc<HostPolicy>,
@@ -50,6 +52,7 @@ impl AppState {
             admin: None,
             governance: None,
             logs: None,
+            metrics: None,
             admin_auth: AdminAuth::open(),
             hosts: HostPolicy::new(false, Vec::new()),
         }
@@ -78,6 +81,12 @@ impl AppState {
     /// Enables `/api/logs`, `/api/logs/tail` and `/api/usage` over the request log.
     pub fn with_logs(mut self, logs: Logs) -> Self {
         self.logs = Some(logs);
+        self
+    }
+
+    /// Serves `registry` at `/metrics` (its hooks must already be on the gateway).
+    pub fn with_metrics(mut self, registry: Arc<prometheus_client::registry::Registry>) -> Self {
+        self.metrics = Some(registry);
         self
     }
 

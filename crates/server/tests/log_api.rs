@@ -145,7 +145,8 @@ async fn payloads_are_stored_for_the_keys_that_ask_redacted_capped_and_searchabl
     let audited = rows(&h, &format!("?key={logged}"), 2).await;
     let (long, first) = (&audited[0], &audited[1]);
     assert_eq!(first["has_payload"], true);
-    let (status, detail) = api(&h, Method::GET, &format!("/api/logs/{}", first["request_id"].as_str().unwrap()), None).await;
+    let (status, detail) =
+        api(&h, Method::GET, &format!("/api/logs/{}", first["request_id"].as_str().unwrap()), None).await;
     assert_eq!(status, 200, "{detail}");
     let p = &detail["payload"];
     let stored = p.to_string();
@@ -158,7 +159,8 @@ async fn payloads_are_stored_for_the_keys_that_ask_redacted_capped_and_searchabl
     assert_eq!(p["response"]["object"], "chat.completion");
     assert_eq!(p["response"]["usage"]["prompt_tokens"], first["input_tokens"], "with the request's settled usage");
 
-    let (_, long_detail) = api(&h, Method::GET, &format!("/api/logs/{}", long["request_id"].as_str().unwrap()), None).await;
+    let (_, long_detail) =
+        api(&h, Method::GET, &format!("/api/logs/{}", long["request_id"].as_str().unwrap()), None).await;
     let lp = &long_detail["payload"];
     assert_eq!(lp["request_truncated"], true, "a side over 1500 bytes is cut: {lp}");
     assert!(lp["request"].as_str().unwrap().len() <= 1500);
@@ -168,7 +170,8 @@ async fn payloads_are_stored_for_the_keys_that_ask_redacted_capped_and_searchabl
 
     let quiet_rows = rows(&h, &format!("?key={quiet}"), 1).await;
     assert_eq!(quiet_rows[0]["has_payload"], false, "off by default");
-    let (_, d) = api(&h, Method::GET, &format!("/api/logs/{}", quiet_rows[0]["request_id"].as_str().unwrap()), None).await;
+    let (_, d) =
+        api(&h, Method::GET, &format!("/api/logs/{}", quiet_rows[0]["request_id"].as_str().unwrap()), None).await;
     assert!(d["payload"].is_null());
 
     let (status, bad) = api(&h, Method::PUT, &format!("/api/keys/{quiet}"), Some(json!({"log_payloads": "yes"}))).await;
@@ -177,7 +180,10 @@ async fn payloads_are_stored_for_the_keys_that_ask_redacted_capped_and_searchabl
 }
 
 /// The next `data:` event of an SSE response (skipping comments and other events).
-async fn next_event(stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin), buf: &mut String) -> Value {
+async fn next_event(
+    stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    buf: &mut String,
+) -> Value {
     loop {
         while let Some(end) = buf.find("\n\n") {
             let event: String = buf.drain(..end + 2).collect();
@@ -259,6 +265,88 @@ async fn usage_adds_up_the_rows_by_group_and_exports_csv() {
     let (status, bad) = api(&h, Method::GET, "/api/usage?group_by=colour", None).await;
     assert_eq!(status, 400);
     assert!(bad["error"]["message"].as_str().unwrap().contains("group_by"), "{bad}");
-    let (status, _) = api(&h, Method::GET, "/api/usage?since=2027-01-02T00:00:00Z&until=2027-01-01T00:00:00Z", None).await;
+    let (status, _) =
+        api(&h, Method::GET, "/api/usage?since=2027-01-02T00:00:00Z&until=2027-01-01T00:00:00Z", None).await;
     assert_eq!(status, 400);
+}
+
+/// `name{labels} value` lines of a scrape, as (series, value).
+fn samples(scrape: &str) -> Vec<(String, f64)> {
+    scrape
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| l.rsplit_once(' ').map(|(k, v)| (k.to_string(), v.parse().unwrap_or(f64::NAN))))
+        .collect()
+}
+
+fn sample(all: &[(String, f64)], name: &str, labels: &[&str]) -> f64 {
+    all.iter()
+        .filter(|(k, _)| k.starts_with(&format!("{name}{{")) || k == name)
+        .filter(|(k, _)| labels.iter().all(|l| k.contains(l)))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_count_the_requests_made_with_bounded_labels() {
+    let h = start_governed(FakeUpstream::start().await.unwrap(), FILE, None).await;
+    let (id, token) = key(&h, json!({"name": "metered", "rate_limit": {"requests_per_minute": 4}})).await;
+    let chat = |m: &str| json!({"model": m, "max_tokens": 10, "messages": [{"role": "user", "content": "count me"}]});
+    let mut input = 0;
+    for m in ["db/priced-model", "db/priced-model", "dba/unpriced-model"] {
+        let r: Value = post(&h, &token, "/v1/chat/completions", chat(m)).await.json().await.unwrap();
+        input += r["usage"]["prompt_tokens"].as_u64().unwrap();
+    }
+    post(&h, &token, "/v1/chat/completions", chat("steady")).await.text().await.unwrap();
+    let limited = post(&h, &token, "/v1/chat/completions", chat("db/priced-model")).await;
+    assert_eq!(limited.status(), 429, "the key's 4 requests a minute are spent");
+
+    let resp = h.http.get(format!("{}/metrics", h.base)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let text = resp.text().await.unwrap();
+    let all = samples(&text);
+    let ok = sample(&all, "switchyard_requests_total", &["status_class=\"2xx\""]);
+    assert_eq!(ok, 4.0, "{text}");
+    assert_eq!(
+        sample(
+            &all,
+            "switchyard_requests_total",
+            &["model=\"db/priced-model\"", "provider=\"db\"", "inbound=\"openai.chat\""]
+        ),
+        2.0,
+        "a priced model is a configured one"
+    );
+    assert_eq!(
+        sample(&all, "switchyard_requests_total", &["model=\"other\"", "provider=\"dba\""]),
+        1.0,
+        "an unconfigured model reads other"
+    );
+    assert_eq!(
+        sample(&all, "switchyard_requests_total", &["model=\"dba/backup\""]),
+        1.0,
+        "a route's target is configured"
+    );
+    assert_eq!(sample(&all, "switchyard_rate_limited_total", &["source=\"gateway\""]), 1.0);
+    assert_eq!(sample(&all, "switchyard_fallbacks_total", &["route=\"steady\""]), 1.0);
+    assert_eq!(sample(&all, "switchyard_key_requests_total", &[&format!("key_id=\"{id}\"")]), 5.0);
+    assert_eq!(sample(&all, "switchyard_inflight_requests", &[]), 0.0, "every request settled");
+    let counted = sample(&all, "gen_ai_client_token_usage_count", &["gen_ai_token_type=\"input\""]);
+    assert_eq!(counted, 4.0, "one observation per answered request");
+    let summed = sample(
+        &all,
+        "gen_ai_client_token_usage_sum",
+        &["gen_ai_token_type=\"input\"", "gen_ai_request_model=\"db/priced-model\""],
+    ) + sample(
+        &all,
+        "gen_ai_client_token_usage_sum",
+        &["gen_ai_token_type=\"input\"", "gen_ai_request_model=\"other\""],
+    );
+    assert_eq!(summed as u64, input, "the tokens the upstream reported");
+    assert_eq!(sample(&all, "gen_ai_server_request_duration_seconds_count", &[]), 5.0, "{text}");
+    assert!(sample(&all, "gen_ai_server_time_to_first_token_seconds_count", &[]) >= 4.0);
+    assert!(text.contains("switchyard_log_queue_depth"));
+    assert!(text.contains("switchyard_log_dropped_total{what=\"row\"} 0"), "{text}");
+    assert!(sample(&all, "process_resident_memory_bytes", &[]) > 1e6);
+    assert!(!text.contains("count me"), "no payload in a label");
 }

@@ -325,11 +325,12 @@ impl LogStore for SqliteLogStore {
     }
 
     async fn prune_oldest(&self, batch: u32) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs ORDER BY id LIMIT ?1)")
-            .bind(i64::from(batch))
-            .execute(&self.write)
-            .await
-            .map_err(store_error)?;
+        let done =
+            sqlx::query("DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs ORDER BY id LIMIT ?1)")
+                .bind(i64::from(batch))
+                .execute(&self.write)
+                .await
+                .map_err(store_error)?;
         Ok(done.rows_affected())
     }
 

@@ -44,7 +44,9 @@ async fn records_round_trip_and_the_schema_keeps_them_consistent() {
 
     let orphan = key(&pepper, Some("ml"));
     assert!(s.put_key(&orphan).await.is_err(), "a key of a team that does not exist");
-    s.put_team(&Team { name: "ml".into(), models: vec![], tags: BTreeMap::new(), created_at: 1, log_payloads: None }).await.unwrap();
+    s.put_team(&Team { name: "ml".into(), models: vec![], tags: BTreeMap::new(), created_at: 1, log_payloads: None })
+        .await
+        .unwrap();
     s.put_key(&orphan).await.unwrap();
     assert_eq!(s.list_keys().await.unwrap(), std::slice::from_ref(&orphan));
     assert!(s.delete_team("ml").await.is_err(), "a team with keys stays");

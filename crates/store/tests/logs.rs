@@ -124,7 +124,12 @@ async fn rows_round_trip_filter_page_and_prune() {
 }
 
 fn payload(request: &str, response: &str) -> StoredPayload {
-    StoredPayload { request: request.into(), response: response.into(), request_truncated: false, response_truncated: true }
+    StoredPayload {
+        request: request.into(),
+        response: response.into(),
+        request_truncated: false,
+        response_truncated: true,
+    }
 }
 
 #[tokio::test]

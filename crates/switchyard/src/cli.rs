@@ -140,6 +140,10 @@ pub struct ServeArgs {
     /// request (keys and teams may say otherwise); overrides `logging.payloads`.
     #[arg(long, env = "SWITCHYARD_LOG_PAYLOADS", num_args = 0..=1, default_missing_value = "true")]
     pub log_payloads: Option<bool>,
+    /// Label `switchyard_key_requests_total` by virtual key id at `/metrics`
+    /// (one series per key: off by default).
+    #[arg(long, env = "SWITCHYARD_METRICS_KEY_LABELS")]
+    pub metrics_key_labels: bool,
     /// Write no request log at all (no rows, no usage, no /api/logs).
     #[arg(long, env = "SWITCHYARD_NO_REQUEST_LOG")]
     pub no_request_log: bool,

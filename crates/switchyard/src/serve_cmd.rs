@@ -6,13 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use prometheus_client::registry::Registry;
 use switchyard_core::config::{load_file, GovernanceConfig, LoggingConfig, ProcessEnv};
 use switchyard_core::config_service::{
     build_config, ApiEnvAllowList, BaseSettings, ConfigError, ConfigService, ConfigStore,
 };
 use switchyard_core::governance::virtual_key::Pepper;
 use switchyard_core::governance::{GovernanceService, GovernanceStore};
+use switchyard_core::observability::collectors::{LogWriterCollector, ProcessCollector};
 use switchyard_core::observability::hook::Pricer;
+use switchyard_core::observability::metrics::{configured_models, RequestMetrics};
 use switchyard_core::Gateway;
 use switchyard_server::{AppState, ConnLimits};
 use switchyard_store::SqliteStore;
@@ -144,15 +147,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let checkpoints = governance.spawn_checkpoints();
     let pricing = governance.governance().clone();
     let pricer: Pricer = Arc::new(move |model, usage| pricing.price(model, usage));
-    let request_log = if args.no_request_log {
-        None
-    } else {
-        Some(request_log::start(&args, logging, pricer, &gateway).await?)
-    };
+    let request_log =
+        if args.no_request_log { None } else { Some(request_log::start(&args, logging, pricer, &gateway).await?) };
+    let metrics = metrics(&args, &gateway, &governance, request_log.as_ref());
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
     let state = AppState::new(gateway, max_body)
         .with_admin(service, token.map(str::to_string))
         .with_governance(governance.clone())
+        .with_metrics(metrics)
         .with_allowed_hosts(args.allowed_hosts.clone());
     let state = match &request_log {
         Some(r) => state.with_logs(r.logs.clone()),
@@ -186,6 +188,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(2), sqlite.close()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The Prometheus registry of `/metrics`, its request hook on the gateway.
+fn metrics(
+    args: &ServeArgs,
+    gateway: &Gateway,
+    governance: &Arc<GovernanceService>,
+    request_log: Option<&request_log::Running>,
+) -> Arc<Registry> {
+    let mut registry = Registry::default();
+    let gov = governance.governance().clone();
+    let priced: Arc<dyn Fn(&str) -> bool + Send + Sync> = Arc::new(move |m| gov.has_price(m));
+    let models = configured_models(gateway.clone(), Some(priced));
+    gateway.add_hooks(RequestMetrics::register(&mut registry, models, args.metrics_key_labels));
+    registry.register_collector(Box::new(ProcessCollector::default()));
+    if let Some(r) = request_log {
+        registry.register_collector(Box::new(LogWriterCollector(r.logs.writer.clone())));
+    }
+    Arc::new(registry)
 }
 
 /// Governance over the store: the data directory's pepper, in-memory

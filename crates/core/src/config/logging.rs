@@ -70,7 +70,9 @@ pub(super) fn read_logging(value: &Value, d: &mut Diags) -> LoggingConfig {
             );
         }
     }
-    for (field, v) in [("retention_days", config.retention_days), ("payload_retention_days", config.payload_retention_days)] {
+    for (field, v) in
+        [("retention_days", config.retention_days), ("payload_retention_days", config.payload_retention_days)]
+    {
         if v == 0 {
             d.error(&join("logging", field), "must be at least 1 day", None);
         }

@@ -95,6 +95,11 @@ impl Governance {
         Some(cost(price, usage))
     }
 
+    /// A price of the table covers `<provider>/<model>` (the default for unpriced models does not count).
+    pub fn has_price(&self, model: &str) -> bool {
+        self.directory.load().prices.find(model).is_some()
+    }
+
     pub fn limits(&self) -> &Arc<dyn LimitStore> {
         &self.limits
     }

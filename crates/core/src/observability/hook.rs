@@ -55,8 +55,11 @@ impl RequestLog {
         };
         let identity = ctx.identity.as_ref();
         let u = &outcome.usage;
-        let mut attempt_details: Vec<AttemptDetail> =
-            ctx.attempts.iter().map(|a| AttemptDetail { candidate: a.candidate.clone(), error: a.error.clone() }).collect();
+        let mut attempt_details: Vec<AttemptDetail> = ctx
+            .attempts
+            .iter()
+            .map(|a| AttemptDetail { candidate: a.candidate.clone(), error: a.error.clone() })
+            .collect();
         let answered = outcome.end != End::Failed;
         if answered {
             attempt_details.push(AttemptDetail { candidate: served.clone().unwrap_or_default(), error: None });

@@ -7,10 +7,14 @@
 //! - [`writer`]: the bounded queue and batch writer; drops are counted, never waited on.
 //! - [`retention`]: rows older than the retention pruned in small batches.
 //! - [`hook`]: [`RequestLog`], the hook that asks for payloads and turns an outcome into a row.
+//! - [`metrics`]: Prometheus request metrics (a settle hook); [`collectors`]: the
+//!   writer's and the process's, read at scrape.
 //! - [`redact`]: stored payloads' redaction and caps.
 //! - [`rollup`]: hourly usage rollups, and the usage report built from them.
 
+pub mod collectors;
 pub mod hook;
+pub mod metrics;
 pub mod record;
 pub mod redact;
 pub mod retention;

@@ -242,8 +242,18 @@ mod tests {
         let req = r#"{"model":"m","max_tokens":50,"metadata":{"user_id":"alice@example.com"},
             "messages":[{"role":"user","name":"alice","content":"my key is sk-proj-ABCDEFGHIJKLMNOPQRSTUV and db dapi0123456789abcdef0123456789abcdef, aws AKIAABCDEFGHIJKLMNOP, Bearer abcdefghijklmnopqrstuvwx"}],
             "api_key":"plain-secret-value","tool":{"client_secret":"s3cr3t"}}"#;
-        let out = r.apply(&captured(req, "not json: token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk"));
-        for secret in ["sk-proj-ABCD", "dapi0123", "AKIAABCD", "abcdefghijklmnopqrstuvwx", "plain-secret-value", "s3cr3t", "alice", "eyJhbGci"] {
+        let out =
+            r.apply(&captured(req, "not json: token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk"));
+        for secret in [
+            "sk-proj-ABCD",
+            "dapi0123",
+            "AKIAABCD",
+            "abcdefghijklmnopqrstuvwx",
+            "plain-secret-value",
+            "s3cr3t",
+            "alice",
+            "eyJhbGci",
+        ] {
             assert!(!out.request.contains(secret) && !out.response.contains(secret), "{secret} leaked: {out:?}");
         }
         let v: Value = serde_json::from_str(&out.request).unwrap();

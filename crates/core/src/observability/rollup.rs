@@ -153,7 +153,11 @@ pub fn fold(rows: &[LogRow]) -> Vec<Rollup> {
             user: row.user.clone().unwrap_or_default(),
             status_class: status_class(row),
         };
-        let r = out.entry(key.clone()).or_insert_with(|| Rollup { key, key_name: String::new(), counts: Counts::default() });
+        let r = out.entry(key.clone()).or_insert_with(|| Rollup {
+            key,
+            key_name: String::new(),
+            counts: Counts::default(),
+        });
         if let Some(n) = &row.key_name {
             r.key_name.clone_from(n);
         }

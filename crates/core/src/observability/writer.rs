@@ -342,6 +342,10 @@ mod tests {
         assert!(writer.queue_depth() > 0);
         store.open.notify_one();
         writer.shutdown().await;
-        assert_eq!(writer.queued_payload_bytes.load(Ordering::Relaxed), 0, "every queued payload byte is accounted for");
+        assert_eq!(
+            writer.queued_payload_bytes.load(Ordering::Relaxed),
+            0,
+            "every queued payload byte is accounted for"
+        );
     }
 }

@@ -54,7 +54,10 @@ fn filter_of(query: Result<Query<LogFilter>, QueryRejection>) -> Result<LogFilte
     Ok(filter)
 }
 
-async fn list(State(logs): State<Logs>, query: Result<Query<LogFilter>, QueryRejection>) -> Result<Response, AdminError> {
+async fn list(
+    State(logs): State<Logs>,
+    query: Result<Query<LogFilter>, QueryRejection>,
+) -> Result<Response, AdminError> {
     let filter = filter_of(query)?;
     let page = logs.store.query(&filter).await.map_err(failed)?;
     Ok(Json(page).into_response())

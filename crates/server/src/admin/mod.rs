@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod governance;
 pub mod logs;
+pub mod metrics;
 pub mod ui;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub fn routes<S>(
     service: Option<Arc<ConfigService>>,
     governance: Option<Arc<GovernanceService>>,
     logs: Option<Logs>,
+    metrics: Option<Arc<prometheus_client::registry::Registry>>,
     admin_auth: Arc<AdminAuth>,
 ) -> Router<S>
 where
@@ -55,6 +57,7 @@ where
     let guarded = providers
         .merge(governance::routes(governance))
         .merge(logs::routes(logs))
+        .merge(metrics::routes(metrics))
         .route("/api/providers/{name}/test", post(api::test_connection))
         .route("/api/meta", get(api::meta))
         .route("/api/openapi.json", get(api::openapi))

@@ -27,6 +27,7 @@ pub(crate) fn rest(state: &AppState) -> Router {
             state.admin.clone(),
             state.governance.clone(),
             state.logs.clone(),
+            state.metrics.clone(),
             state.admin_auth.clone(),
         ))
         .merge(openai.clone())

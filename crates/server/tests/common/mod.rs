@@ -227,17 +227,31 @@ pub async fn start_governed(fake: FakeUpstream, file: &str, db: Option<&std::pat
     let logs: Arc<dyn switchyard_core::observability::LogStore> =
         Arc::new(switchyard_store::SqliteLogStore::open_dir(log_dir.path()).await.expect("log store"));
     let l = &file.logging;
-    let redaction =
-        switchyard_core::observability::redact::Redaction::new(&l.redact_paths, l.redact_credentials, l.payload_max_bytes);
+    let redaction = switchyard_core::observability::redact::Redaction::new(
+        &l.redact_paths,
+        l.redact_credentials,
+        l.payload_max_bytes,
+    );
     let writer = Arc::new(switchyard_core::observability::LogWriter::start(logs.clone(), redaction));
     let pricing = governance.governance().clone();
     let pricer: switchyard_core::observability::hook::Pricer = Arc::new(move |m, u| pricing.price(m, u));
-    let policy = switchyard_core::observability::PayloadPolicy { default_on: l.payloads, max_bytes: l.payload_max_bytes };
+    let policy =
+        switchyard_core::observability::PayloadPolicy { default_on: l.payloads, max_bytes: l.payload_max_bytes };
     gateway.add_hooks(Arc::new(switchyard_core::observability::RequestLog::new(writer.clone(), Some(pricer), policy)));
+    // Metrics, as `serve` sets them up.
+    use switchyard_core::observability::{collectors, metrics};
+    let mut registry = prometheus_client::registry::Registry::default();
+    let gov = governance.governance().clone();
+    let priced: Arc<dyn Fn(&str) -> bool + Send + Sync> = Arc::new(move |m| gov.has_price(m));
+    let models = metrics::configured_models(gateway.clone(), Some(priced));
+    gateway.add_hooks(metrics::RequestMetrics::register(&mut registry, models, true));
+    registry.register_collector(Box::new(collectors::ProcessCollector::default()));
+    registry.register_collector(Box::new(collectors::LogWriterCollector(writer.clone())));
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(env())));
     let state = AppState::new(gateway.clone(), max_body)
         .with_admin(service, None)
         .with_governance(governance.clone())
+        .with_metrics(Arc::new(registry))
         .with_logs(switchyard_core::observability::Logs { store: logs, writer: writer.clone() });
     let mut h = serve_state(fake, gateway, state, switchyard_server::ConnLimits::default(), Some(governance)).await;
     h.log_writer = Some(writer);
