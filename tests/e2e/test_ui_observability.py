@@ -251,11 +251,19 @@ def test_dashboard_draws_a_chart_per_measure_from_the_rollups(ui, gateway, fake)
     wait_until("the usage rollups", lambda: httpx.get(f"{gateway.url}/api/usage").json()["totals"]["requests"] >= 6)
 
     page = ui.page
+    page.clock.install()  # the 30 s refresh, without waiting 30 s
     page.goto(f"{gateway.url}/")
     page.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     expect(page.locator('[data-tile="Requests"] .tile-value')).to_have_text("6")
     expect(page.locator('[data-tile="Errors"] .tile-value')).to_have_text("1")
+    # A request made while the page is open shows at the next refresh.
+    chat(gateway, "oa/llama", "later")
+    wait_until("the rollup of the 7th request", lambda: httpx.get(f"{gateway.url}/api/usage").json()["totals"]["requests"] >= 7)
+    page.clock.run_for(29_000)
+    expect(page.locator('[data-tile="Requests"] .tile-value')).to_have_text("6")
+    page.clock.run_for(2_000)
+    expect(page.locator('[data-tile="Requests"] .tile-value')).to_have_text("7")
     for chart in CHARTS:
         figure = page.locator(f'figure[data-chart="{chart}"]')
         expect(figure.locator("canvas").first).to_be_attached()
@@ -263,17 +271,17 @@ def test_dashboard_draws_a_chart_per_measure_from_the_rollups(ui, gateway, fake)
         expect(figure.get_by_role("img")).to_have_attribute("aria-label", re.compile(r"per hour"))
         expect(figure.locator("details summary")).to_have_text("Show as table")
     requests = page.locator('figure[data-chart="requests"]')
-    expect(requests.get_by_role("img")).to_have_attribute("aria-label", re.compile(r"All requests: 6 in total"))
+    expect(requests.get_by_role("img")).to_have_attribute("aria-label", re.compile(r"All requests: 7 in total"))
     ui.shot("33-dashboard")
 
     # Grouped by provider: one series per provider, named in the table and the chart's name.
     page.get_by_label("Group by").select_option("provider")
     assert "group=provider" in page.url
-    expect(requests.get_by_role("img")).to_have_attribute("aria-label", re.compile(r"oa: 5 in total; an: 1 in total"))
+    expect(requests.get_by_role("img")).to_have_attribute("aria-label", re.compile(r"oa: 6 in total; an: 1 in total"))
     requests.locator("summary").click()
     table = requests.get_by_role("table")
     expect(table.get_by_role("columnheader")).to_have_text(["Bucket", "oa", "an"])
-    expect(table.locator("tbody tr").last).to_contain_text("5")
+    expect(table.locator("tbody tr").last).to_contain_text("6")
     ui.shot("34-dashboard-by-provider")
 
     # A longer range switches to day buckets; the canvases are redrawn.
