@@ -10,7 +10,7 @@ import anthropic
 import httpx
 from playwright.sync_api import expect
 
-from test_ui_browser import browser, fake, gateway, ui, upstream  # noqa: F401 (fixtures)
+from test_ui_browser import Gateway, browser, fake, gateway, ui, upstream  # noqa: F401 (fixtures)
 from test_ui_observability import add_providers, chat, logged, wait_until
 
 AXE = pathlib.Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -162,3 +162,21 @@ def test_every_page_and_dialog_passes_axe(ui, gateway, fake):
 
     assert len(audit.scanned) >= 25, audit.scanned
     assert not audit.failures, "serious or critical axe violations:\n" + audit.report()
+
+
+def test_sign_in_page_passes_axe(ui):
+    g = Gateway("--host", "0.0.0.0", "--admin-token", "a11y-admin-T0ken")
+    try:
+        page = ui.page
+        page.goto(f"{g.url}/")
+        expect(page).to_have_url(f"{g.url}/login")
+        audit = Audit(page)
+        audit("sign in")
+        page.get_by_label("Admin token").fill("wrong-token")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("That token is not right.")
+        ui.expected_http_error(401, "/login")
+        audit("sign in: wrong token")
+        assert not audit.failures, "serious or critical axe violations:\n" + audit.report()
+    finally:
+        g.stop()
