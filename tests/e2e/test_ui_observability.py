@@ -127,7 +127,9 @@ def test_logs_page_lists_filters_and_links_requests(ui, gateway, fake):
 
     # A filter the API refuses (a hand-edited link): its message is on the page.
     page.goto(f"{gateway.url}/#/logs?status=9xx")
-    page.reload()
+    # Chromium logs the refused fetch: wait for that message before dropping it, or it may come after.
+    with page.expect_console_message(lambda m: "status of 400" in m.text):
+        page.reload()
     expect(page.get_by_test_id("logs-error")).to_have_text(
         'Could not load the request log: status: "9xx" is not a status class (2xx, 4xx, 5xx)')
     ui.expected_http_error(400, "/api/logs?status=9xx")
@@ -293,7 +295,8 @@ def test_dashboard_draws_a_chart_per_measure_from_the_rollups(ui, gateway, fake)
 
     # A range the API refuses (a hand-edited link): its message is on the page.
     page.goto(f"{gateway.url}/#/dashboard?range=custom&since=2027-01-02T00:00:00.000Z&until=2027-01-01T00:00:00.000Z")
-    page.reload()
+    with page.expect_console_message(lambda m: "status of 400" in m.text):
+        page.reload()
     expect(page.get_by_test_id("dashboard-error")).to_have_text("Could not load usage: since: must be before until")
     ui.errors[:] = [e for e in ui.errors if not ("status of 400" in e and "/api/usage?" in e)]
 
