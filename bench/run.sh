@@ -186,14 +186,19 @@ EOF
 # request is not what is measured here. Only flags that older builds have too (the baseline).
 start_switchyard() {
     local target=$1 bin=$2 data=$3
+    shift 3
     "${PROXY_CPU[@]}" "$bin" serve --config "$OUT/switchyard.json" --port 0 --data-dir "$data" \
-        --log warn >"$OUT/$target.out" 2>"$OUT/$target.out.err" &
+        --log warn "$@" >"$OUT/$target.out" 2>"$OUT/$target.out.err" &
     PROC[$target]=$!
     PIDS+=("$!")
     BASE[$target]=$(listening_addr "$OUT/$target.out" "$!")
 }
 TARGETS=(direct nginx switchyard)
 start_switchyard switchyard "${SWITCHYARD_BIN:-$BIN/switchyard}" "$OUT/data"
+# The same build without its request log, for the "request log off" rows (idle otherwise).
+if "${SWITCHYARD_BIN:-$BIN/switchyard}" serve --help | grep -q -- --no-request-log; then
+    start_switchyard nolog "${SWITCHYARD_BIN:-$BIN/switchyard}" "$OUT/data-nolog" --no-request-log
+fi
 # The baseline idles on the proxy's CPU too: the proxies are measured one at a time.
 if [[ -n ${BASELINE_BIN:-} ]]; then
     start_switchyard baseline "$BASELINE_BIN" "$OUT/data-baseline"
@@ -229,14 +234,16 @@ measure() {
     local scenario=$1 target=$2 path=$3
     shift 3
     [[ -z $ONLY || $scenario =~ $ONLY ]] || return 0
+    # AS=<process>: measure that process, reported as TARGET (the request-log-off switchyard).
+    local at=${AS:-$target}
     local pid=()
-    [[ $target != direct ]] && pid=(--pid "${PROC[$target]}")
+    [[ $target != direct ]] && pid=(--pid "${PROC[$at]}")
     if ! "${LOAD_CPU[@]}" "$BIN/loadgen" run --scenario "$scenario" --target "$target" \
         --round "$ROUND" \
-        --url "http://${BASE[$target]}$path" --clk-tck "$CLK_TCK" "${pid[@]}" "$@" >>"$RESULTS"; then
+        --url "http://${BASE[$at]}$path" --clk-tck "$CLK_TCK" "${pid[@]}" "$@" >>"$RESULTS"; then
         FAILED+=("$scenario/$target")
     fi
-    if ! kill -0 "${PROC[$target]}" 2>/dev/null; then
+    if ! kill -0 "${PROC[$at]}" 2>/dev/null; then
         echo "$target died during $scenario" >&2
         FAILED+=("$scenario/$target (process died)")
         exit 1
@@ -300,6 +307,16 @@ governed() {
     esac
 }
 
+# unlogged SCENARIO TARGET LOADGEN-ARGS...: the switchyard without its request log in the
+# switchyard's place; direct and nginx as in every scenario; not the baseline.
+unlogged() {
+    case $2 in
+        baseline) ;;
+        switchyard) if [[ -n ${PROC[nolog]:-} ]]; then AS=nolog measure "$1" "$2" /v1/chat/completions "${@:3}"; fi ;;
+        *) measure "$1" "$2" /v1/chat/completions "${@:3}" ;;
+    esac
+}
+
 timed=(--duration "$DUR" --warmup "$WARM")
 every "chat c=1" --body-file "$OUT/small.json" -c 1 "${timed[@]}"
 every "chat c=64" --body-file "$OUT/small.json" -c 64 "${timed[@]}"
@@ -308,6 +325,7 @@ every "stream 50 chunks c=64" --body-file "$OUT/stream.json" -c 64 --expect '[DO
 rounds "$ROUNDS" "chat c=64, governance on" governed --body-file "$OUT/small.json" -c 64 "${timed[@]}"
 rounds "$ROUNDS" "stream 50 chunks c=64, governance on" governed --body-file "$OUT/stream.json" -c 64 \
     --expect '[DONE]' "${timed[@]}"
+rounds "$ROUNDS" "chat c=64, request log off" unlogged --body-file "$OUT/small.json" -c 64 "${timed[@]}"
 
 plain=(--note "plain chat (reference: no translation)" --body-file "$OUT/small.json" -c 1 "${timed[@]}")
 anthropic=(--body-file "$OUT/anthropic-small.json" -c 1 --expect '"end_turn"' "${timed[@]}")

@@ -35,7 +35,9 @@ pub fn render(jsonl: &str, baseline_label: Option<&str>) -> anyhow::Result<Strin
     if groups.targets.contains(&"baseline") {
         against_baseline(&mut out, &groups, baseline_label, rounds > 1)?;
     }
-    against_governance_off(&mut out, &groups)?;
+    for v in &VARIANTS {
+        against_feature_off(&mut out, &groups, v)?;
+    }
     idle(&mut out, &rows)?;
     Ok(out)
 }
@@ -154,22 +156,49 @@ fn against_baseline(out: &mut String, g: &Groups, label: Option<&str>, per_round
 
 /// Scenario names that measure the same load with a virtual key on every request.
 pub const GOVERNED: &str = ", governance on";
+/// Scenario names that measure the same load on a switchyard without its request log.
+pub const UNLOGGED: &str = ", request log off";
 
-/// For each `<scenario>, governance on`: switchyard's req/s with the key, as
-/// a ratio to nginx in that scenario, over the same ratio in `<scenario>`
-/// (each scenario's own nginx rounds absorb the machine's slow spells).
-fn against_governance_off(out: &mut String, g: &Groups) -> fmt::Result {
-    let pairs: Vec<(&str, &str)> =
-        g.scenarios.iter().filter_map(|s| s.strip_suffix(GOVERNED).map(|base| (*s, base))).collect();
+/// A feature measured as a pair of scenarios: `<scenario>` and `<scenario><suffix>`.
+struct Variant {
+    suffix: &'static str,
+    /// The suffixed scenario has the feature on (else off).
+    suffix_is_on: bool,
+    what: &'static str,
+}
+
+const VARIANTS: [Variant; 2] = [
+    Variant {
+        suffix: GOVERNED,
+        suffix_is_on: true,
+        what: "governance on = a virtual key with request and token limits on every request (identify, model check, \
+               one acquire of every counter, settle with the tap's usage)",
+    },
+    Variant {
+        suffix: UNLOGGED,
+        suffix_is_on: false,
+        what: "request log on = the default: one row per request through the batch writer into logs.db, hourly \
+               rollups, metrics (off = `--no-request-log`; metrics stay)",
+    },
+];
+
+/// For each pair: switchyard's req/s with the feature on, as a ratio to
+/// nginx in that scenario, over the same ratio with it off (each scenario's
+/// own nginx rounds absorb the machine's slow spells).
+fn against_feature_off(out: &mut String, g: &Groups, v: &Variant) -> fmt::Result {
+    let pairs: Vec<(&str, &str)> = g
+        .scenarios
+        .iter()
+        .filter_map(|s| s.strip_suffix(v.suffix).map(|base| if v.suffix_is_on { (*s, base) } else { (base, *s) }))
+        .collect();
     if pairs.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
     writeln!(
         out,
-        "governance on = a virtual key with request and token limits on every request (identify, model check, \
-         one acquire of every counter, settle with the tap's usage). on ÷ off = (switchyard ÷ nginx with the key) ÷ \
-         (switchyard ÷ nginx without): under 0.90 misses the target.\n"
+        "{}. on ÷ off = (switchyard ÷ nginx on) ÷ (switchyard ÷ nginx off): under 0.90 misses the target.\n",
+        v.what
     )?;
     writeln!(
         out,
@@ -183,9 +212,10 @@ fn against_governance_off(out: &mut String, g: &Groups) -> fmt::Result {
             continue;
         };
         let (r_on, r_off) = (per(y_on, "rps", n_on), per(y_off, "rps", n_off));
+        let base = if v.suffix_is_on { off } else { on };
         writeln!(
             out,
-            "| {off} | {} | {} | {} | {} / {} | {} |",
+            "| {base} | {} | {} | {} | {} / {} | {} |",
             num(r_off, 2),
             num(r_on, 2),
             num(r_on.zip(r_off.filter(|r| *r > 0.0)).map(|(a, b)| a / b), 2),

@@ -64,7 +64,7 @@ const SMALL_BODY: u64 = 256 * 1024;
 
 pub(crate) async fn send_and_relay(call: Call<'_>, mut settlement: Settlement) -> Result<ProxyResponse, Box<Failed>> {
     let mut retries = 0;
-    let sent = send_phase(&call, &mut retries).await;
+    let sent = send_phase(&call, &settlement.ctx.upstream_headers, &mut retries).await;
     settlement.ctx.retries += retries;
     let resp = match sent {
         Ok(r) => r,
@@ -73,7 +73,7 @@ pub(crate) async fn send_and_relay(call: Call<'_>, mut settlement: Settlement) -
     relay_phase(call, resp, settlement).await
 }
 
-async fn send_phase(call: &Call<'_>, retries: &mut u32) -> Result<UpstreamResponse, GatewayError> {
+async fn send_phase(call: &Call<'_>, hooked: &HeaderMap, retries: &mut u32) -> Result<UpstreamResponse, GatewayError> {
     let p = call.provider;
     let url = p.upstream_url(call.request_type).ok_or_else(|| no_endpoint(p, call.request_type))?;
     let key = pick_key(p, call.model)?;
@@ -86,7 +86,7 @@ async fn send_phase(call: &Call<'_>, retries: &mut u32) -> Result<UpstreamRespon
             url,
             body: Some(call.body.clone()),
             key,
-            forwarded: upstream_headers(p, call.headers),
+            forwarded: upstream_headers(p, call.headers, hooked),
             accept_event_stream: call.stream,
         },
         retries,
@@ -237,8 +237,13 @@ fn is_sse(resp: &reqwest::Response) -> bool {
         .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
-fn upstream_headers(p: &Provider, headers: &InboundHeaders) -> HeaderMap {
+/// The client's allow-listed headers, then what the lifecycle's `attempt`
+/// hooks set for this call (a tracer's `traceparent` replaces the client's).
+fn upstream_headers(p: &Provider, headers: &InboundHeaders, hooked: &HeaderMap) -> HeaderMap {
     let mut out = headers.forwarded.clone();
+    for (name, value) in hooked {
+        out.insert(name.clone(), value.clone());
+    }
     if p.base_format == BaseFormat::Anthropic {
         if let Some(beta) = headers.anthropic_beta.as_deref().and_then(|b| p.anthropic_beta.filter(b)) {
             if let Ok(v) = HeaderValue::from_str(&beta) {

@@ -41,6 +41,7 @@ pub(crate) async fn run(
     ctx.user_agent = headers.user_agent.clone();
     ctx.estimated_input_tokens = estimate_tokens(body.len());
     ctx.body = body.clone();
+    (ctx.traceparent, ctx.tracestate) = crate::observability::trace::client_context(&headers.forwarded);
     let mut settlement = Settlement::new(ctx, hooks);
     let prepared = prepare(&snapshot, &mut settlement, &body, &headers).await;
     settlement.take_capture();
@@ -58,6 +59,10 @@ pub(crate) async fn run(
     for (i, c) in candidates.iter().enumerate() {
         settlement.ctx.provider = Some(c.provider.name.clone());
         settlement.ctx.served_model = Some(c.model.clone());
+        settlement.ctx.upstream_headers.clear();
+        for h in settlement.hooks().clone().iter() {
+            h.attempt(&mut settlement.ctx);
+        }
         let attempt = try_candidate(&snapshot, inbound, &obj, &body, c, &headers, settlement).await;
         match attempt {
             Ok(mut resp) => {

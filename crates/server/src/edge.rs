@@ -70,14 +70,16 @@ impl App {
             refused.headers_mut().insert(REQUEST_ID, id);
             return refused;
         }
-        let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or(""));
+        // At ERROR level so that it is on whenever any line is: a `--log warn`
+        // line logged while serving still names its request.
+        let span = tracing::error_span!("request", request_id = id.to_str().unwrap_or(""));
         // The hot path pays nothing for the log when it is off.
         let logged = tracing::enabled!(tracing::Level::INFO)
             .then(|| (Instant::now(), req.method().clone(), req.uri().path().to_string()));
         let mut resp = self.route(req, peer).instrument(span.clone()).await;
         if let Some((started, method, path)) = logged {
             // For streams this is time to the response head; the body is still flowing.
-            tracing::info!(parent: &span, %method, %path, status = resp.status().as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+            tracing::info!(parent: &span, %method, %path, status = resp.status().as_u16(), latency_ms = switchyard_core::observability::log_ms(started.elapsed()), "request");
         }
         resp.headers_mut().insert(REQUEST_ID, id);
         resp

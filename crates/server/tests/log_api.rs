@@ -19,6 +19,8 @@ const FILE: &str = r#"{"providers": {
     "custom_provider_config": {"base_provider_type": "openai", "is_key_less": true,
       "allowed_requests": {"chat_completion": true, "chat_completion_stream": true, "embedding": true,
         "text_completion": true, "text_completion_stream": true}}},
+  "dbr": {"network_config": {"base_url": "{gw}/mlflow", "max_retries": 1, "retry_backoff_initial": 1, "retry_backoff_max": 2},
+    "custom_provider_config": {"base_provider_type": "openai", "is_key_less": true}},
   "dba": {"network_config": {"base_url": "{gw}/anthropic", "max_retries": 0},
     "custom_provider_config": {"base_provider_type": "anthropic", "is_key_less": true}}},
   "routes": {"steady": {"targets": [{"model": "db/fault-503-always"}], "fallbacks": ["dba/backup"]}},
@@ -300,6 +302,10 @@ async fn metrics_count_the_requests_made_with_bounded_labels() {
     post(&h, &token, "/v1/chat/completions", chat("steady")).await.text().await.unwrap();
     let limited = post(&h, &token, "/v1/chat/completions", chat("db/priced-model")).await;
     assert_eq!(limited.status(), 429, "the key's 4 requests a minute are spent");
+    let (_, other_token) = key(&h, json!({"name": "unmetered"})).await;
+    let retried: Value =
+        post(&h, &other_token, "/v1/chat/completions", chat("dbr/fault-503-once")).await.json().await.unwrap();
+    input += retried["usage"]["prompt_tokens"].as_u64().unwrap();
 
     let resp = h.http.get(format!("{}/metrics", h.base)).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -307,7 +313,8 @@ async fn metrics_count_the_requests_made_with_bounded_labels() {
     let text = resp.text().await.unwrap();
     let all = samples(&text);
     let ok = sample(&all, "switchyard_requests_total", &["status_class=\"2xx\""]);
-    assert_eq!(ok, 4.0, "{text}");
+    assert_eq!(ok, 5.0, "{text}");
+    assert_eq!(sample(&all, "switchyard_upstream_retries_total", &["provider=\"dbr\""]), 1.0, "{text}");
     assert_eq!(
         sample(
             &all,
@@ -332,7 +339,7 @@ async fn metrics_count_the_requests_made_with_bounded_labels() {
     assert_eq!(sample(&all, "switchyard_key_requests_total", &[&format!("key_id=\"{id}\"")]), 5.0);
     assert_eq!(sample(&all, "switchyard_inflight_requests", &[]), 0.0, "every request settled");
     let counted = sample(&all, "gen_ai_client_token_usage_count", &["gen_ai_token_type=\"input\""]);
-    assert_eq!(counted, 4.0, "one observation per answered request");
+    assert_eq!(counted, 5.0, "one observation per answered request");
     let summed = sample(
         &all,
         "gen_ai_client_token_usage_sum",
@@ -343,10 +350,33 @@ async fn metrics_count_the_requests_made_with_bounded_labels() {
         &["gen_ai_token_type=\"input\"", "gen_ai_request_model=\"other\""],
     );
     assert_eq!(summed as u64, input, "the tokens the upstream reported");
-    assert_eq!(sample(&all, "gen_ai_server_request_duration_seconds_count", &[]), 5.0, "{text}");
-    assert!(sample(&all, "gen_ai_server_time_to_first_token_seconds_count", &[]) >= 4.0);
+    assert_eq!(sample(&all, "gen_ai_server_request_duration_seconds_count", &[]), 6.0, "{text}");
+    assert!(sample(&all, "gen_ai_server_time_to_first_token_seconds_count", &[]) >= 5.0);
     assert!(text.contains("switchyard_log_queue_depth"));
     assert!(text.contains("switchyard_log_dropped_total{what=\"row\"} 0"), "{text}");
     assert!(sample(&all, "process_resident_memory_bytes", &[]) > 1e6);
     assert!(!text.contains("count me"), "no payload in a label");
+
+    // The example Grafana dashboard only reads metrics this scrape declares.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/grafana-dashboard.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut checked = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                let metric = ["switchyard_", "gen_ai_client_", "gen_ai_server_", "process_"];
+                if !metric.iter().any(|p| word.starts_with(p)) {
+                    continue;
+                }
+                let base = ["_bucket", "_sum", "_count", "_total"]
+                    .iter()
+                    .find_map(|sfx| word.strip_suffix(sfx))
+                    .unwrap_or(word);
+                assert!(text.contains(&format!("# TYPE {base} ")), "the dashboard reads {word}, which /metrics lacks");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 12, "{checked}");
 }

@@ -153,4 +153,7 @@ pub struct ServeArgs {
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `switchyard_core=debug`.
     #[arg(long, env = "SWITCHYARD_LOG", default_value = "info")]
     pub log: String,
+    /// Log format and OTLP trace export.
+    #[command(flatten)]
+    pub telemetry: crate::telemetry::TelemetryArgs,
 }

@@ -5,6 +5,7 @@ mod config_cmd;
 mod keys_cmd;
 mod request_log;
 mod serve_cmd;
+mod telemetry;
 
 use clap::Parser;
 

@@ -24,7 +24,7 @@ use crate::cli::ServeArgs;
 use crate::request_log;
 
 pub fn run(args: ServeArgs) -> ExitCode {
-    init_tracing(&args.log);
+    crate::telemetry::init_logs(&args.log, args.telemetry.log_format);
     // On one CPU (or pinned to one) the single-threaded scheduler skips the
     // work-stealing machinery: measurably lower latency per request (bench/).
     let one_cpu = std::thread::available_parallelism().map(|n| n.get() == 1).unwrap_or(false);
@@ -47,12 +47,6 @@ pub fn run(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing(filter: &str) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 /// The file's settings that live outside the store.
@@ -150,6 +144,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let request_log =
         if args.no_request_log { None } else { Some(request_log::start(&args, logging, pricer, &gateway).await?) };
     let metrics = metrics(&args, &gateway, &governance, request_log.as_ref());
+    let traces = crate::telemetry::Traces::start(&args.telemetry)?;
+    if let Some(t) = &traces {
+        gateway.add_hooks(t.hook());
+    }
     let service = Arc::new(ConfigService::new(store, gateway.clone(), base, Arc::new(ProcessEnv)));
     let state = AppState::new(gateway, max_body)
         .with_admin(service, token.map(str::to_string))
@@ -182,6 +180,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(r) = request_log {
         r.stop().await;
+    }
+    if let Some(t) = &traces {
+        t.shutdown().await;
     }
     // The last connection to close folds the WAL into the database file; a
     // query still running after the grace period does not hold up the exit.

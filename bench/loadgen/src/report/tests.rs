@@ -118,3 +118,18 @@ fn governance_on_is_set_against_the_same_load_without_it() {
     let g = line(&report, "| scenario | req/s switchyard ÷ nginx, off");
     assert!(g.starts_with("| chat c=64 | 0.70 | 0.63 | 0.90 | 200 / 230 |"), "{g}");
 }
+
+#[test]
+fn the_request_log_is_set_against_the_same_load_without_it() {
+    let mut rows: Vec<Value> =
+        three_rounds().into_iter().filter(|r| r["round"] == 1 && r["target"] != "baseline").collect();
+    for (target, rps, p50) in [("direct", 10000.0, 100), ("nginx", 1000.0, 220), ("switchyard", 800.0, 300)] {
+        let mut r = row(target, 1, rps, p50, 0);
+        r["scenario"] = json!(format!("chat c=64{}", super::UNLOGGED));
+        rows.push(r);
+    }
+    let report = render(&jsonl(&rows), None).unwrap();
+    // On (the plain scenario): 700 ÷ 1000 = 0.70; off: 800 ÷ 1000 = 0.80; 0.70 ÷ 0.80 = 0.875.
+    let g = line(&report, "request log on = the default");
+    assert!(g.starts_with("| chat c=64 | 0.80 | 0.70 | 0.87 | 200 / 200 |"), "{g}");
+}

@@ -88,6 +88,13 @@ pub struct RequestContext {
     pub body: bytes::Bytes,
     /// Upstream retries (inside candidates), counted by *send*.
     pub retries: u32,
+    /// The client's W3C trace context (`traceparent`, `tracestate`), as it sent it.
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
+    /// Headers the coming upstream call carries on top of (and over) the
+    /// client's forwarded ones: set by [`super::RequestHooks::attempt`],
+    /// emptied before each candidate.
+    pub upstream_headers: http::HeaderMap,
 }
 
 impl RequestContext {
@@ -114,6 +121,9 @@ impl RequestContext {
             drain_on_disconnect: false,
             body: bytes::Bytes::new(),
             retries: 0,
+            traceparent: None,
+            tracestate: None,
+            upstream_headers: http::HeaderMap::new(),
         }
     }
 

@@ -8,7 +8,7 @@
 //! | route    | [`crate::routing`]           | model or route name → ordered candidates |
 //! | admit    | [`RequestHooks::admit`]      | limits and budgets (one acquire per request) |
 //! | plan     | [`crate::plan`]              | passthrough / translate / emulate, per candidate |
-//! | send     | [`crate::call`]              | one upstream call per attempt, retries, next candidate |
+//! | send     | [`crate::call`]              | one upstream call per attempt, retries, next candidate; [`RequestHooks::attempt`] before each |
 //! | relay    | [`crate::relay`] + [`crate::tap`] | passthrough or transcode; the tap sees every event |
 //! | settle   | [`Settlement`]               | exactly once: usage, outcome → [`RequestHooks::settle`] |
 //!
@@ -43,6 +43,11 @@ pub trait RequestHooks: Send + Sync {
     fn admit<'a>(&'a self, _ctx: &'a mut RequestContext) -> BoxFuture<'a, Result<(), GatewayError>> {
         Box::pin(async { Ok(()) })
     }
+
+    /// Before each candidate is tried (`ctx.provider` and `ctx.served_model`
+    /// name it): may add headers for its upstream call to
+    /// `ctx.upstream_headers` (a tracer's `traceparent`). Must not block.
+    fn attempt(&self, _ctx: &mut RequestContext) {}
 
     /// Runs exactly once per request that passed *receive*, on success,
     /// error or client disconnect. Must not block: it may run inside a

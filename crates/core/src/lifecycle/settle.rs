@@ -20,11 +20,22 @@ pub struct Settlement {
     /// (a hook asked for it at *admit*; see [`Settlement::take_capture`]).
     pub capture: Option<Box<Capture>>,
     settled: bool,
+    /// The request's log span (the server's `request{request_id}`), entered
+    /// while settling: lines logged from a stream's end or drop carry the id.
+    span: tracing::Span,
 }
 
 impl Settlement {
     pub fn new(ctx: RequestContext, hooks: Hooks) -> Self {
-        Self { ctx: Box::new(ctx), hooks, meter: Meter::default(), status: 0, capture: None, settled: false }
+        Self {
+            ctx: Box::new(ctx),
+            hooks,
+            meter: Meter::default(),
+            status: 0,
+            capture: None,
+            settled: false,
+            span: tracing::Span::current(),
+        }
     }
 
     pub fn hooks(&self) -> &Hooks {
@@ -78,6 +89,7 @@ impl Settlement {
         if std::mem::replace(&mut self.settled, true) {
             return;
         }
+        let _in_span = self.span.enter();
         if let Some(c) = self.capture.take() {
             let payload = c.finish(&self.ctx.body, self.ctx.inbound.dialect(), &outcome.usage);
             self.ctx.extensions.insert(payload);

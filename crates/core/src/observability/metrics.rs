@@ -26,10 +26,7 @@ pub type ModelFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 /// The configured models of the gateway's live configuration: route names
 /// and targets, models on a provider key's list, and (with `priced`) any
 /// model the price table covers.
-pub fn configured_models(
-    gateway: crate::Gateway,
-    priced: Option<ModelFilter>,
-) -> ModelFilter {
+pub fn configured_models(gateway: crate::Gateway, priced: Option<ModelFilter>) -> ModelFilter {
     Arc::new(move |model: &str| {
         let snapshot = gateway.snapshot();
         let routes = &snapshot.config.routes;

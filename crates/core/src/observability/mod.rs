@@ -11,6 +11,7 @@
 //!   writer's and the process's, read at scrape.
 //! - [`redact`]: stored payloads' redaction and caps.
 //! - [`rollup`]: hourly usage rollups, and the usage report built from them.
+//! - [`trace`]: OpenTelemetry spans per request and attempt, exported over OTLP.
 
 pub mod collectors;
 pub mod hook;
@@ -20,6 +21,7 @@ pub mod redact;
 pub mod retention;
 pub mod rollup;
 pub mod store;
+pub mod trace;
 pub mod writer;
 
 pub use hook::{PayloadPolicy, RequestLog};
@@ -32,4 +34,9 @@ pub use writer::{LogBatch, LogEntry, LogWriter, WriterStats};
 pub struct Logs {
     pub store: std::sync::Arc<dyn LogStore>,
     pub writer: std::sync::Arc<LogWriter>,
+}
+
+/// A duration as log lines show it: milliseconds, to the microsecond.
+pub fn log_ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::byte_stream::ByteStream;
 
@@ -57,14 +58,17 @@ impl Drop for Draining {
             tracing::warn!("client left and no drain slot is free: settling with the usage seen so far");
             return;
         };
-        runtime.spawn(async move {
+        // In the request's log span: the drain's lines (and its settling) name the request.
+        let span = tracing::Span::current();
+        let drain = async move {
             let read_on = async { while rest.next().await.is_some() {} };
             if tokio::time::timeout(DRAIN_FOR, read_on).await.is_err() {
                 tracing::info!("abandoned answer still streaming after {DRAIN_FOR:?}: settling with what was seen");
             }
             drop(rest);
             drop(permit);
-        });
+        };
+        runtime.spawn(drain.instrument(span));
     }
 }
 

@@ -214,7 +214,7 @@ pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<Upstrea
                 }
                 retry_delay = p.retry.backoff(attempt, &mut rand::rng());
                 let e = e.without_url();
-                tracing::warn!(provider = %p.name, attempt = attempt + 1, error = %e, delay_ms = retry_delay.as_millis() as u64, "upstream connect failed; retrying");
+                tracing::warn!(provider = %p.name, attempt = attempt + 1, error = %e, delay_ms = crate::observability::log_ms(retry_delay), "upstream connect failed; retrying");
             }
             Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
@@ -238,7 +238,7 @@ pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<Upstrea
                     });
                 }
                 retry_delay = hinted.unwrap_or_else(|| p.retry.backoff(attempt, &mut rand::rng()));
-                tracing::warn!(provider = %p.name, attempt = attempt + 1, status, delay_ms = retry_delay.as_millis() as u64, "upstream returned a retryable status; retrying");
+                tracing::warn!(provider = %p.name, attempt = attempt + 1, status, delay_ms = crate::observability::log_ms(retry_delay), "upstream returned a retryable status; retrying");
                 drop(resp);
             }
         }

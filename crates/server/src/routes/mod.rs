@@ -4,6 +4,7 @@
 mod anthropic;
 pub(crate) mod dispatch;
 mod health;
+mod in_span;
 mod models;
 mod response;
 

@@ -5,6 +5,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use switchyard_core::ProxyBody;
 
+use super::in_span::InSpan;
+
 pub(crate) fn relay_response(resp: switchyard_core::ProxyResponse) -> Response {
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK);
     let mut builder = Response::builder().status(status);
@@ -37,14 +39,14 @@ pub(crate) fn relay_response(resp: switchyard_core::ProxyResponse) -> Response {
             if let Some(e) = encoding {
                 builder = builder.header(http::header::CONTENT_ENCODING, e);
             }
-            builder.body(Body::from_stream(stream))
+            builder.body(Body::from_stream(InSpan::current(stream)))
         }
         ProxyBody::Stream(stream) => builder
             .header(http::header::CONTENT_TYPE, "text/event-stream")
             .header(http::header::CACHE_CONTROL, "no-cache")
             // Tell buffering reverse proxies (nginx) in front of us to pass chunks through.
             .header("x-accel-buffering", "no")
-            .body(Body::from_stream(stream)),
+            .body(Body::from_stream(InSpan::current(stream))),
     };
     response.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
