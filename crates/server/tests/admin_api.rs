@@ -210,6 +210,39 @@ async fn openapi_and_meta_are_served() {
     assert!(ui.text().await.unwrap().contains("/ui/app.js"));
 }
 
+/// The embedded UI: each file with its type and `no-cache`, client-side routes
+/// answered with the app, an unknown file with 404.
+#[tokio::test]
+async fn the_ui_is_served_from_the_embedded_folder() {
+    let h = start_admin("{}", None).await;
+    let get = |path: &'static str| {
+        let url = format!("{}{path}", h.base);
+        let http = h.http.clone();
+        async move { http.get(url).send().await.unwrap() }
+    };
+    for (path, mime, needle) in [
+        ("/ui/app.js", "text/javascript; charset=utf-8", "import"),
+        ("/ui/js/pages/keys.js", "text/javascript; charset=utf-8", "page(\"keys\""),
+        ("/ui/app.css", "text/css; charset=utf-8", ".sidebar"),
+        ("/ui/vendor/uplot/uPlot.esm.js", "text/javascript; charset=utf-8", "export { uPlot as default }"),
+        ("/ui/vendor/uplot/uPlot.min.css", "text/css; charset=utf-8", ".uplot"),
+        ("/ui/", "text/html; charset=utf-8", "/ui/app.js"),
+        ("/ui/logs", "text/html; charset=utf-8", "/ui/app.js"),
+        ("/ui/deep/client/route", "text/html; charset=utf-8", "/ui/app.js"),
+    ] {
+        let r = get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], mime, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-cache", "{path}");
+        assert!(r.text().await.unwrap().contains(needle), "{path}");
+    }
+    for path in ["/ui/nope.js", "/ui/js/pages/nope.js", "/ui/vendor/missing.css"] {
+        assert_eq!(get(path).await.status(), 404, "{path}");
+    }
+    let css = get("/login.css").await;
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+}
+
 #[tokio::test]
 async fn with_a_token_the_api_and_ui_need_it() {
     let h = start_admin("{}", Some("admin-s3cret")).await;

@@ -10,6 +10,8 @@ import "./js/pages/keys.js";
 import "./js/pages/teams.js";
 import "./js/pages/policies.js";
 import "./js/pages/prices.js";
+import "./js/pages/dashboard.js";
+import "./js/pages/logs.js";
 import "./js/pages/playground.js";
 
 window.addEventListener("hashchange", () => render(false));

@@ -1,55 +1,56 @@
-//! The web UI: static files compiled into the binary (no separate front-end
-//! build), talking to `/api`. The HTML never contains secrets: everything
-//! shown comes from the API, which redacts them.
+//! The web UI: the files of `assets/ui/` compiled into the binary by
+//! `rust-embed` (no separate front-end build, in debug builds too), talking to
+//! `/api`. The HTML never contains secrets: everything shown comes from the
+//! API, which redacts them.
+
+use std::borrow::Cow;
 
 use axum::extract::Path;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use rust_embed::RustEmbed;
 
-const INDEX: &str = include_str!("../../assets/ui/index.html");
-const JS: &str = "text/javascript; charset=utf-8";
+/// Every file under `assets/ui/`: index.html, the entry module, its ES modules
+/// (one per page under `js/pages/`), the style sheet and `vendor/`.
+#[derive(RustEmbed)]
+#[folder = "assets/ui/"]
+struct Assets;
 
-/// `(path under /ui/, content type, body)` for a file of `assets/ui/`.
-macro_rules! asset {
-    ($path:literal, $mime:expr) => {
-        ($path, $mime, include_str!(concat!("../../assets/ui/", $path)))
-    };
+/// The content type a browser needs to run or apply a file; ES modules are
+/// refused unless served as JavaScript.
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("md") => "text/markdown; charset=utf-8",
+        Some(_) => "application/octet-stream",
+        // LICENSE files.
+        None => "text/plain; charset=utf-8",
+    }
 }
 
-/// Every file of the UI: the entry module, its ES modules (one per page
-/// under `js/pages/`), the style sheet.
-const ASSETS: &[(&str, &str, &str)] = &[
-    asset!("app.js", JS),
-    asset!("app.css", "text/css; charset=utf-8"),
-    asset!("js/api.js", JS),
-    asset!("js/dom.js", JS),
-    asset!("js/router.js", JS),
-    asset!("js/provider-fields.js", JS),
-    asset!("js/pages/providers.js", JS),
-    asset!("js/pages/provider-add.js", JS),
-    asset!("js/pages/provider-edit.js", JS),
-    asset!("js/pages/routes.js", JS),
-    asset!("js/pages/playground.js", JS),
-    asset!("js/governance.js", JS),
-    asset!("js/pages/keys.js", JS),
-    asset!("js/pages/teams.js", JS),
-    asset!("js/pages/policies.js", JS),
-    asset!("js/pages/prices.js", JS),
-];
+/// A file of the UI with its content type; `no-cache` so a new binary's UI is
+/// picked up at once (the browser revalidates instead of guessing).
+fn file(path: &str) -> Option<Response> {
+    let data: Cow<'static, [u8]> = Assets::get(path)?.data;
+    Some(([(header::CONTENT_TYPE, content_type(path)), (header::CACHE_CONTROL, "no-cache")], data).into_response())
+}
 
 pub async fn root() -> Redirect {
     Redirect::to("/ui/")
 }
 
 pub async fn index() -> Response {
-    ([(header::CACHE_CONTROL, "no-cache")], Html(INDEX)).into_response()
+    file("index.html").unwrap_or_else(|| (StatusCode::NOT_FOUND, "not found").into_response())
 }
 
 pub async fn asset(Path(path): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, _, _)| *name == path) {
-        Some((_, mime, body)) => {
-            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "no-cache")], *body).into_response()
-        }
+    match file(&path) {
+        Some(resp) => resp,
         // Unknown paths under /ui/ are client-side routes: serve the app.
         None if !path.contains('.') => index().await,
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
@@ -69,17 +70,20 @@ pub fn login_html(error: Option<&str>) -> String {
     )
 }
 
+/// The sign-in page's style: the app's own sheet, served outside `/ui/`
+/// because `/ui/` needs a session.
 pub async fn login_css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../assets/ui/app.css")).into_response()
+    file("app.css").unwrap_or_else(|| (StatusCode::NOT_FOUND, "not found").into_response())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ASSETS;
+    use super::{content_type, Assets};
 
-    /// A module added under assets/ui/ but not to the table would be a 404 in the browser.
+    /// Every file on disk is in the binary (a new page module is never a 404),
+    /// and the ones the browser executes or applies get their real type.
     #[test]
-    fn every_ui_file_is_served() {
+    fn every_ui_file_is_embedded_with_its_type() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/ui");
         let mut pending = vec![root.clone()];
         let mut files = Vec::new();
@@ -93,10 +97,14 @@ mod tests {
                 }
             }
         }
-        files.retain(|f| f != "index.html");
         files.sort();
-        let mut served: Vec<String> = ASSETS.iter().map(|(p, _, _)| p.to_string()).collect();
-        served.sort();
-        assert_eq!(files, served);
+        let mut embedded: Vec<String> = Assets::iter().map(|p| p.into_owned()).collect();
+        embedded.sort();
+        assert_eq!(files, embedded);
+        for f in files.iter().filter(|f| f.ends_with(".js")) {
+            assert_eq!(content_type(f), "text/javascript; charset=utf-8", "{f}");
+        }
+        assert!(files.iter().any(|f| f == "vendor/uplot/uPlot.esm.js"));
+        assert_eq!(content_type("vendor/uplot/uPlot.min.css"), "text/css; charset=utf-8");
     }
 }

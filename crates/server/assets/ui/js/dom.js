@@ -47,7 +47,9 @@ export function switchEl(id, label, checked, onchange) {
 
 // ------------------------------------------------------------------ modals
 
-export function openModal(title, body, footer, wide = false) {
+/** A dialog; `variant` is true or "wide" (a wider one) or "drawer" (a side panel at the right). */
+export function openModal(title, body, footer, variant = false) {
+  const kind = variant === true ? "wide" : variant || "";
   const root = document.getElementById("modal-root");
   const previous = document.activeElement;
   const close = () => { root.innerHTML = ""; document.removeEventListener("keydown", onKey); if (previous) previous.focus(); };
@@ -55,7 +57,7 @@ export function openModal(title, body, footer, wide = false) {
     if (e.key === "Escape") close();
     // Tab and Shift+Tab cycle inside the dialog (aria-modal): focus never reaches the page behind it.
     if (e.key === "Tab") {
-      const items = [...dialog.querySelectorAll("button, input, select, textarea, a[href]")].filter((el) => !el.disabled && el.offsetParent !== null);
+      const items = [...dialog.querySelectorAll("button, input, select, textarea, a[href], summary, [tabindex]:not([tabindex='-1'])")].filter((el) => !el.disabled && el.offsetParent !== null);
       if (!items.length) return;
       const [first, last] = [items[0], items[items.length - 1]];
       const inside = dialog.contains(document.activeElement);
@@ -63,14 +65,15 @@ export function openModal(title, body, footer, wide = false) {
       else if (!e.shiftKey && (!inside || document.activeElement === last)) { e.preventDefault(); first.focus(); }
     }
   };
-  const dialog = h("div", { class: "dialog" + (wide ? " wide" : ""), role: "dialog", "aria-modal": "true", "aria-labelledby": "dialog-title" },
+  const dialog = h("div", { class: `dialog ${kind}`.trim(), role: "dialog", "aria-modal": "true", "aria-labelledby": "dialog-title" },
     h("header", {}, h("h2", { id: "dialog-title" }, title), h("button", { class: "btn icon", "aria-label": "Close", onclick: close }, "✕")),
     h("div", { class: "body" }, body),
     footer ? h("footer", {}, footer) : null);
   root.innerHTML = "";
-  root.append(h("div", { class: "backdrop", onclick: (e) => { if (e.target.classList.contains("backdrop")) close(); } }, dialog));
+  root.append(h("div", { class: `backdrop ${kind}`.trim(), onclick: (e) => { if (e.target.classList.contains("backdrop")) close(); } }, dialog));
   document.addEventListener("keydown", onKey);
-  const first = dialog.querySelector(".body input, .body select, .body textarea, .body button");
+  // A side panel is read from the top: focus its close button, not a control further down.
+  const first = kind === "drawer" ? dialog.querySelector("header button") : dialog.querySelector(".body input, .body select, .body textarea, .body button");
   if (first) first.focus();
   return close;
 }

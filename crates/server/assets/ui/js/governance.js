@@ -43,10 +43,10 @@ export function limitFields(prefix, rateLimit, budget) {
   const tpm = num("tpm", "Tokens per minute", rl.tokens_per_minute, "Input plus output; each request reserves its estimate up front and is settled with what it used.");
   const rpd = num("rpd", "Requests per day", rl.requests_per_day);
   const conc = num("concurrent", "Requests in flight at once", rl.concurrent_requests);
-  const unit = h("select", { id: `${prefix}-budget-unit` }, h("option", { value: "usd" }, "USD"), h("option", { value: "tokens" }, "tokens"));
+  const unit = h("select", { id: `${prefix}-budget-unit`, "aria-label": "Budget unit" }, h("option", { value: "usd" }, "USD"), h("option", { value: "tokens" }, "tokens"));
   unit.value = b.max_tokens !== undefined ? "tokens" : "usd";
   const max = h("input", { type: "number", id: `${prefix}-budget-max`, min: 0, step: "any", value: b.max_usd ?? b.max_tokens ?? "" });
-  const period = h("select", { id: `${prefix}-budget-period` }, ["day", "week", "month", "total"].map((p) => h("option", { value: p }, p)));
+  const period = h("select", { id: `${prefix}-budget-period`, "aria-label": "Budget period" }, ["day", "week", "month", "total"].map((p) => h("option", { value: p }, p)));
   period.value = b.period || "month";
   const node = h("div", {},
     h("div", { class: "grid2" }, rpm.node, tpm.node, rpd.node, conc.node),

@@ -5,10 +5,11 @@ import { h, toast, errorSlot, setError, openModal, showServerErrors } from "../d
 import { api } from "../api.js";
 import { page, render } from "../router.js";
 import { limitFields, usageBars, usageSnippets, copyButton } from "../governance.js";
+import { usageSummary, trafficCell } from "../usage-summary.js";
 
 const STATUS = { active: "ok", disabled: "off", expired: "off", revoked: "danger" };
 
-function keyRow(k) {
+function keyRow(k, traffic) {
   const acts = k.status === "revoked"
     ? h("div", { class: "row-actions" },
       h("button", { class: "btn danger", type: "button", "aria-label": `Delete key ${k.name}`, onclick: () => deleteDialog(k) }, "Delete"))
@@ -21,6 +22,7 @@ function keyRow(k) {
     h("td", {}, h("span", { class: `badge status ${STATUS[k.status] || ""}` }, k.status), k.team ? h("div", { class: "muted" }, `team ${k.team}`) : null),
     h("td", {}, k.models.length ? h("div", { class: "chips" }, k.models.map((m) => h("span", { class: "chip" }, m))) : h("span", { class: "muted" }, "all models")),
     h("td", { class: "usage-cell" }, usageBars(k.usage, k.budget)),
+    h("td", {}, trafficCell(traffic, k.id)),
     h("td", {}, acts));
 }
 
@@ -123,11 +125,13 @@ function deleteDialog(k) {
 
 async function keysPage() {
   let keys = [];
+  const traffic = usageSummary("key");
   try { keys = (await api("GET", "/api/keys")).data; } catch (err) { toast(err.message, true); }
+  const summary = await traffic;
   const add = h("button", { class: "btn primary", type: "button", id: "add-key", onclick: () => keyDialog(null) }, "Create Key");
   const table = h("table", { class: "rows keys", "aria-label": "Virtual keys" },
-    h("thead", {}, h("tr", {}, ["Key", "Status", "Models", "Usage", ""].map((c) => h("th", {}, c)))),
-    h("tbody", {}, keys.map(keyRow)));
+    h("thead", {}, h("tr", {}, ["Key", "Status", "Models", "Usage vs limits", "Requests · tokens · cost", ""].map((c) => h("th", {}, c)))),
+    h("tbody", {}, keys.map((k) => keyRow(k, summary))));
   return [
     h("div", { class: "page-header" }, h("h1", {}, "Virtual Keys"), add),
     h("div", { class: "card detail" },

@@ -62,12 +62,12 @@ function policyDialog(existing) {
   mode.value = p.mode;
   const limits = limitRows(p.limits || []);
   const b = p.budget || {};
-  const unit = h("select", { id: "policy-budget-unit" }, h("option", { value: "usd" }, "USD"), h("option", { value: "tokens" }, "tokens"));
+  const unit = h("select", { id: "policy-budget-unit", "aria-label": "Budget unit" }, h("option", { value: "usd" }, "USD"), h("option", { value: "tokens" }, "tokens"));
   unit.value = b.max_tokens !== undefined ? "tokens" : "usd";
   const max = h("input", { type: "number", id: "policy-budget-max", min: 0, step: "any", value: b.max_usd ?? b.max_tokens ?? "" });
-  const period = h("select", { id: "policy-budget-period" }, ["day", "week", "month", "total"].map((x) => h("option", { value: x }, x)));
+  const period = h("select", { id: "policy-budget-period", "aria-label": "Budget period" }, ["day", "week", "month", "total"].map((x) => h("option", { value: x }, x)));
   period.value = b.period || "month";
-  const onExceed = h("select", { id: "policy-budget-action" }, h("option", { value: "block" }, "block"), h("option", { value: "alert" }, "alert only"));
+  const onExceed = h("select", { id: "policy-budget-action", "aria-label": "When the budget is exceeded" }, h("option", { value: "block" }, "block"), h("option", { value: "alert" }, "alert only"));
   onExceed.value = b.on_exceed || "block";
   const alertAt = h("input", { type: "text", id: "policy-alert-at", value: (b.alert_at || []).join(", "), placeholder: "0.5, 0.8, 1" });
   const webhook = h("input", { type: "url", id: "policy-webhook", value: b.webhook || "", placeholder: "https://hooks.example.com/budget" });

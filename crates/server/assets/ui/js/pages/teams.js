@@ -3,13 +3,15 @@ import { h, toast, errorSlot, setError, openModal, showServerErrors } from "../d
 import { api } from "../api.js";
 import { page, render } from "../router.js";
 import { limitFields, usageBars } from "../governance.js";
+import { usageSummary, trafficCell } from "../usage-summary.js";
 
-function teamRow(t) {
+function teamRow(t, traffic) {
   return h("tr", { "data-team": t.name },
     h("td", {}, h("code", {}, t.name)),
     h("td", {}, t.models.length ? h("div", { class: "chips" }, t.models.map((m) => h("span", { class: "chip" }, m))) : h("span", { class: "muted" }, "all models")),
     h("td", {}, String(t.keys.length)),
     h("td", { class: "usage-cell" }, usageBars(t.usage, t.budget)),
+    h("td", {}, trafficCell(traffic, t.name)),
     h("td", {}, h("div", { class: "row-actions" },
       h("button", { class: "btn", type: "button", "aria-label": `Edit team ${t.name}`, onclick: () => teamDialog(t) }, "Edit"),
       h("button", { class: "btn danger", type: "button", "aria-label": `Delete team ${t.name}`, onclick: () => deleteDialog(t) }, "Delete"))));
@@ -58,11 +60,13 @@ function deleteDialog(t) {
 
 async function teamsPage() {
   let teams = [];
+  const traffic = usageSummary("team");
   try { teams = (await api("GET", "/api/teams")).data; } catch (err) { toast(err.message, true); }
+  const summary = await traffic;
   const add = h("button", { class: "btn primary", type: "button", id: "add-team", onclick: () => teamDialog(null) }, "Add Team");
   const table = h("table", { class: "rows teams", "aria-label": "Teams" },
-    h("thead", {}, h("tr", {}, ["Team", "Models", "Keys", "Usage", ""].map((c) => h("th", {}, c)))),
-    h("tbody", {}, teams.map(teamRow)));
+    h("thead", {}, h("tr", {}, ["Team", "Models", "Keys", "Usage vs limits", "Requests · tokens · cost", ""].map((c) => h("th", {}, c)))),
+    h("tbody", {}, teams.map((t) => teamRow(t, summary))));
   return [
     h("div", { class: "page-header" }, h("h1", {}, "Teams"), add),
     h("div", { class: "card detail" }, teams.length ? table : h("p", { class: "empty" }, "No teams yet. A team's limits and budget are shared by all its keys.")),
