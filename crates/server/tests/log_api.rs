@@ -235,7 +235,11 @@ async fn usage_adds_up_the_rows_by_group_and_exports_csv() {
     }
     post(&h, &b_token, "/v1/chat/completions", chat("four")).await.text().await.unwrap();
     post(&h, &b_token, "/v1/chat/completions", chat("db/error-400")).await.text().await.unwrap();
-    let logged = rows(&h, "", 5).await;
+    let (_, c_token) = key(&h, json!({"name": "gamma"})).await;
+    let unpriced =
+        json!({"model": "dba/claude", "max_tokens": 8, "messages": [{"role": "user", "content": "no price"}]});
+    post(&h, &c_token, "/anthropic/v1/messages", unpriced).await.text().await.unwrap();
+    let logged = rows(&h, "", 6).await;
     let sum = |k: &str, field: &str| -> u64 {
         logged.iter().filter(|r| r["key_id"] == k).map(|r| r[field].as_u64().unwrap()).sum()
     };
@@ -250,7 +254,9 @@ async fn usage_adds_up_the_rows_by_group_and_exports_csv() {
     assert_eq!((ub["requests"].as_u64(), ub["errors"].as_u64()), (Some(2), Some(1)));
     assert!(ua["cost_usd"].as_f64().unwrap() > 0.0);
     assert!(ua["p50_ms"].is_u64() && ua["p95_ms"].is_u64());
-    assert_eq!(usage["totals"]["requests"], 5);
+    assert_eq!(usage["totals"]["requests"], 6);
+    assert_eq!(usage["totals"]["unpriced_requests"], 1, "an unknown cost is counted, not taken for $0");
+    assert_eq!(ua["unpriced_requests"], 0);
 
     let (_, by_status) = api(&h, Method::GET, &format!("/api/usage?group_by=status&key={b}"), None).await;
     let classes: Vec<&str> = by_status["data"].as_array().unwrap().iter().filter_map(|r| r["group"].as_str()).collect();
@@ -261,8 +267,9 @@ async fn usage_adds_up_the_rows_by_group_and_exports_csv() {
     let csv = csv.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("bucket_start,group,requests,errors,input_tokens"));
-    assert_eq!(lines.len(), 2, "one provider, one hour: {csv}");
+    assert_eq!(lines.len(), 3, "two providers, one hour: {csv}");
     assert!(lines[1].contains(",db,5,1,"), "{csv}");
+    assert!(lines[2].contains(",dba,1,0,"), "{csv}");
 
     let (status, bad) = api(&h, Method::GET, "/api/usage?group_by=colour", None).await;
     assert_eq!(status, 400);

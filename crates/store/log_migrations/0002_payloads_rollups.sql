@@ -37,6 +37,7 @@ CREATE TABLE usage_hourly (
     cache_write_tokens INTEGER NOT NULL,
     reasoning_tokens   INTEGER NOT NULL,
     cost_usd           REAL NOT NULL,
+    unpriced           INTEGER NOT NULL,
     duration_hist      TEXT NOT NULL,
     ttft_hist          TEXT NOT NULL,
     PRIMARY KEY (hour_ms, provider, model, route, key_id, team, user, status_class)

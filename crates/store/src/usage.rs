@@ -37,8 +37,8 @@ pub(crate) async fn upsert(tx: &mut Transaction<'_, Sqlite>, rollups: &[Rollup])
         sqlx::query(
             "INSERT INTO usage_hourly (hour_ms, provider, model, route, key_id, team, user, status_class, key_name, \
              requests, errors, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, \
-             cost_usd, duration_hist, ttft_hist) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
+             cost_usd, unpriced, duration_hist, ttft_hist) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
              ON CONFLICT (hour_ms, provider, model, route, key_id, team, user, status_class) DO UPDATE SET \
              key_name = CASE WHEN excluded.key_name = '' THEN key_name ELSE excluded.key_name END, \
              requests = requests + excluded.requests, errors = errors + excluded.errors, \
@@ -46,6 +46,7 @@ pub(crate) async fn upsert(tx: &mut Transaction<'_, Sqlite>, rollups: &[Rollup])
              cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, \
              cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, \
              reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, cost_usd = cost_usd + excluded.cost_usd, \
+             unpriced = unpriced + excluded.unpriced, \
              duration_hist = excluded.duration_hist, ttft_hist = excluded.ttft_hist",
         )
         .bind(int(k.hour_ms))
@@ -65,6 +66,7 @@ pub(crate) async fn upsert(tx: &mut Transaction<'_, Sqlite>, rollups: &[Rollup])
         .bind(int(c.cache_write_tokens))
         .bind(int(c.reasoning_tokens))
         .bind(c.cost_usd)
+        .bind(int(c.unpriced))
         .bind(duration.encode())
         .bind(ttft.encode())
         .execute(&mut **tx)
@@ -116,6 +118,7 @@ pub(crate) async fn select(pool: &SqlitePool, f: &UsageFilter) -> Result<Vec<Rol
                     cache_write_tokens: uint(r.try_get("cache_write_tokens")?),
                     reasoning_tokens: uint(r.try_get("reasoning_tokens")?),
                     cost_usd: r.try_get("cost_usd")?,
+                    unpriced: uint(r.try_get("unpriced")?),
                     duration: Histogram::decode(&r.try_get::<String, _>("duration_hist")?),
                     ttft: Histogram::decode(&r.try_get::<String, _>("ttft_hist")?),
                 },

@@ -102,6 +102,8 @@ pub struct Counts {
     pub cache_write_tokens: u64,
     pub reasoning_tokens: u64,
     pub cost_usd: f64,
+    /// Answered requests no price covered (their cost is unknown, not 0).
+    pub unpriced: u64,
     pub duration: Histogram,
     pub ttft: Histogram,
 }
@@ -116,6 +118,7 @@ impl Counts {
         self.cache_write_tokens += o.cache_write_tokens;
         self.reasoning_tokens += o.reasoning_tokens;
         self.cost_usd += o.cost_usd;
+        self.unpriced += o.unpriced;
         self.duration.merge(&o.duration);
         self.ttft.merge(&o.ttft);
     }
@@ -170,6 +173,7 @@ pub fn fold(rows: &[LogRow]) -> Vec<Rollup> {
         c.cache_write_tokens += row.cache_write_tokens;
         c.reasoning_tokens += row.reasoning_tokens;
         c.cost_usd += row.cost_usd.unwrap_or(0.0);
+        c.unpriced += u64::from(row.cost_usd.is_none() && row.provider.is_some() && !is_error(row));
         c.duration.record(row.duration_ms);
         if let Some(t) = row.ttft_ms {
             c.ttft.record(t);
@@ -247,6 +251,8 @@ pub struct UsagePoint {
     pub cache_write_tokens: u64,
     pub reasoning_tokens: u64,
     pub cost_usd: f64,
+    /// Requests in `cost_usd`'s bucket that no price covered: the cost is a lower bound when > 0.
+    pub unpriced_requests: u64,
     pub p50_ms: Option<u64>,
     pub p95_ms: Option<u64>,
     pub ttft_p50_ms: Option<u64>,
@@ -265,6 +271,7 @@ impl From<&Counts> for UsagePoint {
             reasoning_tokens: c.reasoning_tokens,
             // Sums of many small floats: shown to the micro-dollar.
             cost_usd: (c.cost_usd * 1e6).round() / 1e6,
+            unpriced_requests: c.unpriced,
             p50_ms: c.duration.quantile(0.5),
             p95_ms: c.duration.quantile(0.95),
             ttft_p50_ms: c.ttft.quantile(0.5),
@@ -335,13 +342,13 @@ pub fn report(rollups: &[Rollup], filter: &UsageFilter, group_by: Option<GroupBy
 pub fn csv(report: &UsageReport) -> String {
     let mut out = String::from(
         "bucket_start,group,requests,errors,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,\
-         reasoning_tokens,cost_usd,p50_ms,p95_ms,ttft_p50_ms,ttft_p95_ms\n",
+         reasoning_tokens,cost_usd,unpriced_requests,p50_ms,p95_ms,ttft_p50_ms,ttft_p95_ms\n",
     );
     let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in &report.data {
         let p = &r.point;
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             r.bucket_start,
             csv_field(r.group.as_deref().unwrap_or("")),
             p.requests,
@@ -352,6 +359,7 @@ pub fn csv(report: &UsageReport) -> String {
             p.cache_write_tokens,
             p.reasoning_tokens,
             p.cost_usd,
+            p.unpriced_requests,
             opt(p.p50_ms),
             opt(p.p95_ms),
             opt(p.ttft_p50_ms),

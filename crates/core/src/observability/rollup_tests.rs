@@ -40,6 +40,11 @@ fn rows_fold_by_hour_and_dimensions_and_report_by_day() {
     assert_eq!(by_day.totals.requests, 4);
     assert_eq!(by_day.totals.errors, 2, "4xx and 5xx are errors");
     assert!((by_day.totals.cost_usd - 0.004).abs() < 1e-9);
+    assert_eq!(by_day.totals.unpriced_requests, 0);
+    let mut unpriced = row(h, "c", 200, 10, 1);
+    unpriced.cost_usd = None;
+    let f2 = report(&fold(&[unpriced]), &f, None, Bucket::Day);
+    assert_eq!((f2.totals.unpriced_requests, f2.totals.cost_usd), (1, 0.0), "unknown cost is counted, not hidden");
     let by_status = report(&folded, &f, Some(GroupBy::Status), Bucket::Day);
     let classes: Vec<_> = by_status.data.iter().filter_map(|r| r.group.clone()).collect();
     assert_eq!(classes, ["2xx", "4xx", "5xx"]);
@@ -78,5 +83,5 @@ fn csv_quotes_and_defuses_formulas() {
     let out = csv(&report(&fold(&[r]), &f, Some(GroupBy::User), Bucket::Hour));
     let line = out.lines().nth(1).unwrap();
     assert!(line.starts_with("1970-01-01T00:00:00Z,\"'=HYPERLINK(\"\"x\"\",1)\",1,0,"), "{line}");
-    assert_eq!(out.lines().next().unwrap().split(',').count(), 14);
+    assert_eq!(out.lines().next().unwrap().split(',').count(), 15);
 }

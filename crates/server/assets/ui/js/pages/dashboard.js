@@ -44,7 +44,8 @@ function tile(label, value, note) {
 function tiles(t) {
   const rate = t.requests ? ` (${((100 * t.errors) / t.requests).toFixed(1)}%)` : "";
   return [tile("Requests", fmt.int(t.requests)), tile("Errors", fmt.int(t.errors), rate ? `${rate.trim()} of requests` : null),
-    tile("Input tokens", fmt.int(t.input_tokens)), tile("Output tokens", fmt.int(t.output_tokens)), tile("Cost", fmt.usd(t.cost_usd ?? 0)),
+    tile("Input tokens", fmt.int(t.input_tokens)), tile("Output tokens", fmt.int(t.output_tokens)), tile("Cost", fmt.usd(t.cost_usd ?? 0),
+      t.unpriced_requests ? `at least: ${fmt.int(t.unpriced_requests)} requests had no price` : null),
     tile("Latency p50 / p95", `${fmt.ms(t.p50_ms)} / ${fmt.ms(t.p95_ms)}`),
     tile("TTFT p50 / p95", `${fmt.ms(t.ttft_p50_ms)} / ${fmt.ms(t.ttft_p95_ms)}`)];
 }
