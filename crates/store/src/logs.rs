@@ -22,6 +22,9 @@ use switchyard_core::observability::{LogBatch, LogFilter, LogPage, LogRow, LogSt
 use crate::queries::{int, store_error, uint};
 use crate::OpenError;
 
+/// Rows per INSERT: 32 values each, well under SQLite's 32,766 bound variables.
+const ROWS_PER_INSERT: usize = 250;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./log_migrations");
 
 /// The columns a row is read from, spelt once (statements are built from literals only).
@@ -58,7 +61,13 @@ impl SqliteLogStore {
             .connect_with(file.clone().create_if_missing(true))
             .await?;
         MIGRATOR.run(&write).await?;
-        let read = SqlitePoolOptions::new().max_connections(2).connect_with(file.pragma("query_only", "ON")).await?;
+        // Readers (the log API) come and go: opened on first use, closed when
+        // idle, so an idle gateway holds no reader (each is a thread and a page cache).
+        let read = SqlitePoolOptions::new()
+            .max_connections(2)
+            .min_connections(0)
+            .idle_timeout(Some(Duration::from_secs(60)))
+            .connect_lazy_with(file.pragma("query_only", "ON"));
         Ok(Self { write, read })
     }
 
@@ -156,64 +165,67 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &LogFilter) {
 impl LogStore for SqliteLogStore {
     async fn append(&self, batch: &LogBatch) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(store_error)?;
-        for (r, payload) in &batch.rows {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO request_logs (request_id, started_at_ms, duration_ms, ttft_ms, inbound, route, provider, model, \
-                 served_model, stream, attempts, status, end_state, error_code, input_tokens, output_tokens, cache_read_tokens, \
-                 cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent, \
-                 fallback_index, retries, attempt_details, has_payload) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
-                 ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31) RETURNING id",
-            )
-            .bind(&r.request_id)
-            .bind(int(r.started_at_ms))
-            .bind(int(r.duration_ms))
-            .bind(r.ttft_ms.map(int))
-            .bind(&r.inbound)
-            .bind(&r.route)
-            .bind(&r.provider)
-            .bind(&r.model)
-            .bind(&r.served_model)
-            .bind(r.stream)
-            .bind(i64::from(r.attempts))
-            .bind(i64::from(r.status))
-            .bind(&r.end)
-            .bind(&r.error_code)
-            .bind(int(r.input_tokens))
-            .bind(int(r.output_tokens))
-            .bind(int(r.cache_read_tokens))
-            .bind(int(r.cache_write_tokens))
-            .bind(int(r.reasoning_tokens))
-            .bind(r.usage_estimated)
-            .bind(r.cost_usd)
-            .bind(&r.key_id)
-            .bind(&r.key_name)
-            .bind(&r.team)
-            .bind(&r.user)
-            .bind(serde_json::to_string(&r.tags).unwrap_or_else(|_| "{}".into()))
-            .bind(&r.user_agent)
-            .bind(i64::from(r.fallback_index))
-            .bind(i64::from(r.retries))
-            .bind(serde_json::to_string(&r.attempt_details).unwrap_or_else(|_| "[]".into()))
-            .bind(r.has_payload && payload.is_some())
+        // Ids are given here, not by SQLite, so a payload can name its row
+        // without a round trip per row (one writer: nothing races the max).
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM request_logs")
             .fetch_one(&mut *tx)
             .await
             .map_err(store_error)?;
-            if let Some(p) = payload {
-                sqlx::query(
-                    "INSERT INTO request_payloads (log_id, started_at_ms, request, response, request_truncated, \
-                     response_truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .bind(id)
-                .bind(int(r.started_at_ms))
-                .bind(&p.request)
-                .bind(&p.response)
-                .bind(p.request_truncated)
-                .bind(p.response_truncated)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            }
+        let ids = (last + 1..).zip(batch.rows.iter());
+        let rows: Vec<_> = ids.collect();
+        // Multi-row statements: per-statement overhead, not per-row work, is what a busy log pays for.
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(concat!("INSERT INTO request_logs (", columns!(), ") "));
+            q.push_values(chunk, |mut b, (id, (r, payload))| {
+                b.push_bind(*id)
+                    .push_bind(&r.request_id)
+                    .push_bind(int(r.started_at_ms))
+                    .push_bind(int(r.duration_ms))
+                    .push_bind(r.ttft_ms.map(int))
+                    .push_bind(&r.inbound)
+                    .push_bind(&r.route)
+                    .push_bind(&r.provider)
+                    .push_bind(&r.model)
+                    .push_bind(&r.served_model)
+                    .push_bind(r.stream)
+                    .push_bind(i64::from(r.attempts))
+                    .push_bind(i64::from(r.status))
+                    .push_bind(&r.end)
+                    .push_bind(&r.error_code)
+                    .push_bind(int(r.input_tokens))
+                    .push_bind(int(r.output_tokens))
+                    .push_bind(int(r.cache_read_tokens))
+                    .push_bind(int(r.cache_write_tokens))
+                    .push_bind(int(r.reasoning_tokens))
+                    .push_bind(r.usage_estimated)
+                    .push_bind(r.cost_usd)
+                    .push_bind(&r.key_id)
+                    .push_bind(&r.key_name)
+                    .push_bind(&r.team)
+                    .push_bind(&r.user)
+                    .push_bind(serde_json::to_string(&r.tags).unwrap_or_else(|_| "{}".into()))
+                    .push_bind(&r.user_agent)
+                    .push_bind(i64::from(r.fallback_index))
+                    .push_bind(i64::from(r.retries))
+                    .push_bind(serde_json::to_string(&r.attempt_details).unwrap_or_else(|_| "[]".into()))
+                    .push_bind(r.has_payload && payload.is_some());
+            });
+            q.build().execute(&mut *tx).await.map_err(store_error)?;
+        }
+        let payloads: Vec<_> = rows.iter().filter_map(|(id, (r, p))| p.as_ref().map(|p| (*id, r, p))).collect();
+        for chunk in payloads.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO request_payloads (log_id, started_at_ms, request, response, request_truncated, response_truncated) ",
+            );
+            q.push_values(chunk, |mut b, (id, r, p)| {
+                b.push_bind(*id)
+                    .push_bind(int(r.started_at_ms))
+                    .push_bind(&p.request)
+                    .push_bind(&p.response)
+                    .push_bind(p.request_truncated)
+                    .push_bind(p.response_truncated);
+            });
+            q.build().execute(&mut *tx).await.map_err(store_error)?;
         }
         crate::usage::upsert(&mut tx, &batch.rollups).await?;
         tx.commit().await.map_err(store_error)

@@ -143,7 +143,7 @@ fn status_class(row: &LogRow) -> String {
 }
 
 /// Folds a batch of rows into one delta per hour and combination.
-pub fn fold(rows: &[LogRow]) -> Vec<Rollup> {
+pub fn fold<'a>(rows: impl IntoIterator<Item = &'a LogRow>) -> Vec<Rollup> {
     let mut out: BTreeMap<RollupKey, Rollup> = BTreeMap::new();
     for row in rows {
         let key = RollupKey {

@@ -213,8 +213,7 @@ impl Task {
             });
             batch.rows.push((e.row, stored));
         }
-        let rows: Vec<LogRow> = batch.rows.iter().map(|(r, _)| r.clone()).collect();
-        batch.rollups = fold(&rows);
+        batch.rollups = fold(batch.rows.iter().map(|(r, _)| r));
         let mut result = self.store.append(&batch).await;
         if let Err(e) = &result {
             tracing::warn!(rows = n, "request log write failed, retrying once: {e}");
