@@ -22,8 +22,10 @@ use switchyard_core::observability::{LogBatch, LogFilter, LogPage, LogRow, LogSt
 use crate::queries::{int, store_error, uint};
 use crate::OpenError;
 
-/// Rows per INSERT: 32 values each, well under SQLite's 32,766 bound variables.
-const ROWS_PER_INSERT: usize = 250;
+/// Rows per multi-row INSERT (32 values each); the rest of a batch goes one
+/// row per statement. Two statement shapes only: every shape is a prepared
+/// statement the connection caches, and a big one is costly to prepare and hold.
+const ROWS_PER_INSERT: usize = 64;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./log_migrations");
 
@@ -35,6 +37,12 @@ macro_rules! columns {
          cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent, \
          fallback_index, retries, attempt_details, has_payload"
     };
+}
+
+/// Whole chunks of [`ROWS_PER_INSERT`], then single rows.
+fn shapes<T>(all: &[T]) -> impl Iterator<Item = &[T]> {
+    let whole = all.len() - all.len() % ROWS_PER_INSERT;
+    all[..whole].chunks(ROWS_PER_INSERT).chain(all[whole..].chunks(1))
 }
 
 pub struct SqliteLogStore {
@@ -174,7 +182,7 @@ impl LogStore for SqliteLogStore {
         let ids = (last + 1..).zip(batch.rows.iter());
         let rows: Vec<_> = ids.collect();
         // Multi-row statements: per-statement overhead, not per-row work, is what a busy log pays for.
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
+        for chunk in shapes(&rows) {
             let mut q = QueryBuilder::<Sqlite>::new(concat!("INSERT INTO request_logs (", columns!(), ") "));
             q.push_values(chunk, |mut b, (id, (r, payload))| {
                 b.push_bind(*id)
@@ -213,7 +221,7 @@ impl LogStore for SqliteLogStore {
             q.build().execute(&mut *tx).await.map_err(store_error)?;
         }
         let payloads: Vec<_> = rows.iter().filter_map(|(id, (r, p))| p.as_ref().map(|p| (*id, r, p))).collect();
-        for chunk in payloads.chunks(ROWS_PER_INSERT) {
+        for chunk in shapes(&payloads) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO request_payloads (log_id, started_at_ms, request, response, request_truncated, response_truncated) ",
             );

@@ -13,7 +13,6 @@ use super::record::{AttemptDetail, LogRow};
 use super::writer::{LogEntry, LogWriter};
 use crate::capture::{CaptureRequest, CapturedPayload};
 use crate::error::GatewayError;
-use crate::governance::period;
 use crate::lifecycle::{RequestContext, RequestHooks};
 use crate::usage::{End, Outcome, Usage};
 
@@ -66,7 +65,8 @@ impl RequestLog {
         }
         LogRow {
             request_id: ctx.request_id.clone(),
-            started_at: period::rfc3339(started_at_ms),
+            // Rendered when the row is read (store, tail): not on every request.
+            started_at: String::new(),
             started_at_ms,
             duration_ms: millis(outcome.duration),
             ttft_ms: outcome.ttft.map(millis),

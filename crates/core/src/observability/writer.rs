@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::record::LogRow;
@@ -49,6 +49,9 @@ pub struct LogEntry {
 pub struct LogWriter {
     tx: mpsc::Sender<LogEntry>,
     capacity: usize,
+    batch: usize,
+    /// Tells the writer a whole batch is waiting.
+    wake: Arc<Notify>,
     stats: Arc<WriterStats>,
     queued_payload_bytes: Arc<AtomicUsize>,
     tail: broadcast::Sender<Arc<LogRow>>,
@@ -89,9 +92,19 @@ impl LogWriter {
             stats: stats.clone(),
             queued_payload_bytes: queued.clone(),
         };
-        let task = tokio::spawn(task.run(rx, stop_rx));
+        let wake = Arc::new(Notify::new());
+        let task = tokio::spawn(task.run(rx, stop_rx, wake.clone()));
         let (tail, _) = broadcast::channel(TAIL);
-        Self { tx, capacity, stats, queued_payload_bytes: queued, tail, stop: Mutex::new(Some((stop_tx, task))) }
+        Self {
+            tx,
+            capacity,
+            batch: b.batch.max(1),
+            wake,
+            stats,
+            queued_payload_bytes: queued,
+            tail,
+            stop: Mutex::new(Some((stop_tx, task))),
+        }
     }
 
     /// Queues a row (and its payload); never waits.
@@ -115,10 +128,14 @@ impl LogWriter {
             let _ = self.tail.send(Arc::new(entry.row.clone()));
         }
         match self.tx.try_send(entry) {
-            Ok(()) if stripped => {
-                self.stats.payloads_dropped.fetch_add(1, Ordering::Relaxed);
+            Ok(()) => {
+                if stripped {
+                    self.stats.payloads_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                if self.queue_depth() >= self.batch {
+                    self.wake.notify_one();
+                }
             }
-            Ok(()) => {}
             Err(_) => {
                 self.queued_payload_bytes.fetch_sub(queued_bytes, Ordering::Relaxed);
                 // The first drop is logged; the rest are only counted (a full queue is a burst).
@@ -163,12 +180,13 @@ struct Task {
 }
 
 impl Task {
-    async fn run(self, mut rx: mpsc::Receiver<LogEntry>, mut stop: oneshot::Receiver<()>) {
+    /// Wakes on the tick, or when a batch is waiting — not at every row:
+    /// a busy gateway would otherwise wake this task once per request.
+    async fn run(self, mut rx: mpsc::Receiver<LogEntry>, mut stop: oneshot::Receiver<()>, wake: Arc<Notify>) {
         let mut buf: Vec<LogEntry> = Vec::with_capacity(self.batch);
         let mut tick = tokio::time::interval(self.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let room = self.batch.saturating_sub(buf.len()).max(1);
             tokio::select! {
                 biased;
                 _ = &mut stop => {
@@ -182,21 +200,25 @@ impl Task {
                     self.flush(&mut buf).await;
                     return;
                 }
-                n = rx.recv_many(&mut buf, room) => {
-                    if n == 0 {
+                _ = wake.notified() => {}
+                _ = tick.tick() => {}
+            }
+            loop {
+                match rx.try_recv() {
+                    Ok(entry) => {
+                        buf.push(entry);
+                        if buf.len() >= self.batch {
+                            self.flush(&mut buf).await;
+                        }
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
                         self.flush(&mut buf).await;
                         return;
                     }
-                    if buf.len() >= self.batch {
-                        self.flush(&mut buf).await;
-                    }
-                }
-                _ = tick.tick() => {
-                    if !buf.is_empty() {
-                        self.flush(&mut buf).await;
-                    }
                 }
             }
+            self.flush(&mut buf).await;
         }
     }
 

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use switchyard_core::governance::period::now_ms;
 use switchyard_core::observability::rollup::{self, Bucket, GroupBy, UsageFilter, DAY_MS};
-use switchyard_core::observability::{LogFilter, Logs, StoredPayload};
+use switchyard_core::observability::{LogFilter, LogRow, Logs, StoredPayload};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::api::{name, Name};
@@ -107,7 +107,7 @@ async fn tail(
     let events = futures::stream::unfold((rx, filter), |(mut rx, filter)| async move {
         loop {
             let event = match rx.recv().await {
-                Ok(row) if filter.matches(&row) => match Event::default().json_data(&*row) {
+                Ok(row) if filter.matches(&row) => match Event::default().json_data(with_time(&row)) {
                     Ok(e) => e,
                     Err(_) => continue,
                 },
@@ -120,6 +120,13 @@ async fn tail(
         }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("ping")))
+}
+
+/// A tailed row with its `started_at` rendered (rows are queued without it).
+fn with_time(row: &LogRow) -> LogRow {
+    let mut r = row.clone();
+    r.started_at = switchyard_core::governance::period::rfc3339(r.started_at_ms);
+    r
 }
 
 #[derive(Debug, Deserialize)]
