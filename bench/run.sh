@@ -198,7 +198,7 @@ start_switchyard() {
 }
 TARGETS=(direct nginx switchyard)
 start_switchyard switchyard "${SWITCHYARD_BIN:-$BIN/switchyard}" "$OUT/data"
-# The same build without its request log, for the "request log off" rows (idle otherwise).
+# The same build without its request log ("nolog"), for the request-log row (idle otherwise).
 if "${SWITCHYARD_BIN:-$BIN/switchyard}" serve --help | grep -q -- --no-request-log; then
     start_switchyard nolog "${SWITCHYARD_BIN:-$BIN/switchyard}" "$OUT/data-nolog" --no-request-log
 fi
@@ -237,8 +237,7 @@ measure() {
     local scenario=$1 target=$2 path=$3
     shift 3
     [[ -z $ONLY || $scenario =~ $ONLY ]] || return 0
-    # AS=<process>: measure that process, reported as TARGET (the request-log-off switchyard).
-    local at=${AS:-$target}
+    local at=$target
     local pid=()
     [[ $target != direct ]] && pid=(--pid "${PROC[$at]}")
     if ! "${LOAD_CPU[@]}" "$BIN/loadgen" run --scenario "$scenario" --target "$target" \
@@ -310,14 +309,15 @@ governed() {
     esac
 }
 
-# unlogged SCENARIO TARGET LOADGEN-ARGS...: the switchyard without its request log in the
-# switchyard's place; direct and nginx as in every scenario; not the baseline.
-unlogged() {
-    case $2 in
-        baseline) ;;
-        switchyard) if [[ -n ${PROC[nolog]:-} ]]; then AS=nolog measure "$1" "$2" /v1/chat/completions "${@:3}"; fi ;;
-        *) measure "$1" "$2" /v1/chat/completions "${@:3}" ;;
-    esac
+# with_nolog N SCENARIO FUNCTION ARGS...: `rounds` over nginx, switchyard and the same build
+# without its request log ("nolog"), interleaved in the same rounds: the on ÷ off ratio is
+# switchyard's req/s over nolog's, measured side by side.
+with_nolog() {
+    [[ -n ${PROC[nolog]:-} ]] || return 0
+    local saved=("${TARGETS[@]}")
+    TARGETS=(nginx switchyard nolog)
+    rounds "$@"
+    TARGETS=("${saved[@]}")
 }
 
 timed=(--duration "$DUR" --warmup "$WARM")
@@ -328,7 +328,7 @@ every "stream 50 chunks c=64" --body-file "$OUT/stream.json" -c 64 --expect '[DO
 rounds "$ROUNDS" "chat c=64, governance on" governed --body-file "$OUT/small.json" -c 64 "${timed[@]}"
 rounds "$ROUNDS" "stream 50 chunks c=64, governance on" governed --body-file "$OUT/stream.json" -c 64 \
     --expect '[DONE]' "${timed[@]}"
-rounds "$ROUNDS" "chat c=64, request log off" unlogged --body-file "$OUT/small.json" -c 64 "${timed[@]}"
+with_nolog "$ROUNDS" "chat c=64, request log on vs off" chat --body-file "$OUT/small.json" -c 64 "${timed[@]}"
 
 plain=(--note "plain chat (reference: no translation)" --body-file "$OUT/small.json" -c 1 "${timed[@]}")
 anthropic=(--body-file "$OUT/anthropic-small.json" -c 1 --expect '"end_turn"' "${timed[@]}")
