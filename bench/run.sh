@@ -64,11 +64,8 @@ fi
 # With SWITCHYARD_BIN there is no switchyard to build.
 build=(-p bench-fake-upstream -p bench-loadgen)
 [[ -n ${SWITCHYARD_BIN:-} ]] || build=(-p switchyard "${build[@]}")
-# Quick mode (a smoke run: no figure is judged) builds without LTO: half the build time in CI.
-PROFILE=release
-((QUICK)) && PROFILE=quick-bench
-cargo build --profile "$PROFILE" "${build[@]}"
-BIN=${CARGO_TARGET_DIR:-target}/$PROFILE
+cargo build --release "${build[@]}"
+BIN=${CARGO_TARGET_DIR:-target}/release
 
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/switchyard-bench.XXXXXX)}
 mkdir -p "$OUT"
