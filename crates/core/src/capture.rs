@@ -61,7 +61,9 @@ impl Capture {
         Self { keep: stored_cap.saturating_mul(4).max(4096), response: Answer::Nothing }
     }
 
-    fn raw(&mut self, chunk: &[u8]) {
+    /// A body relayed whole, or one chunk of a body relayed as it arrives
+    /// (also a stream kept as text).
+    pub fn body(&mut self, chunk: &[u8]) {
         if !matches!(self.response, Answer::Raw { .. }) {
             self.response = Answer::Raw { bytes: BytesMut::new(), cut: false };
         }
@@ -70,11 +72,6 @@ impl Capture {
             bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
             *cut |= chunk.len() > room;
         }
-    }
-
-    /// A body relayed whole, or one chunk of a body relayed as it arrives.
-    pub fn body(&mut self, chunk: &[u8]) {
-        self.raw(chunk);
     }
 
     /// One chunk of a passthrough event stream in the client's `dialect`.
@@ -105,7 +102,7 @@ impl Capture {
                     }
                 }
             }
-            Answer::Raw { .. } => self.raw(chunk),
+            Answer::Raw { .. } => self.body(chunk),
             Answer::Nothing | Answer::Events(_) => {}
         }
     }

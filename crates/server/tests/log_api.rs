@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{api, start_governed, Harness};
+use common::{api, log_rows as rows, start_governed, Harness};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -26,19 +26,6 @@ const FILE: &str = r#"{"providers": {
   "routes": {"steady": {"targets": [{"model": "db/fault-503-always"}], "fallbacks": ["dba/backup"]}},
   "governance": {"prices": {"db/*": {"input": 1.0, "output": 2.0}}},
   "logging": {"payload_max_bytes": 1500, "redact_paths": ["metadata.user_id"]}}"#;
-
-async fn rows(h: &Harness, query: &str, n: usize) -> Vec<Value> {
-    for _ in 0..100 {
-        let (status, page) = api(h, Method::GET, &format!("/api/logs{query}"), None).await;
-        assert_eq!(status, 200, "{page}");
-        let data = page["data"].as_array().unwrap().clone();
-        if data.len() >= n {
-            return data;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {n} rows for {query}");
-}
 
 async fn key(h: &Harness, body: Value) -> (String, String) {
     let (status, k) = api(h, Method::POST, "/api/keys", Some(body)).await;

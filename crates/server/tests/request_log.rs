@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{api, start_governed, Harness};
+use common::{api, log_rows as rows, start_governed};
 use serde_json::{json, Value};
 use switchyard_testkit::FakeUpstream;
 
@@ -16,20 +16,6 @@ const FILE: &str = r#"{"providers": {"db": {"network_config": {"base_url": "{gw}
   "dba": {"network_config": {"base_url": "{gw}/anthropic"},
     "custom_provider_config": {"base_provider_type": "anthropic", "is_key_less": true}}},
   "governance": {"prices": {"db/*": {"input": 1.0, "output": 2.0}}}}"#;
-
-/// The log's rows once `n` are there (the writer flushes every 200 ms).
-async fn rows(h: &Harness, query: &str, n: usize) -> Vec<Value> {
-    for _ in 0..100 {
-        let (status, page) = api(h, reqwest::Method::GET, &format!("/api/logs{query}"), None).await;
-        assert_eq!(status, 200, "{page}");
-        let data = page["data"].as_array().unwrap().clone();
-        if data.len() >= n {
-            return data;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {n} rows for {query}");
-}
 
 #[tokio::test]
 async fn every_request_gets_a_row_with_what_the_upstream_reported() {

@@ -96,13 +96,6 @@ struct SourceLabels {
     source: &'static str,
 }
 
-fn family<S, M: Default>() -> Family<S, M>
-where
-    S: Clone + std::hash::Hash + Eq,
-{
-    Family::default()
-}
-
 type Hist<S> = Family<S, Histogram, fn() -> Histogram>;
 
 /// The request metrics, registered in a [`Registry`].
@@ -143,14 +136,14 @@ impl RequestMetrics {
     /// `switchyard_key_requests_total{key_id}` (one series per key: opt in).
     pub fn register(registry: &mut Registry, models: ModelFilter, key_labels: bool) -> Arc<Self> {
         let m = Self {
-            requests: family(),
-            key_requests: key_labels.then(family),
+            requests: Family::default(),
+            key_requests: key_labels.then(Family::default),
             tokens: Family::new_with_constructor(token_histogram),
             duration: Family::new_with_constructor(duration_histogram),
             ttft: Family::new_with_constructor(ttft_histogram),
-            retries: family(),
-            fallbacks: family(),
-            rate_limited: family(),
+            retries: Family::default(),
+            fallbacks: Family::default(),
+            rate_limited: Family::default(),
             inflight: Gauge::default(),
             models,
         };

@@ -258,3 +258,17 @@ pub async fn start_governed(fake: FakeUpstream, file: &str, db: Option<&std::pat
     h.log_dir = Some(log_dir);
     h
 }
+
+/// The request log's rows for `query` once `n` are there (the writer flushes every 200 ms).
+pub async fn log_rows(h: &Harness, query: &str, n: usize) -> Vec<serde_json::Value> {
+    for _ in 0..100 {
+        let (status, page) = api(h, reqwest::Method::GET, &format!("/api/logs{query}"), None).await;
+        assert_eq!(status, 200, "{page}");
+        let data = page["data"].as_array().expect("a page has data").clone();
+        if data.len() >= n {
+            return data;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} rows for {query}");
+}
