@@ -9,7 +9,8 @@
 //! - `queries`: the [`ConfigStore`] queries, providers and routes alike.
 //! - `governance`: the core `GovernanceStore`: keys, teams, policies, prices, counters.
 //! - [`SqliteLogStore`]: the request log, in a file of its own (`logs.db`, migrations in `log_migrations/`);
-//!   `usage`: its hourly rollups.
+//!   `log_write`: its writes, on the connection `writer_thread` owns (rusqlite);
+//!   `usage`: its hourly rollups as read.
 //!
 //! A migration, once released, is never edited (sqlx checks each applied
 //! migration's checksum at every start): a change is a new file.
@@ -17,14 +18,17 @@
 //! [`ConfigStore`]: switchyard_core::config_service::ConfigStore
 
 mod governance;
+mod log_write;
 mod logs;
 mod migrate;
 mod queries;
 mod sqlite;
 mod usage;
+mod writer_thread;
 
 pub use logs::SqliteLogStore;
 pub use sqlite::SqliteStore;
+pub use writer_thread::WriterError;
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +39,8 @@ pub enum OpenError {
     Database(#[from] sqlx::Error),
     #[error("cannot migrate the database schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open the request log's writer connection: {0}")]
+    LogWriter(#[from] writer_thread::WriterError),
     /// `PRAGMA user_version` beyond what the pre-sqlx store ever wrote.
     #[error("the database has schema version {0}, which no Switchyard release wrote; refusing to touch it")]
     UnknownLegacyVersion(i64),

@@ -7,6 +7,7 @@
 //! [`LogStore`]: switchyard_core::observability::LogStore
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -19,34 +20,15 @@ use switchyard_core::governance::period;
 use switchyard_core::observability::rollup::{Rollup, UsageFilter};
 use switchyard_core::observability::{LogBatch, LogFilter, LogPage, LogRow, LogStore, StoredPayload};
 
+use crate::log_write::{self, columns};
 use crate::queries::{int, store_error, uint};
+use crate::writer_thread::WriterThread;
 use crate::OpenError;
-
-/// Rows per multi-row INSERT (32 values each); the rest of a batch goes one
-/// row per statement. Two statement shapes only: every shape is a prepared
-/// statement the connection caches, and a big one is costly to prepare and hold.
-const ROWS_PER_INSERT: usize = 64;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./log_migrations");
 
-/// The columns a row is read from, spelt once (statements are built from literals only).
-macro_rules! columns {
-    () => {
-        "id, request_id, started_at_ms, duration_ms, ttft_ms, inbound, route, provider, model, served_model, \
-         stream, attempts, status, end_state, error_code, input_tokens, output_tokens, cache_read_tokens, \
-         cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent, \
-         fallback_index, retries, attempt_details, has_payload"
-    };
-}
-
-/// Whole chunks of [`ROWS_PER_INSERT`], then single rows.
-fn shapes<T>(all: &[T]) -> impl Iterator<Item = &[T]> {
-    let whole = all.len() - all.len() % ROWS_PER_INSERT;
-    all[..whole].chunks(ROWS_PER_INSERT).chain(all[whole..].chunks(1))
-}
-
 pub struct SqliteLogStore {
-    write: SqlitePool,
+    write: WriterThread,
     read: SqlitePool,
 }
 
@@ -61,16 +43,13 @@ impl SqliteLogStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true);
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            // The writer's page cache holds the indexes' hot pages (8 MiB, filled
-            // only as the log grows): a miss costs a read on every insert.
-            .connect_with(file.clone().create_if_missing(true).pragma("cache_size", "-8192"))
-            .await?;
-        MIGRATOR.run(&write).await?;
+        // Migrations through sqlx, on a connection closed once they ran: every
+        // later write goes through the writer thread's own connection.
+        let migrate =
+            SqlitePoolOptions::new().max_connections(1).connect_with(file.clone().create_if_missing(true)).await?;
+        MIGRATOR.run(&migrate).await?;
+        migrate.close().await;
+        let write = WriterThread::open(&data_dir.join("logs.db"), "log-writer")?;
         // Readers (the log API) come and go: opened on first use, closed when
         // idle, so an idle gateway holds no reader (each is a thread and a page cache).
         let read = SqlitePoolOptions::new()
@@ -81,6 +60,7 @@ impl SqliteLogStore {
         Ok(Self { write, read })
     }
 
+    /// Lets queued writes finish and closes both connections.
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
@@ -173,72 +153,8 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &LogFilter) {
 
 #[async_trait::async_trait]
 impl LogStore for SqliteLogStore {
-    async fn append(&self, batch: &LogBatch) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await.map_err(store_error)?;
-        // Ids are given here, not by SQLite, so a payload can name its row
-        // without a round trip per row (one writer: nothing races the max).
-        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM request_logs")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        let ids = (last + 1..).zip(batch.rows.iter());
-        let rows: Vec<_> = ids.collect();
-        // Multi-row statements: per-statement overhead, not per-row work, is what a busy log pays for.
-        for chunk in shapes(&rows) {
-            let mut q = QueryBuilder::<Sqlite>::new(concat!("INSERT INTO request_logs (", columns!(), ") "));
-            q.push_values(chunk, |mut b, (id, (r, payload))| {
-                b.push_bind(*id)
-                    .push_bind(&r.request_id)
-                    .push_bind(int(r.started_at_ms))
-                    .push_bind(int(r.duration_ms))
-                    .push_bind(r.ttft_ms.map(int))
-                    .push_bind(&r.inbound)
-                    .push_bind(&r.route)
-                    .push_bind(&r.provider)
-                    .push_bind(&r.model)
-                    .push_bind(&r.served_model)
-                    .push_bind(r.stream)
-                    .push_bind(i64::from(r.attempts))
-                    .push_bind(i64::from(r.status))
-                    .push_bind(&r.end)
-                    .push_bind(&r.error_code)
-                    .push_bind(int(r.input_tokens))
-                    .push_bind(int(r.output_tokens))
-                    .push_bind(int(r.cache_read_tokens))
-                    .push_bind(int(r.cache_write_tokens))
-                    .push_bind(int(r.reasoning_tokens))
-                    .push_bind(r.usage_estimated)
-                    .push_bind(r.cost_usd)
-                    .push_bind(&r.key_id)
-                    .push_bind(&r.key_name)
-                    .push_bind(&r.team)
-                    .push_bind(&r.user)
-                    .push_bind(serde_json::to_string(&r.tags).unwrap_or_else(|_| "{}".into()))
-                    .push_bind(&r.user_agent)
-                    .push_bind(i64::from(r.fallback_index))
-                    .push_bind(i64::from(r.retries))
-                    .push_bind(serde_json::to_string(&r.attempt_details).unwrap_or_else(|_| "[]".into()))
-                    .push_bind(r.has_payload && payload.is_some());
-            });
-            q.build().execute(&mut *tx).await.map_err(store_error)?;
-        }
-        let payloads: Vec<_> = rows.iter().filter_map(|(id, (r, p))| p.as_ref().map(|p| (*id, r, p))).collect();
-        for chunk in shapes(&payloads) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO request_payloads (log_id, started_at_ms, request, response, request_truncated, response_truncated) ",
-            );
-            q.push_values(chunk, |mut b, (id, r, p)| {
-                b.push_bind(*id)
-                    .push_bind(int(r.started_at_ms))
-                    .push_bind(&p.request)
-                    .push_bind(&p.response)
-                    .push_bind(p.request_truncated)
-                    .push_bind(p.response_truncated);
-            });
-            q.build().execute(&mut *tx).await.map_err(store_error)?;
-        }
-        crate::usage::upsert(&mut tx, &batch.rollups).await?;
-        tx.commit().await.map_err(store_error)
+    async fn append(&self, batch: Arc<LogBatch>) -> Result<(), StoreError> {
+        self.write.call(move |conn| log_write::append(conn, &batch)).await
     }
 
     async fn query(&self, filter: &LogFilter) -> Result<LogPage, StoreError> {
@@ -294,58 +210,19 @@ impl LogStore for SqliteLogStore {
     }
 
     async fn prune(&self, before_ms: u64, batch: u32) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE started_at_ms < ?1 ORDER BY id LIMIT ?2)",
-        )
-        .bind(int(before_ms))
-        .bind(i64::from(batch))
-        .execute(&self.write)
-        .await
-        .map_err(store_error)?;
-        Ok(done.rows_affected())
+        self.write.call(move |conn| log_write::prune(conn, before_ms, batch)).await
     }
 
     async fn prune_payloads(&self, before_ms: u64, batch: u32) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM request_payloads WHERE log_id IN \
-             (SELECT log_id FROM request_payloads WHERE started_at_ms < ?1 ORDER BY log_id LIMIT ?2)",
-        )
-        .bind(int(before_ms))
-        .bind(i64::from(batch))
-        .execute(&self.write)
-        .await
-        .map_err(store_error)?;
-        if done.rows_affected() > 0 {
-            // The rows stay; they no longer have a payload to show.
-            sqlx::query(
-                "UPDATE request_logs SET has_payload = 0 WHERE has_payload = 1 AND started_at_ms < ?1 \
-                 AND id NOT IN (SELECT log_id FROM request_payloads)",
-            )
-            .bind(int(before_ms))
-            .execute(&self.write)
-            .await
-            .map_err(store_error)?;
-        }
-        Ok(done.rows_affected())
+        self.write.call(move |conn| log_write::prune_payloads(conn, before_ms, batch)).await
     }
 
     async fn prune_rollups(&self, before_ms: u64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM usage_hourly WHERE hour_ms < ?1")
-            .bind(int(before_ms))
-            .execute(&self.write)
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected())
+        self.write.call(move |conn| log_write::prune_rollups(conn, before_ms)).await
     }
 
     async fn prune_oldest(&self, batch: u32) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs ORDER BY id LIMIT ?1)")
-                .bind(i64::from(batch))
-                .execute(&self.write)
-                .await
-                .map_err(store_error)?;
-        Ok(done.rows_affected())
+        self.write.call(move |conn| log_write::prune_oldest(conn, batch)).await
     }
 
     async fn size_bytes(&self) -> Result<u64, StoreError> {

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use switchyard_core::observability::retention::{self, Retention};
 use switchyard_core::observability::rollup::{fold, UsageFilter, HOUR_MS};
@@ -69,8 +70,8 @@ async fn rows_round_trip_filter_page_and_prune() {
     let rows: Vec<LogRow> = (0..5)
         .map(|i| row(&format!("r{i}"), 1_000 + i, if i % 2 == 0 { "a" } else { "b" }, if i == 3 { 502 } else { 200 }))
         .collect();
-    s.append(&batch(&rows)).await.unwrap();
-    s.append(&batch(&[row("r4", 2_000, "a", 200)])).await.unwrap();
+    s.append(Arc::new(batch(&rows))).await.unwrap();
+    s.append(Arc::new(batch(&[row("r4", 2_000, "a", 200)]))).await.unwrap();
 
     let all = s.query(&LogFilter::default()).await.unwrap();
     assert_eq!(
@@ -143,7 +144,7 @@ async fn payloads_live_beside_rows_are_searched_and_pruned_sooner() {
         rows: vec![(with.clone(), Some(payload(r#"{"q":"what is 50% of x_y"}"#, "forty-two"))), (without, None)],
         rollups: vec![],
     };
-    s.append(&b).await.unwrap();
+    s.append(Arc::new(b)).await.unwrap();
     let (got, p) = s.get("p1").await.unwrap().unwrap();
     assert!(got.has_payload);
     assert_eq!(p.unwrap(), payload(r#"{"q":"what is 50% of x_y"}"#, "forty-two"));
@@ -168,8 +169,8 @@ async fn rollups_add_up_across_batches_and_filter_by_dimension() {
     let h = 1_800_000_000_000 - 1_800_000_000_000 % HOUR_MS;
     let mut slow = row("u2", h + 2, "a", 200);
     slow.duration_ms = 4_000;
-    s.append(&batch(&[row("u1", h + 1, "a", 200), row("u3", h + 3, "b", 502)])).await.unwrap();
-    s.append(&batch(&[slow])).await.unwrap();
+    s.append(Arc::new(batch(&[row("u1", h + 1, "a", 200), row("u3", h + 3, "b", 502)]))).await.unwrap();
+    s.append(Arc::new(batch(&[slow]))).await.unwrap();
     let all = UsageFilter { since_ms: h, until_ms: h + HOUR_MS, ..UsageFilter::default() };
     let got = s.usage(&all).await.unwrap();
     let a = got.iter().find(|r| r.key.provider == "a").unwrap();
@@ -201,7 +202,7 @@ async fn the_size_cap_prunes_the_oldest_rows() {
             (r, None)
         })
         .collect();
-    s.append(&LogBatch { rows, rollups: vec![] }).await.unwrap();
+    s.append(Arc::new(LogBatch { rows, rollups: vec![] })).await.unwrap();
     let before = s.size_bytes().await.unwrap();
     assert!(before > 1_000_000, "{before}");
     let cap = before / 2;
@@ -214,4 +215,30 @@ async fn the_size_cap_prunes_the_oldest_rows() {
     let left = s.query(&filter(|f| f.limit = Some(500))).await.unwrap().data;
     assert_eq!(left.last().unwrap().request_id, format!("s{}", 300 - left.len()), "the oldest went first");
     s.close().await;
+}
+
+/// Appends queued before `close` land; one after it is an error, not a panic
+/// or a silent loss; a reopened log has the rows and takes new ones.
+#[tokio::test]
+async fn close_finishes_queued_writes_and_refuses_later_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(SqliteLogStore::open_dir(dir.path()).await.unwrap());
+    let writes: Vec<_> = (0..20)
+        .map(|i| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move { s.append(Arc::new(batch(&[row(&format!("c{i}"), 1_000 + i, "a", 200)]))).await })
+        })
+        .collect();
+    for w in writes {
+        w.await.unwrap().unwrap();
+    }
+    s.close().await;
+    let refused = s.append(Arc::new(batch(&[row("late", 5_000, "a", 200)]))).await;
+    assert!(refused.unwrap_err().to_string().contains("closed"));
+
+    let s = SqliteLogStore::open_dir(dir.path()).await.unwrap();
+    s.append(Arc::new(batch(&[row("after", 6_000, "a", 200)]))).await.unwrap();
+    let all = s.query(&filter(|f| f.limit = Some(100))).await.unwrap();
+    assert_eq!(all.data.len(), 21);
+    assert_eq!(all.data[0].request_id, "after");
 }

@@ -1,6 +1,8 @@
 //! What the request log needs from persistence. Its own database (file),
 //! so a burst of log writes never waits on, or holds up, configuration writes.
 
+use std::sync::Arc;
+
 use super::record::{LogFilter, LogPage, LogRow, StoredPayload};
 use super::rollup::{Rollup, UsageFilter};
 use crate::config_service::StoreError;
@@ -15,7 +17,9 @@ pub struct LogBatch {
 #[async_trait::async_trait]
 pub trait LogStore: Send + Sync {
     /// Appends rows, their payloads and the rollup deltas in one transaction.
-    async fn append(&self, batch: &LogBatch) -> Result<(), StoreError>;
+    /// Shared, not borrowed: a store may hand it to a thread of its own, and
+    /// the writer keeps it for one retry.
+    async fn append(&self, batch: Arc<LogBatch>) -> Result<(), StoreError>;
     /// Rows matching `filter`, newest first, one page. The caller has
     /// validated the filter ([`LogFilter::validate`]).
     async fn query(&self, filter: &LogFilter) -> Result<LogPage, StoreError>;

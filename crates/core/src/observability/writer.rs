@@ -236,11 +236,12 @@ impl Task {
             batch.rows.push((e.row, stored));
         }
         batch.rollups = fold(batch.rows.iter().map(|(r, _)| r));
-        let mut result = self.store.append(&batch).await;
+        let batch = Arc::new(batch);
+        let mut result = self.store.append(Arc::clone(&batch)).await;
         if let Err(e) = &result {
             tracing::warn!(rows = n, "request log write failed, retrying once: {e}");
             tokio::time::sleep(Duration::from_millis(100)).await;
-            result = self.store.append(&batch).await;
+            result = self.store.append(batch).await;
         }
         match result {
             Ok(()) => {
@@ -270,7 +271,7 @@ mod tests {
 
     #[async_trait::async_trait]
     impl LogStore for Stalled {
-        async fn append(&self, batch: &LogBatch) -> Result<(), StoreError> {
+        async fn append(&self, batch: Arc<LogBatch>) -> Result<(), StoreError> {
             self.open.notified().await;
             self.open.notify_one();
             self.kept.lock().unwrap().extend(batch.rows.iter().map(|(r, _)| r.request_id.clone()));
