@@ -1,8 +1,11 @@
 //! The request log's writes, run on its writer thread ([`WriterThread`]):
-//! a batch is one transaction, each statement prepared once per batch and
-//! bound straight from the row; retention deletes in small batches.
+//! a batch is one transaction, each statement prepared once and kept in the
+//! connection's statement cache, bound straight from the row; retention deletes
+//! in small batches.
 //!
 //! [`WriterThread`]: crate::writer_thread::WriterThread
+
+use std::borrow::Cow;
 
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use switchyard_core::observability::rollup::{Histogram, Rollup};
@@ -40,10 +43,15 @@ pub(crate) fn append(conn: &mut Connection, batch: &LogBatch) -> rusqlite::Resul
     // reading it back (one writer: nothing races the max).
     let last: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM request_logs", [], |r| r.get(0))?;
     {
-        let mut rows = tx.prepare(INSERT_ROW)?;
+        let mut rows = tx.prepare_cached(INSERT_ROW)?;
         let mut payloads = None;
         for (id, (r, payload)) in (last + 1..).zip(&batch.rows) {
-            let tags = serde_json::to_string(&r.tags).unwrap_or_else(|_| "{}".into());
+            // Most rows have no tags: no serialiser run (and no allocation) for them.
+            let tags: Cow<'_, str> = if r.tags.is_empty() {
+                Cow::Borrowed("{}")
+            } else {
+                Cow::Owned(serde_json::to_string(&r.tags).unwrap_or_else(|_| "{}".into()))
+            };
             let attempts = serde_json::to_string(&r.attempt_details).unwrap_or_else(|_| "[]".into());
             rows.execute(params![
                 id,
@@ -83,7 +91,7 @@ pub(crate) fn append(conn: &mut Connection, batch: &LogBatch) -> rusqlite::Resul
                 // Prepared on the batch's first payload: most batches have none.
                 let insert = match &mut payloads {
                     Some(insert) => insert,
-                    None => payloads.insert(tx.prepare(INSERT_PAYLOAD)?),
+                    None => payloads.insert(tx.prepare_cached(INSERT_PAYLOAD)?),
                 };
                 insert.execute(params![
                     id,
@@ -106,11 +114,11 @@ fn upsert_rollups(tx: &Transaction<'_>, rollups: &[Rollup]) -> rusqlite::Result<
     if rollups.is_empty() {
         return Ok(());
     }
-    let mut existing = tx.prepare(
+    let mut existing = tx.prepare_cached(
         "SELECT duration_hist, ttft_hist FROM usage_hourly WHERE hour_ms = ?1 AND provider = ?2 AND model = ?3 \
          AND route = ?4 AND key_id = ?5 AND team = ?6 AND user = ?7 AND status_class = ?8",
     )?;
-    let mut upsert = tx.prepare(
+    let mut upsert = tx.prepare_cached(
         "INSERT INTO usage_hourly (hour_ms, provider, model, route, key_id, team, user, status_class, key_name, \
          requests, errors, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, \
          cost_usd, unpriced, duration_hist, ttft_hist) \

@@ -1,7 +1,8 @@
 //! The request log's SQLite file: rows round-trip, filters and cursor pages
 //! read newest first, a repeated request id keeps both rows, retention
 //! prunes; payloads beside their rows (searchable, pruned sooner); hourly
-//! rollups add up across batches; the size cap prunes the oldest rows.
+//! rollups add up across batches; the size cap prunes the oldest rows; the
+//! key filter reads a partial index that keyless rows skip.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -241,4 +242,29 @@ async fn close_finishes_queued_writes_and_refuses_later_ones() {
     let all = s.query(&filter(|f| f.limit = Some(100))).await.unwrap();
     assert_eq!(all.data.len(), 21);
     assert_eq!(all.data[0].request_id, "after");
+}
+
+#[tokio::test]
+async fn the_key_filter_reads_a_partial_index_that_keyless_rows_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteLogStore::open_dir(dir.path()).await.unwrap();
+    let mut keyless = row("open", 1_000, "a", 200);
+    keyless.key_id = None;
+    keyless.key_name = None;
+    s.append(Arc::new(batch(&[row("keyed", 1_001, "a", 200), keyless]))).await.unwrap();
+    let k1 = s.query(&filter(|f| f.key = Some("k1".into()))).await.unwrap();
+    assert_eq!(k1.data.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["keyed"]);
+    assert_eq!(s.query(&LogFilter::default()).await.unwrap().data.len(), 2, "a keyless row is still logged");
+    s.close().await;
+
+    let db = rusqlite::Connection::open(dir.path().join("logs.db")).unwrap();
+    let index: String =
+        db.query_row("SELECT sql FROM sqlite_master WHERE name = 'request_logs_key'", [], |r| r.get(0)).unwrap();
+    assert!(index.ends_with("WHERE key_id IS NOT NULL"), "keyless rows skip the key index: {index}");
+    let plan: String = db
+        .query_row("EXPLAIN QUERY PLAN SELECT id FROM request_logs WHERE key_id = 'k1' ORDER BY id DESC", [], |r| {
+            r.get(3)
+        })
+        .unwrap();
+    assert!(plan.contains("request_logs_key"), "the key filter uses the index: {plan}");
 }

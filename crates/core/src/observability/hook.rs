@@ -61,7 +61,7 @@ impl RequestLog {
             .collect();
         let answered = outcome.end != End::Failed;
         if answered {
-            attempt_details.push(AttemptDetail { candidate: served.clone().unwrap_or_default(), error: None });
+            attempt_details.push(AttemptDetail { candidate: served.unwrap_or_default(), error: None });
         }
         LogRow {
             request_id: ctx.request_id.clone(),

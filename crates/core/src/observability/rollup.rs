@@ -2,7 +2,7 @@
 //! and dashboards never scan raw rows. Pure: folding rows into rollups,
 //! and rollups into a usage report (by hour or day, by one dimension).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -137,34 +137,76 @@ fn is_error(row: &LogRow) -> bool {
     row.status >= 400 || row.end == "broke"
 }
 
-fn status_class(row: &LogRow) -> String {
+fn status_class(row: &LogRow) -> &'static str {
     let class = if row.end == "broke" { 5 } else { (row.status / 100).clamp(1, 5) };
-    format!("{class}xx")
+    ["1xx", "2xx", "3xx", "4xx", "5xx"][usize::from(class - 1)]
 }
 
-/// Folds a batch of rows into one delta per hour and combination.
-pub fn fold<'a>(rows: impl IntoIterator<Item = &'a LogRow>) -> Vec<Rollup> {
-    let mut out: BTreeMap<RollupKey, Rollup> = BTreeMap::new();
-    for row in rows {
-        let key = RollupKey {
+/// A row's [`RollupKey`], borrowed from the row: a batch folds without
+/// allocating except once per distinct key (a batch holds thousands of rows
+/// and usually a handful of keys).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct KeyOf<'a> {
+    hour_ms: u64,
+    provider: &'a str,
+    model: &'a str,
+    route: &'a str,
+    key_id: &'a str,
+    team: &'a str,
+    user: &'a str,
+    status_class: &'static str,
+}
+
+impl<'a> KeyOf<'a> {
+    fn of(row: &'a LogRow) -> Self {
+        Self {
             hour_ms: row.started_at_ms - row.started_at_ms % HOUR_MS,
-            provider: row.provider.clone().unwrap_or_default(),
-            model: row.served_model.clone().unwrap_or_else(|| row.model.clone()),
-            route: row.route.clone().unwrap_or_default(),
-            key_id: row.key_id.clone().unwrap_or_default(),
-            team: row.team.clone().unwrap_or_default(),
-            user: row.user.clone().unwrap_or_default(),
+            provider: row.provider.as_deref().unwrap_or_default(),
+            model: row.served_model.as_deref().unwrap_or(&row.model),
+            route: row.route.as_deref().unwrap_or_default(),
+            key_id: row.key_id.as_deref().unwrap_or_default(),
+            team: row.team.as_deref().unwrap_or_default(),
+            user: row.user.as_deref().unwrap_or_default(),
             status_class: status_class(row),
-        };
-        let r = out.entry(key.clone()).or_insert_with(|| Rollup {
-            key,
-            key_name: String::new(),
-            counts: Counts::default(),
-        });
-        if let Some(n) = &row.key_name {
-            r.key_name.clone_from(n);
         }
-        let c = &mut r.counts;
+    }
+
+    fn owned(&self) -> RollupKey {
+        RollupKey {
+            hour_ms: self.hour_ms,
+            provider: self.provider.into(),
+            model: self.model.into(),
+            route: self.route.into(),
+            key_id: self.key_id.into(),
+            team: self.team.into(),
+            user: self.user.into(),
+            status_class: self.status_class.into(),
+        }
+    }
+}
+
+/// Folds a batch of rows into one delta per hour and combination, in key order.
+pub fn fold<'a>(rows: impl IntoIterator<Item = &'a LogRow>) -> Vec<Rollup> {
+    let mut slots: Vec<(KeyOf<'a>, Option<&'a str>, Counts)> = Vec::new();
+    let mut index: HashMap<KeyOf<'a>, usize> = HashMap::new();
+    for row in rows {
+        let key = KeyOf::of(row);
+        // Neighbours mostly share a key: compared first, hashed only on a change.
+        let i = match slots.last() {
+            Some((last, ..)) if *last == key => slots.len() - 1,
+            _ => match index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    index.insert(key, slots.len());
+                    slots.push((key, None, Counts::default()));
+                    slots.len() - 1
+                }
+            },
+        };
+        let (_, key_name, c) = &mut slots[i];
+        if let Some(n) = &row.key_name {
+            *key_name = Some(n);
+        }
         c.requests += 1;
         c.errors += u64::from(is_error(row));
         c.input_tokens += row.input_tokens;
@@ -179,7 +221,12 @@ pub fn fold<'a>(rows: impl IntoIterator<Item = &'a LogRow>) -> Vec<Rollup> {
             c.ttft.record(t);
         }
     }
-    out.into_values().collect()
+    let mut folded: Vec<Rollup> = slots
+        .into_iter()
+        .map(|(k, key_name, counts)| Rollup { key: k.owned(), key_name: key_name.unwrap_or_default().into(), counts })
+        .collect();
+    folded.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    folded
 }
 
 /// The dimension a usage report groups by.

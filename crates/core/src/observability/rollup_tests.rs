@@ -85,3 +85,18 @@ fn csv_quotes_and_defuses_formulas() {
     assert!(line.starts_with("1970-01-01T00:00:00Z,\"'=HYPERLINK(\"\"x\"\",1)\",1,0,"), "{line}");
     assert_eq!(out.lines().next().unwrap().split(',').count(), 15);
 }
+
+#[test]
+fn interleaved_keys_fold_into_one_rollup_each_with_the_last_key_name() {
+    let h = 1_800_000_000_000 - 1_800_000_000_000 % DAY_MS;
+    let mut rows =
+        vec![row(h, "a", 200, 10, 1), row(h, "b", 200, 10, 2), row(h, "a", 200, 10, 4), row(h, "b", 503, 10, 8)];
+    rows[0].key_name = Some("old".into());
+    rows[2].key_name = Some("new".into());
+    let folded = fold(&rows);
+    let got: Vec<_> =
+        folded.iter().map(|r| (r.key.provider.as_str(), r.key.status_class.as_str(), r.counts.requests)).collect();
+    assert_eq!(got, [("a", "2xx", 2), ("b", "2xx", 1), ("b", "5xx", 1)], "in key order");
+    assert_eq!((folded[0].counts.input_tokens, folded[0].key_name.as_str()), (5, "new"));
+    assert_eq!(folded[1].key_name, "", "no row named a key");
+}

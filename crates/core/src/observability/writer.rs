@@ -227,7 +227,7 @@ impl Task {
             return;
         }
         let n = buf.len() as u64;
-        let mut batch = LogBatch::default();
+        let mut batch = LogBatch { rows: Vec::with_capacity(buf.len()), rollups: Vec::new() };
         for e in buf.drain(..) {
             let stored = e.payload.map(|p| {
                 self.queued_payload_bytes.fetch_sub(p.request.len() + p.response.len(), Ordering::Relaxed);
