@@ -75,7 +75,7 @@ pub(crate) async fn send_and_relay(call: Call<'_>, mut settlement: Settlement) -
 
 async fn send_phase(call: &Call<'_>, hooked: &HeaderMap, retries: &mut u32) -> Result<UpstreamResponse, GatewayError> {
     let p = call.provider;
-    let url = p.upstream_url(call.request_type).ok_or_else(|| no_endpoint(p, call.request_type))?;
+    let url = p.upstream_url(call.request_type, call.model).ok_or_else(|| no_endpoint(p, call.request_type))?;
     let key = pick_key(p, call.model)?;
     tracing::debug!(provider = %p.name, model = call.model, stream = call.stream, url = %crate::redact::url(url.as_str()),
         translated = matches!(call.relaying, Relaying::Translate(_)), "sending");

@@ -40,6 +40,9 @@ pub struct Provider {
     pub anthropic_auth: AnthropicAuth,
     /// `url_for` of every request type, parsed once (parsing costs ~5 % of a request).
     urls: Vec<Option<reqwest::Url>>,
+    /// `url_for` of the request types whose URL names the model (`{model}`):
+    /// expanded and parsed per request instead.
+    templates: Vec<Option<String>>,
     pub(crate) http: reqwest::Client,
 }
 
@@ -129,16 +132,24 @@ impl Provider {
             anthropic_beta: cfg.request_shaping.anthropic_beta.clone(),
             anthropic_auth: cfg.request_shaping.anthropic_auth,
             urls: Vec::new(),
+            templates: Vec::new(),
             http,
         };
-        provider.urls =
-            RequestType::ALL.iter().map(|t| provider.url_for(*t).and_then(|u| reqwest::Url::parse(&u).ok())).collect();
+        let resolved: Vec<Option<String>> = RequestType::ALL.iter().map(|t| provider.url_for(*t)).collect();
+        provider.urls = resolved
+            .iter()
+            .map(|u| u.as_deref().filter(|u| !url_rule::has_model(u)).and_then(|u| reqwest::Url::parse(u).ok()))
+            .collect();
+        provider.templates = resolved.into_iter().map(|u| u.filter(|u| url_rule::has_model(u))).collect();
         Ok(provider)
     }
 
-    /// The parsed upstream URL for a request type.
-    pub fn upstream_url(&self, t: RequestType) -> Option<reqwest::Url> {
-        self.urls.get(t as usize).cloned().flatten()
+    /// The parsed upstream URL for a request type sent to `model`.
+    pub fn upstream_url(&self, t: RequestType, model: &str) -> Option<reqwest::Url> {
+        match self.templates.get(t as usize).and_then(Option::as_deref) {
+            Some(template) => reqwest::Url::parse(&url_rule::expand(template, model)).ok(),
+            None => self.urls.get(t as usize).cloned().flatten(),
+        }
     }
 
     /// The upstream URL for a request type, `None` if the base format has no

@@ -1,26 +1,58 @@
 //! Upstream URL rule: an absolute override is used as is; otherwise
 //! `base_url + (override path or default path)`, and a base URL that already
-//! ends in `/v1` does not get a second one.
+//! ends in `/v1` does not get a second one. An override may name the model
+//! with `{model}` (Azure OpenAI deployments, Databricks serving endpoints):
+//! replaced per request by the upstream model name as one path segment.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use url::Url;
 
+/// Stands for the upstream model name in a path override or full URL.
+pub const MODEL: &str = "{model}";
+
+/// What stays as it is in a path segment (RFC 3986 unreserved); everything
+/// else, `/` included, is percent-encoded, so a model name is one segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 /// A per-request-type override: a path appended to the base URL, or a full URL
-/// (which may be on another host).
+/// (which may be on another host), as written (`{model}` left in place).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathOverride {
     Path(String),
-    Absolute(Url),
+    Absolute(String),
 }
 
 impl PathOverride {
     /// Parses an override as written in config. `None` means neither a path
     /// starting with `/` nor an absolute http(s) URL.
     pub fn parse(s: &str) -> Option<Self> {
+        // Checked with the placeholder filled, as it will be sent.
+        let filled = s.replace(MODEL, "model");
         if s.starts_with('/') {
-            return (!has_control_or_space(s)).then(|| Self::Path(s.to_string()));
+            return (!has_control_or_space(&filled)).then(|| Self::Path(s.to_string()));
         }
-        parse_http_url(s).ok().map(Self::Absolute)
+        parse_http_url(&filled).ok().map(|_| Self::Absolute(s.to_string()))
     }
+}
+
+/// The first `{…}` in an override that is not `{model}`, if any: a typo
+/// such as `{deployment}` would otherwise be sent as it is.
+pub fn unknown_placeholder(s: &str) -> Option<&str> {
+    let rest = s.replace(MODEL, "");
+    let open = rest.find(['{', '}'])?;
+    let end = rest[open..].find('}').map_or(rest.len(), |e| open + e + 1);
+    let found = &rest[open..end];
+    s.find(found).map(|at| &s[at..at + found.len()])
+}
+
+/// Whether a resolved URL names the model (and must be expanded per request).
+pub fn has_model(url: &str) -> bool {
+    url.contains(MODEL)
+}
+
+/// `url` with every `{model}` replaced by `model`, percent-encoded as one segment.
+pub fn expand(url: &str, model: &str) -> String {
+    url.replace(MODEL, &utf8_percent_encode(model, SEGMENT).to_string())
 }
 
 fn has_control_or_space(s: &str) -> bool {
@@ -61,7 +93,7 @@ pub fn join(base_url: &str, path: &str) -> String {
 
 pub fn resolve(base_url: &str, override_: Option<&PathOverride>, default_path: &str) -> String {
     match override_ {
-        Some(PathOverride::Absolute(url)) => url.to_string(),
+        Some(PathOverride::Absolute(url)) => url.clone(),
         Some(PathOverride::Path(p)) => join(base_url, p),
         None => join(base_url, default_path),
     }
@@ -123,6 +155,34 @@ mod tests {
         }
         assert!(PathOverride::parse("/v1/chat\r\n").is_none());
         assert_eq!(parse_http_url("https://h.example:8443/mlflow").unwrap().host_str(), Some("h.example"));
+    }
+
+    #[test]
+    fn model_placeholder_is_one_encoded_segment() {
+        let o = PathOverride::parse("/openai/deployments/{model}/chat/completions?api-version=2024-10-21").unwrap();
+        let url = resolve("https://r.openai.azure.com", Some(&o), "/v1/chat/completions");
+        assert!(has_model(&url));
+        assert_eq!(
+            expand(&url, "gpt-4o mini/2"),
+            "https://r.openai.azure.com/openai/deployments/gpt-4o%20mini%2F2/chat/completions?api-version=2024-10-21"
+        );
+        let abs =
+            PathOverride::parse("https://adb-1.azuredatabricks.net/serving-endpoints/{model}/invocations").unwrap();
+        let url = resolve("https://gw", Some(&abs), "");
+        assert_eq!(
+            expand(&url, "databricks-claude-sonnet-4"),
+            "https://adb-1.azuredatabricks.net/serving-endpoints/databricks-claude-sonnet-4/invocations"
+        );
+        assert!(!has_model("https://h/v1/chat/completions"));
+    }
+
+    #[test]
+    fn other_placeholders_are_named() {
+        assert_eq!(unknown_placeholder("/deployments/{model}/chat"), None);
+        assert_eq!(unknown_placeholder("/deployments/{deployment}/chat"), Some("{deployment}"));
+        assert_eq!(unknown_placeholder("/a/{model}/{Model}"), Some("{Model}"));
+        assert_eq!(unknown_placeholder("/a/{model"), Some("{model"));
+        assert_eq!(unknown_placeholder("/a/}"), Some("}"));
     }
 
     #[test]

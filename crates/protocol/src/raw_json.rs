@@ -104,8 +104,9 @@ impl<'a> RawObject<'a> {
         }
     }
 
-    /// Re-encodes the object with `model` replaced and the `drop` keys removed;
-    /// every other member is copied byte for byte.
+    /// Re-encodes the object with `model` replaced (or removed, when `drop`
+    /// names it) and the `drop` keys removed; every other member is copied
+    /// byte for byte.
     pub fn rewrite(&self, model: &str, drop: &[&str]) -> Vec<u8> {
         self.rewrite_with(model, drop, &[])
     }
@@ -142,7 +143,8 @@ impl<'a> RawObject<'a> {
                 out.extend_from_slice(value.get().as_bytes());
             }
         }
-        if !wrote_model {
+        // A `drop` that names `model` means the upstream takes it from elsewhere (the URL).
+        if !wrote_model && !drop.contains(&"model") {
             if !first {
                 out.push(b',');
             }

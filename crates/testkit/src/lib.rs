@@ -3,7 +3,7 @@
 //! host, as in production).
 //!
 //! The AI Gateway listener answers, under any path prefix (`/mlflow`, `/anthropic`, …):
-//! - `POST …/chat/completions`: OpenAI Chat Completions (Databricks Unified API);
+//! - `POST …/chat/completions` (and `…/invocations`, Model Serving's): OpenAI Chat Completions (Databricks Unified API);
 //! - `POST …/v1/messages` (also `?beta=true`) and `POST …/v1/messages/count_tokens`:
 //!   Anthropic Messages, validated like the real API ([`anthropic`]);
 //! - `POST …/v1/responses`: OpenAI Responses ([`responses`]);
@@ -247,7 +247,8 @@ async fn gateway_handler(
         );
     }
     if method == Method::POST {
-        if path.ends_with("/chat/completions") {
+        // `…/invocations`: Databricks Model Serving's endpoint, chat-shaped for chat models.
+        if path.ends_with("/chat/completions") || path.ends_with("/invocations") {
             return chat(&s, &body, path.starts_with("/mlflow/")).await;
         }
         if path.ends_with("/v1/messages") {

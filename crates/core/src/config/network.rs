@@ -127,6 +127,16 @@ fn read_base_url(url: &str, at: &str, d: &mut Diags) -> Option<String> {
     let shown = crate::redact::url(url);
     match parse_http_url(url) {
         Ok(u) => {
+            if url.contains(['{', '}']) {
+                d.error(
+                    at,
+                    "must not contain `{` or `}`: the base URL is shared by every request type, the model list included",
+                    Some(format!(
+                        "to put the model in the path, set custom_provider_config.request_path_overrides.chat_completion to a path or URL with {}",
+                        crate::url_rule::MODEL
+                    )),
+                );
+            }
             if u.query().is_some() || u.fragment().is_some() {
                 d.error(
                     at,

@@ -16,7 +16,7 @@ use super::{
     RequestShaping,
 };
 use crate::request_type::{BaseFormat, RequestType, BIFROST_ONLY_REQUEST_TYPES};
-use crate::url_rule::PathOverride;
+use crate::url_rule::{self, PathOverride};
 
 const ROOT_KNOWN: &[&str] = &["$schema", "providers", "client", "default_provider", "routes", "governance", "logging"];
 const ROOT_BIFROST: &[&str] = &[
@@ -396,6 +396,22 @@ fn read_custom(map: &Map<String, Value>, path: &str, d: &mut Diags) -> Option<Cu
                     &at,
                     format!("{s:?} is neither a path nor an http(s) URL"),
                     Some("write a path starting with `/` (appended to base_url), or a full URL such as https://<workspace>/api/2.1/unity-catalog/models".into()),
+                );
+                continue;
+            }
+            if let Some(found) = url_rule::unknown_placeholder(s) {
+                d.error(
+                    &at,
+                    format!("{found:?} is not a placeholder Switchyard fills"),
+                    Some(format!("the only placeholder is {}: the upstream model name, URL-encoded", url_rule::MODEL)),
+                );
+                continue;
+            }
+            if t == RequestType::ListModels && url_rule::has_model(s) {
+                d.error(
+                    &at,
+                    format!("the model list names no model to put in place of {}", url_rule::MODEL),
+                    Some("give the list's URL without it".into()),
                 );
                 continue;
             }

@@ -54,7 +54,7 @@ export function requestTypesEditor(allowed, overrides) {
     const togglePopover = () => {
       if (pop) { pop.remove(); pop = null; return; }
       const input = h("input", { type: "text", id: `override-input-${t.id}`, value: picked.overrides[t.id] || "",
-        placeholder: "/custom/path or https://other-host/full/url" });
+        placeholder: "/custom/path or https://other-host/full/url ({model}: the model name)" });
       const apply = () => {
         const v = input.value.trim();
         if (v && !isPathOrUrl(v)) { setError(input, "Enter a path starting with / (appended to the base URL) or a full http(s):// URL."); return; }
