@@ -115,6 +115,16 @@ impl GatewayError {
         }
     }
 
+    /// Seconds the upstream asked the client to wait, for the answer's
+    /// `retry-after`: the failure the client sees (the last candidate's).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Upstream { detail, .. } => detail.retry_after_secs,
+            Self::AllCandidatesFailed { failures } => failures.last().and_then(|(_, e)| e.retry_after_secs()),
+            _ => None,
+        }
+    }
+
     /// A low-cardinality label for logs and metrics.
     pub fn kind(&self) -> &'static str {
         match self {

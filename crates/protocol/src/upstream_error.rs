@@ -12,6 +12,9 @@ pub struct UpstreamErrorDetail {
     pub kind: Option<String>,
     /// `error.code` (OpenAI) or Databricks `error_code`, when a string.
     pub code: Option<String>,
+    /// Whole seconds the upstream asked to wait (`retry-after`, `retry-after-ms`),
+    /// set by the caller that saw the headers; passed on to the client.
+    pub retry_after_secs: Option<u64>,
 }
 
 const MAX_MESSAGE: usize = 2000;
@@ -28,6 +31,7 @@ pub fn parse_upstream_error(body: &[u8]) -> UpstreamErrorDetail {
         message: if text.is_empty() { "(empty body)".to_string() } else { truncate(text) },
         kind: None,
         code: None,
+        retry_after_secs: None,
     }
 }
 
@@ -41,16 +45,20 @@ fn from_json(value: &Value) -> Option<UpstreamErrorDetail> {
                 message: truncate(&message),
                 kind: str_of(err.get("type")),
                 code: str_of(err.get("code")).or_else(|| str_of(obj.get("error_code"))),
+                retry_after_secs: None,
             })
         }
-        Some(Value::String(message)) => {
-            Some(UpstreamErrorDetail { message: truncate(message), kind: None, code: str_of(obj.get("error_code")) })
-        }
+        Some(Value::String(message)) => Some(UpstreamErrorDetail {
+            message: truncate(message),
+            kind: None,
+            code: str_of(obj.get("error_code")),
+            retry_after_secs: None,
+        }),
         _ => {
             // Databricks: error_code may be an integer on legacy endpoints; treat that as absent.
             let code = str_of(obj.get("error_code"));
             let message = str_of(obj.get("message")).or_else(|| str_of(obj.get("detail")))?;
-            Some(UpstreamErrorDetail { message: truncate(&message), kind: None, code })
+            Some(UpstreamErrorDetail { message: truncate(&message), kind: None, code, retry_after_secs: None })
         }
     }
 }

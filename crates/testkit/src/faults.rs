@@ -69,6 +69,16 @@ pub(crate) async fn begin(s: &AppState, dialect: Dialect, model: &str) -> Result
         e.retry_after = Some("0");
         return Err(e.render(dialect));
     }
+    // Databricks' rate limit: its `error_code` body and a wait longer than a
+    // gateway retries for, or (`…-bare`) a bare 429 with no body at all.
+    if model.starts_with("databricks-limit-bare") {
+        return Err(StatusCode::TOO_MANY_REQUESTS.into_response());
+    }
+    if model.starts_with("databricks-limit") {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Exceeded workspace QPS limit for this endpoint.");
+        e.retry_after = Some("120");
+        return Err(e.render(Dialect::Databricks));
+    }
     if model.starts_with("error-400") {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

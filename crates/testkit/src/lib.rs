@@ -22,6 +22,8 @@
 //!   that exact model fails (503 / 429 with `retry-after` / 529 `overloaded_error`),
 //!   later ones succeed;
 //! - `fault-503-always…` / `fault-529-always…`: always fails;
+//! - `databricks-limit…`: always 429, Databricks' `REQUEST_LIMIT_EXCEEDED` body with
+//!   `retry-after: 120`; `databricks-limit-bare…`: always 429 with no body;
 //! - `error-400…`: 400 (Databricks `{"error_code","message"}` on chat);
 //! - `error-openai-404…`: 404 (OpenAI body on chat, Anthropic `not_found_error` on messages);
 //! - `fault-reset…`: streams the first events, then breaks the connection;

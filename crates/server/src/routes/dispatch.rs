@@ -84,12 +84,17 @@ pub(crate) async fn run(
         Ok(resp) => relay_response(resp),
         Err(Failure { error, headers }) => {
             let upstream_limited = error.status() == 429 && error.kind() != "rejected";
+            let retry_after = error.retry_after_secs();
             let mut response = if anthropic {
                 AnthropicError::from(error).into_response()
             } else {
                 OpenAiError::from(error).into_response()
             };
             response.headers_mut().extend(headers);
+            if let Some(secs) = retry_after.filter(|_| !response.headers().contains_key(http::header::RETRY_AFTER)) {
+                // The upstream's own wait, passed on (its other headers are not).
+                response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+            }
             if upstream_limited && !response.headers().contains_key(&SWITCHYARD_LIMIT) {
                 // The provider's own 429, told apart from Switchyard's limits.
                 response
