@@ -25,9 +25,10 @@ pub enum GatewayError {
     #[error("provider {provider:?} has no enabled key for model {model:?}")]
     NoKeyForModel { provider: String, model: String },
 
-    /// The upstream answered with an error status; its status is kept.
+    /// The upstream answered with an error status; its status is kept, and
+    /// the whole seconds it asked to wait (`retry-after`), passed on to the client.
     #[error("provider {provider:?} returned HTTP {status}: {}", .detail.message)]
-    Upstream { provider: String, status: u16, detail: UpstreamErrorDetail },
+    Upstream { provider: String, status: u16, detail: UpstreamErrorDetail, retry_after_secs: Option<u64> },
 
     /// The upstream could not be reached, or went silent, or broke the connection.
     #[error("provider {provider:?} {}: {message}", if *.timed_out { "timed out" } else { "is unreachable" })]
@@ -119,7 +120,7 @@ impl GatewayError {
     /// `retry-after`: the failure the client sees (the last candidate's).
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Self::Upstream { detail, .. } => detail.retry_after_secs,
+            Self::Upstream { retry_after_secs, .. } => *retry_after_secs,
             Self::AllCandidatesFailed { failures } => failures.last().and_then(|(_, e)| e.retry_after_secs()),
             _ => None,
         }

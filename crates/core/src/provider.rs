@@ -39,11 +39,25 @@ pub struct Provider {
     pub anthropic_beta: BetaPolicy,
     pub anthropic_auth: AnthropicAuth,
     /// `url_for` of every request type, parsed once (parsing costs ~5 % of a request).
-    urls: Vec<Option<reqwest::Url>>,
-    /// `url_for` of the request types whose URL names the model (`{model}`):
-    /// expanded and parsed per request instead.
-    templates: Vec<Option<String>>,
+    urls: Vec<Option<UpstreamUrl>>,
     pub(crate) http: reqwest::Client,
+}
+
+/// A request type's upstream URL as kept between requests.
+#[derive(Debug)]
+enum UpstreamUrl {
+    Parsed(reqwest::Url),
+    /// Names the model (`{model}`): expanded and parsed per request.
+    Template(String),
+}
+
+impl UpstreamUrl {
+    fn new(url: String) -> Option<Self> {
+        if url_rule::has_model(&url) {
+            return Some(Self::Template(url));
+        }
+        reqwest::Url::parse(&url).ok().map(Self::Parsed)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,23 +146,18 @@ impl Provider {
             anthropic_beta: cfg.request_shaping.anthropic_beta.clone(),
             anthropic_auth: cfg.request_shaping.anthropic_auth,
             urls: Vec::new(),
-            templates: Vec::new(),
             http,
         };
-        let resolved: Vec<Option<String>> = RequestType::ALL.iter().map(|t| provider.url_for(*t)).collect();
-        provider.urls = resolved
-            .iter()
-            .map(|u| u.as_deref().filter(|u| !url_rule::has_model(u)).and_then(|u| reqwest::Url::parse(u).ok()))
-            .collect();
-        provider.templates = resolved.into_iter().map(|u| u.filter(|u| url_rule::has_model(u))).collect();
+        provider.urls = RequestType::ALL.iter().map(|t| provider.url_for(*t).and_then(UpstreamUrl::new)).collect();
         Ok(provider)
     }
 
     /// The parsed upstream URL for a request type sent to `model`.
     pub fn upstream_url(&self, t: RequestType, model: &str) -> Option<reqwest::Url> {
-        match self.templates.get(t as usize).and_then(Option::as_deref) {
-            Some(template) => reqwest::Url::parse(&url_rule::expand(template, model)).ok(),
-            None => self.urls.get(t as usize).cloned().flatten(),
+        match self.urls.get(t as usize)? {
+            Some(UpstreamUrl::Parsed(url)) => Some(url.clone()),
+            Some(UpstreamUrl::Template(template)) => reqwest::Url::parse(&url_rule::expand(template, model)).ok(),
+            None => None,
         }
     }
 

@@ -124,6 +124,7 @@ impl Gateway {
                                         provider: provider.clone(),
                                         status: 502,
                                         detail,
+                                        retry_after_secs: None,
                                     }));
                                     break;
                                 }

@@ -37,12 +37,11 @@ impl PathOverride {
 
 /// The first `{…}` in an override that is not `{model}`, if any: a typo
 /// such as `{deployment}` would otherwise be sent as it is.
-pub fn unknown_placeholder(s: &str) -> Option<&str> {
+pub fn unknown_placeholder(s: &str) -> Option<String> {
     let rest = s.replace(MODEL, "");
     let open = rest.find(['{', '}'])?;
     let end = rest[open..].find('}').map_or(rest.len(), |e| open + e + 1);
-    let found = &rest[open..end];
-    s.find(found).map(|at| &s[at..at + found.len()])
+    Some(rest[open..end].to_string())
 }
 
 /// Whether a resolved URL names the model (and must be expanded per request).
@@ -179,10 +178,10 @@ mod tests {
     #[test]
     fn other_placeholders_are_named() {
         assert_eq!(unknown_placeholder("/deployments/{model}/chat"), None);
-        assert_eq!(unknown_placeholder("/deployments/{deployment}/chat"), Some("{deployment}"));
-        assert_eq!(unknown_placeholder("/a/{model}/{Model}"), Some("{Model}"));
-        assert_eq!(unknown_placeholder("/a/{model"), Some("{model"));
-        assert_eq!(unknown_placeholder("/a/}"), Some("}"));
+        assert_eq!(unknown_placeholder("/deployments/{deployment}/chat").as_deref(), Some("{deployment}"));
+        assert_eq!(unknown_placeholder("/a/{model}/{Model}").as_deref(), Some("{Model}"));
+        assert_eq!(unknown_placeholder("/a/{model").as_deref(), Some("{model"));
+        assert_eq!(unknown_placeholder("/a/}").as_deref(), Some("}"));
     }
 
     #[test]

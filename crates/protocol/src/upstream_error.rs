@@ -12,14 +12,18 @@ pub struct UpstreamErrorDetail {
     pub kind: Option<String>,
     /// `error.code` (OpenAI) or Databricks `error_code`, when a string.
     pub code: Option<String>,
-    /// Whole seconds the upstream asked to wait (`retry-after`, `retry-after-ms`),
-    /// set by the caller that saw the headers; passed on to the client.
-    pub retry_after_secs: Option<u64>,
 }
 
 const MAX_MESSAGE: usize = 2000;
 
 pub fn parse_upstream_error(body: &[u8]) -> UpstreamErrorDetail {
+    parse_status_error(body, None)
+}
+
+/// Like [`parse_upstream_error`], for an answer whose status is known: an
+/// empty body (Databricks answers some limits with a bare 429) reads as the
+/// status's reason phrase, e.g. `Too Many Requests`.
+pub fn parse_status_error(body: &[u8], reason: Option<&str>) -> UpstreamErrorDetail {
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         if let Some(detail) = from_json(&value) {
             return detail;
@@ -28,10 +32,13 @@ pub fn parse_upstream_error(body: &[u8]) -> UpstreamErrorDetail {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     UpstreamErrorDetail {
-        message: if text.is_empty() { "(empty body)".to_string() } else { truncate(text) },
+        message: match reason {
+            _ if !text.is_empty() => truncate(text),
+            Some(reason) => format!("{reason} (the upstream sent no body)"),
+            None => "(empty body)".to_string(),
+        },
         kind: None,
         code: None,
-        retry_after_secs: None,
     }
 }
 
@@ -45,20 +52,16 @@ fn from_json(value: &Value) -> Option<UpstreamErrorDetail> {
                 message: truncate(&message),
                 kind: str_of(err.get("type")),
                 code: str_of(err.get("code")).or_else(|| str_of(obj.get("error_code"))),
-                retry_after_secs: None,
             })
         }
-        Some(Value::String(message)) => Some(UpstreamErrorDetail {
-            message: truncate(message),
-            kind: None,
-            code: str_of(obj.get("error_code")),
-            retry_after_secs: None,
-        }),
+        Some(Value::String(message)) => {
+            Some(UpstreamErrorDetail { message: truncate(message), kind: None, code: str_of(obj.get("error_code")) })
+        }
         _ => {
             // Databricks: error_code may be an integer on legacy endpoints; treat that as absent.
             let code = str_of(obj.get("error_code"));
             let message = str_of(obj.get("message")).or_else(|| str_of(obj.get("detail")))?;
-            Some(UpstreamErrorDetail { message: truncate(&message), kind: None, code, retry_after_secs: None })
+            Some(UpstreamErrorDetail { message: truncate(&message), kind: None, code })
         }
     }
 }
@@ -106,6 +109,11 @@ mod tests {
     fn falls_back_to_text() {
         assert_eq!(parse_upstream_error(b"  upstream exploded \n").message, "upstream exploded");
         assert_eq!(parse_upstream_error(b"").message, "(empty body)");
+        assert_eq!(
+            parse_status_error(b" \n", Some("Too Many Requests")).message,
+            "Too Many Requests (the upstream sent no body)"
+        );
+        assert_eq!(parse_status_error(b"slow down", Some("Too Many Requests")).message, "slow down");
         let long = "x".repeat(5000);
         assert!(parse_upstream_error(long.as_bytes()).message.len() < 2100);
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};
-use switchyard_protocol::upstream_error::parse_upstream_error;
+use switchyard_protocol::upstream_error::parse_status_error;
 
 use super::retry::{is_retryable_status, retry_after, MAX_RETRY_AFTER};
 use crate::byte_stream::ByteStream;
@@ -217,6 +217,7 @@ pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<Upstrea
                 tracing::warn!(provider = %p.name, attempt = attempt + 1, error = %e, delay_ms = crate::log_fields::log_ms(retry_delay), "upstream connect failed; retrying");
             }
             Ok(Ok(resp)) => {
+                let reason = resp.status().canonical_reason();
                 let status = resp.status().as_u16();
                 if resp.status().is_success() {
                     return Ok(UpstreamResponse { response: resp, deadline });
@@ -231,15 +232,13 @@ pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<Upstrea
                         Ok(Ok(Some(b))) => b,
                         _ => Bytes::new(),
                     };
-                    let mut detail = parse_upstream_error(&body);
-                    if body.iter().all(u8::is_ascii_whitespace) {
-                        // Databricks answers some limits with a bare 429: say what the status means.
-                        let reason = reason_phrase(status);
-                        detail.message = format!("{reason} (the upstream sent no body)");
-                    }
-                    // Rounded up: a client told 0 s would retry at once.
-                    detail.retry_after_secs = hinted.map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
-                    return Err(GatewayError::Upstream { provider: p.name.clone(), status, detail });
+                    return Err(GatewayError::Upstream {
+                        provider: p.name.clone(),
+                        status,
+                        detail: parse_status_error(&body, reason),
+                        // Rounded up: a client told 0 s would retry at once.
+                        retry_after_secs: hinted.map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0)),
+                    });
                 }
                 retry_delay = hinted.unwrap_or_else(|| p.retry.backoff(attempt, &mut rand::rng()));
                 tracing::warn!(provider = %p.name, attempt = attempt + 1, status, delay_ms = crate::log_fields::log_ms(retry_delay), "upstream returned a retryable status; retrying");
@@ -250,12 +249,4 @@ pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<Upstrea
         *retries += 1;
         tokio::time::sleep(retry_delay).await;
     }
-}
-
-/// The status's reason phrase ("Too Many Requests"), or the number.
-fn reason_phrase(status: u16) -> String {
-    http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .map_or_else(|| format!("HTTP {status}"), str::to_string)
 }
