@@ -9,6 +9,7 @@
 //! - `queries`: the [`ConfigStore`] queries, providers and routes alike.
 //! - `governance`: the core `GovernanceStore`: keys, teams, policies, prices, counters.
 //! - [`SqliteLogStore`]: the request log, in a file of its own (`logs.db`, migrations in `log_migrations/`);
+//!   `segment`: its storage unit (a writer batch's rows as one stored row, with zone maps);
 //!   `log_write`: its writes, on the connection `writer_thread` owns (rusqlite);
 //!   `usage`: its hourly rollups as read.
 //!
@@ -22,6 +23,7 @@ mod log_write;
 mod logs;
 mod migrate;
 mod queries;
+mod segment;
 mod sqlite;
 mod usage;
 mod writer_thread;

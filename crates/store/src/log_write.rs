@@ -1,100 +1,58 @@
 //! The request log's writes, run on its writer thread ([`WriterThread`]):
-//! a batch is one transaction, each statement prepared once and kept in the
-//! connection's statement cache, bound straight from the row; retention deletes
-//! in small batches.
+//! a batch is one transaction writing a segment (or a few) and the rows'
+//! payloads and id entries, each statement prepared once and kept in the
+//! connection's statement cache; retention deletes whole segments, in small
+//! batches.
 //!
 //! [`WriterThread`]: crate::writer_thread::WriterThread
-
-use std::borrow::Cow;
 
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use switchyard_core::observability::rollup::{Histogram, Rollup};
 use switchyard_core::observability::LogBatch;
 
 use crate::queries::int;
+use crate::segment::{self, SEGMENT_ROWS};
 
-/// The columns of a row, spelt once (read in `logs.rs`, written here).
-macro_rules! columns {
-    () => {
-        "id, request_id, started_at_ms, duration_ms, ttft_ms, inbound, route, provider, model, served_model, \
-         stream, attempts, status, end_state, error_code, input_tokens, output_tokens, cache_read_tokens, \
-         cache_write_tokens, reasoning_tokens, usage_estimated, cost_usd, key_id, key_name, team, user, tags, user_agent, \
-         fallback_index, retries, attempt_details, has_payload"
-    };
-}
-pub(crate) use columns;
+const INSERT_SEGMENT: &str = "INSERT INTO log_segments \
+     (id, first_ms, last_ms, rows, providers, models, keys, teams, users, data) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-const INSERT_ROW: &str = concat!(
-    "INSERT INTO request_logs (",
-    columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-     ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)"
-);
+const INSERT_REQUEST_ID: &str = "INSERT INTO log_request_ids (log_id, request_id) VALUES (?1, ?2)";
 
-const INSERT_PAYLOAD: &str = "INSERT INTO request_payloads \
+const INSERT_PAYLOAD: &str = "INSERT INTO log_payloads \
      (log_id, started_at_ms, request, response, request_truncated, response_truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-/// Rows, payloads and rollup deltas, all or nothing.
+/// Segments, payloads and rollup deltas, all or nothing.
 pub(crate) fn append(conn: &mut Connection, batch: &LogBatch) -> rusqlite::Result<()> {
     // IMMEDIATE: the write lock is taken at BEGIN, so the MAX(id) read below
     // cannot go stale under a retention delete from another connection.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // Ids are given here, not by SQLite, so a payload names its row without
-    // reading it back (one writer: nothing races the max).
-    let last: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM request_logs", [], |r| r.get(0))?;
-    {
-        let mut rows = tx.prepare_cached(INSERT_ROW)?;
-        let mut payloads = None;
-        for (id, (r, payload)) in (last + 1..).zip(&batch.rows) {
-            // Most rows have no tags: no serialiser run (and no allocation) for them.
-            let tags: Cow<'_, str> = if r.tags.is_empty() {
-                Cow::Borrowed("{}")
-            } else {
-                Cow::Owned(serde_json::to_string(&r.tags).unwrap_or_else(|_| "{}".into()))
-            };
-            let attempts = serde_json::to_string(&r.attempt_details).unwrap_or_else(|_| "[]".into());
-            rows.execute(params![
-                id,
-                r.request_id,
-                int(r.started_at_ms),
-                int(r.duration_ms),
-                r.ttft_ms.map(int),
-                r.inbound,
-                r.route,
-                r.provider,
-                r.model,
-                r.served_model,
-                r.stream,
-                r.attempts,
-                r.status,
-                r.end,
-                r.error_code,
-                int(r.input_tokens),
-                int(r.output_tokens),
-                int(r.cache_read_tokens),
-                int(r.cache_write_tokens),
-                int(r.reasoning_tokens),
-                r.usage_estimated,
-                r.cost_usd,
-                r.key_id,
-                r.key_name,
-                r.team,
-                r.user,
-                tags,
-                r.user_agent,
-                r.fallback_index,
-                r.retries,
-                attempts,
-                r.has_payload && payload.is_some(),
-            ])?;
+    // Segment ids are given here (one writer: nothing races the max), so a
+    // payload names its row's log id without reading anything back.
+    let last: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM log_segments", [], |r| r.get(0))?;
+    for (id, chunk) in (last + 1..).zip(batch.rows.chunks(SEGMENT_ROWS)) {
+        let s = segment::encode(chunk.iter().map(|(r, _)| r));
+        tx.prepare_cached(INSERT_SEGMENT)?.execute(params![
+            id,
+            int(s.first_ms),
+            int(s.last_ms),
+            chunk.len() as i64,
+            s.providers,
+            s.models,
+            s.keys,
+            s.teams,
+            s.users,
+            s.data
+        ])?;
+        for (index, (r, payload)) in chunk.iter().enumerate() {
+            let log_id = segment::log_id(id, index);
+            // Prepared only when used: most batches have neither.
+            if !segment::dated_by_id(r) {
+                tx.prepare_cached(INSERT_REQUEST_ID)?.execute(params![log_id, r.request_id])?;
+            }
             if let Some(p) = payload {
-                // Prepared on the batch's first payload: most batches have none.
-                let insert = match &mut payloads {
-                    Some(insert) => insert,
-                    None => payloads.insert(tx.prepare_cached(INSERT_PAYLOAD)?),
-                };
-                insert.execute(params![
-                    id,
+                tx.prepare_cached(INSERT_PAYLOAD)?.execute(params![
+                    log_id,
                     int(r.started_at_ms),
                     p.request,
                     p.response,
@@ -170,32 +128,51 @@ fn upsert_rollups(tx: &Transaction<'_>, rollups: &[Rollup]) -> rusqlite::Result<
     Ok(())
 }
 
-/// Up to `batch` rows (with their payloads, by cascade) older than `before_ms`.
+/// Deletes whole segments, oldest first, up to `batch` rows (at least one
+/// segment, however many rows it holds), with their payloads and id entries.
+fn delete_segments(tx: &Transaction<'_>, candidates: &[(i64, i64)], batch: u32) -> rusqlite::Result<u64> {
+    let mut rows = 0u64;
+    for &(id, n) in candidates {
+        let n = u64::try_from(n).unwrap_or(0);
+        if rows > 0 && rows + n > u64::from(batch) {
+            break;
+        }
+        let range = params![segment::log_id(id, 0), segment::segment_end(id)];
+        tx.prepare_cached("DELETE FROM log_payloads WHERE log_id >= ?1 AND log_id < ?2")?.execute(range)?;
+        tx.prepare_cached("DELETE FROM log_request_ids WHERE log_id >= ?1 AND log_id < ?2")?.execute(range)?;
+        tx.prepare_cached("DELETE FROM log_segments WHERE id = ?1")?.execute([id])?;
+        rows += n;
+    }
+    Ok(rows)
+}
+
+fn candidates(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<Vec<(i64, i64)>> {
+    let mut q = tx.prepare_cached(sql)?;
+    let found = q.query_map(p, |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    found
+}
+
+/// Up to `batch` rows of segments whose every row started before `before_ms`.
+/// Whole segments: a row outlives its age by at most its batch's span.
 pub(crate) fn prune(conn: &mut Connection, before_ms: u64, batch: u32) -> rusqlite::Result<u64> {
-    let n = conn.execute(
-        "DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE started_at_ms < ?1 ORDER BY id LIMIT ?2)",
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let old = candidates(
+        &tx,
+        "SELECT id, rows FROM log_segments WHERE last_ms < ?1 ORDER BY id LIMIT ?2",
         params![int(before_ms), batch],
     )?;
-    Ok(n as u64)
+    let n = delete_segments(&tx, &old, batch)?;
+    tx.commit()?;
+    Ok(n)
 }
 
 /// Up to `batch` payloads of rows older than `before_ms`; the rows stay.
 pub(crate) fn prune_payloads(conn: &mut Connection, before_ms: u64, batch: u32) -> rusqlite::Result<u64> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let n = tx.execute(
-        "DELETE FROM request_payloads WHERE log_id IN \
-         (SELECT log_id FROM request_payloads WHERE started_at_ms < ?1 ORDER BY log_id LIMIT ?2)",
+    let n = conn.execute(
+        "DELETE FROM log_payloads WHERE log_id IN \
+         (SELECT log_id FROM log_payloads WHERE started_at_ms < ?1 ORDER BY log_id LIMIT ?2)",
         params![int(before_ms), batch],
     )?;
-    if n > 0 {
-        // The rows no longer have a payload to show.
-        tx.execute(
-            "UPDATE request_logs SET has_payload = 0 WHERE has_payload = 1 AND started_at_ms < ?1 \
-             AND id NOT IN (SELECT log_id FROM request_payloads)",
-            params![int(before_ms)],
-        )?;
-    }
-    tx.commit()?;
     Ok(n as u64)
 }
 
@@ -205,11 +182,11 @@ pub(crate) fn prune_rollups(conn: &mut Connection, before_ms: u64) -> rusqlite::
     Ok(n as u64)
 }
 
-/// The `batch` oldest rows (the size cap's lever).
+/// The oldest segments, up to `batch` rows (at least one segment): the size cap's lever.
 pub(crate) fn prune_oldest(conn: &mut Connection, batch: u32) -> rusqlite::Result<u64> {
-    let n = conn.execute(
-        "DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs ORDER BY id LIMIT ?1)",
-        params![batch],
-    )?;
-    Ok(n as u64)
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let oldest = candidates(&tx, "SELECT id, rows FROM log_segments ORDER BY id LIMIT ?1", [batch])?;
+    let n = delete_segments(&tx, &oldest, batch)?;
+    tx.commit()?;
+    Ok(n)
 }

@@ -6,22 +6,23 @@
 //!
 //! [`LogStore`]: switchyard_core::observability::LogStore
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use switchyard_core::config_service::StoreError;
 use switchyard_core::governance::period;
 use switchyard_core::observability::rollup::{Rollup, UsageFilter};
 use switchyard_core::observability::{LogBatch, LogFilter, LogPage, LogRow, LogStore, StoredPayload};
 
-use crate::log_write::{self, columns};
+use crate::log_write;
 use crate::queries::{int, store_error, uint};
+use crate::segment;
 use crate::writer_thread::WriterThread;
 use crate::OpenError;
 
@@ -67,87 +68,127 @@ impl SqliteLogStore {
     }
 }
 
-fn row_of(r: &SqliteRow) -> Result<LogRow, sqlx::Error> {
-    let started: i64 = r.try_get("started_at_ms")?;
-    let tags: String = r.try_get("tags")?;
-    let attempts: String = r.try_get("attempt_details")?;
-    Ok(LogRow {
-        request_id: r.try_get("request_id")?,
-        started_at: period::rfc3339(uint(started)),
-        started_at_ms: uint(started),
-        duration_ms: uint(r.try_get("duration_ms")?),
-        ttft_ms: r.try_get::<Option<i64>, _>("ttft_ms")?.map(uint),
-        inbound: r.try_get("inbound")?,
-        route: r.try_get("route")?,
-        provider: r.try_get("provider")?,
-        model: r.try_get("model")?,
-        served_model: r.try_get("served_model")?,
-        stream: r.try_get("stream")?,
-        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(0),
-        status: u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(0),
-        end: r.try_get("end_state")?,
-        error_code: r.try_get("error_code")?,
-        input_tokens: uint(r.try_get("input_tokens")?),
-        output_tokens: uint(r.try_get("output_tokens")?),
-        cache_read_tokens: uint(r.try_get("cache_read_tokens")?),
-        cache_write_tokens: uint(r.try_get("cache_write_tokens")?),
-        reasoning_tokens: uint(r.try_get("reasoning_tokens")?),
-        usage_estimated: r.try_get("usage_estimated")?,
-        cost_usd: r.try_get("cost_usd")?,
-        key_id: r.try_get("key_id")?,
-        key_name: r.try_get("key_name")?,
-        team: r.try_get("team")?,
-        user: r.try_get("user")?,
-        tags: serde_json::from_str(&tags).unwrap_or_default(),
-        user_agent: r.try_get("user_agent")?,
-        fallback_index: u32::try_from(r.try_get::<i64, _>("fallback_index")?).unwrap_or(0),
-        retries: u32::try_from(r.try_get::<i64, _>("retries")?).unwrap_or(0),
-        attempt_details: serde_json::from_str(&attempts).unwrap_or_default(),
-        has_payload: r.try_get("has_payload")?,
-    })
+/// Tests a zone map: the segment may hold the value.
+fn zone(q: &mut QueryBuilder<Sqlite>, column: &'static str, v: &Option<String>) {
+    // Column names are literals here, never input.
+    if let Some(v) = v {
+        q.push(" AND (")
+            .push(column)
+            .push(" = '")
+            .push(segment::ANY)
+            .push("' OR instr(")
+            .push(column)
+            .push(", char(10) || ")
+            .push_bind(v.clone())
+            .push(" || char(10)) > 0)");
+    }
 }
 
-/// `AND <column> = ?` for each filter set.
-fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &LogFilter) {
-    // Column names are literals here, never input.
-    let eq = |q: &mut QueryBuilder<Sqlite>, column: &'static str, v: &Option<String>| {
-        if let Some(v) = v {
-            q.push(" AND ").push(column).push(" = ").push_bind(v.clone());
-        }
-    };
-    eq(q, "provider", &f.provider);
-    eq(q, "model", &f.model);
-    eq(q, "route", &f.route);
-    eq(q, "key_id", &f.key);
-    eq(q, "team", &f.team);
-    eq(q, "user", &f.user);
-    eq(q, "error_code", &f.error_code);
-    eq(q, "request_id", &f.request_id);
-    if let Some(s) = f.stream {
-        q.push(" AND stream = ").push_bind(s);
-    }
-    if let Some(Ok(class)) = f.status_class() {
-        q.push(" AND status >= ")
-            .push_bind(i64::from(class) * 100)
-            .push(" AND status < ")
-            .push_bind(i64::from(class + 1) * 100);
-    }
+/// The payload search: log ids whose stored request or response holds the text as typed.
+const PAYLOAD_MATCH: &str = "SELECT log_id FROM log_payloads WHERE instr(request, ?1) > 0 OR instr(response, ?1) > 0";
+
+/// The segments that may hold rows passing `f`, newest first: the zone maps,
+/// time span, cursor, request-id and payload-search narrow them; the rows are
+/// tested one by one when read.
+fn segments_query(f: &LogFilter, q_text: Option<&str>) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT id, data, (SELECT group_concat(log_id - (id << 10)) FROM log_payloads \
+         WHERE log_id >= id << 10 AND log_id < (id + 1) << 10) AS payloads FROM log_segments WHERE 1 = 1",
+    );
+    zone(&mut q, "providers", &f.provider);
+    zone(&mut q, "models", &f.model);
+    zone(&mut q, "keys", &f.key);
+    zone(&mut q, "teams", &f.team);
+    zone(&mut q, "users", &f.user);
     if let Ok(Some(since)) = LogFilter::bound(f.since.as_deref(), "since") {
-        q.push(" AND started_at_ms >= ").push_bind(int(since));
+        q.push(" AND last_ms >= ").push_bind(int(since));
     }
     if let Ok(Some(until)) = LogFilter::bound(f.until.as_deref(), "until") {
-        q.push(" AND started_at_ms < ").push_bind(int(until));
+        q.push(" AND first_ms < ").push_bind(int(until));
     }
-    if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
-        // `instr`, not LIKE: the text is matched as typed (no `%`/`_` wildcards), case-sensitively.
-        q.push(" AND id IN (SELECT log_id FROM request_payloads WHERE instr(request, ")
+    if let Some(cursor) = cursor(f) {
+        q.push(" AND id <= ").push_bind(segment::segment_of(cursor));
+    }
+    if let Some(id) = &f.request_id {
+        q.push(" AND (id IN (SELECT log_id >> 10 FROM log_request_ids WHERE request_id = ")
+            .push_bind(id.clone())
+            .push(")");
+        // Switchyard's own ids are found by their date instead (see `segment::dated_by_id`).
+        if let Some(ms) = segment::uuid7_ms(id) {
+            q.push(" OR (last_ms >= ")
+                .push_bind(int(ms.saturating_sub(segment::DATED_ID_SLACK_MS)))
+                .push(" AND first_ms <= ")
+                .push_bind(int(ms.saturating_add(segment::DATED_ID_SLACK_MS)))
+                .push(")");
+        }
+        q.push(")");
+    }
+    if let Some(text) = q_text {
+        q.push(" AND id IN (SELECT log_id >> 10 FROM log_payloads WHERE instr(request, ")
             .push_bind(text.to_string())
             .push(") > 0 OR instr(response, ")
             .push_bind(text.to_string())
             .push(") > 0)");
     }
-    if let Some(id) = f.cursor.as_deref().and_then(|c| c.parse::<i64>().ok()) {
-        q.push(" AND id < ").push_bind(id);
+    q.push(" ORDER BY id DESC");
+    q
+}
+
+fn cursor(f: &LogFilter) -> Option<i64> {
+    f.cursor.as_deref().and_then(|c| c.parse::<i64>().ok())
+}
+
+impl SqliteLogStore {
+    /// Up to `limit` rows passing `f`, newest first, with their log ids, and
+    /// whether more follow. Segments are read one at a time, only as far as
+    /// the page needs.
+    async fn scan(&self, f: &LogFilter, limit: usize) -> Result<(Vec<(i64, LogRow)>, bool), StoreError> {
+        let q_text = f.q.as_deref().filter(|t| !t.is_empty());
+        // The payloads holding the text, tested per row (a segment holds others too).
+        let searched: Option<HashSet<i64>> = match q_text {
+            Some(text) => Some(
+                sqlx::query_scalar(PAYLOAD_MATCH)
+                    .bind(text.to_string())
+                    .fetch_all(&self.read)
+                    .await
+                    .map_err(store_error)?
+                    .into_iter()
+                    .collect(),
+            ),
+            None => None,
+        };
+        let cursor = cursor(f);
+        let mut found = Vec::new();
+        let mut query = segments_query(f, q_text);
+        let mut segments = query.build().fetch(&self.read);
+        while let Some(s) = segments.try_next().await.map_err(store_error)? {
+            let id: i64 = s.try_get("id").map_err(store_error)?;
+            let data: &str = s.try_get("data").map_err(store_error)?;
+            let payloads: Option<&str> = s.try_get("payloads").map_err(store_error)?;
+            let with_payload: Vec<usize> =
+                payloads.unwrap_or_default().split(',').filter_map(|i| i.parse().ok()).collect();
+            let rows = segment::decode(data).map_err(|e| StoreError::Corrupt {
+                what: "request log segment",
+                name: id.to_string(),
+                reason: e.to_string(),
+            })?;
+            for (index, mut row) in rows.into_iter().enumerate().rev() {
+                let log_id = segment::log_id(id, index);
+                if cursor.is_some_and(|c| log_id >= c) || searched.as_ref().is_some_and(|s| !s.contains(&log_id)) {
+                    continue;
+                }
+                row.has_payload = with_payload.contains(&index);
+                if !f.matches(&row) {
+                    continue;
+                }
+                if found.len() == limit {
+                    return Ok((found, true));
+                }
+                row.started_at = period::rfc3339(row.started_at_ms);
+                found.push((log_id, row));
+            }
+        }
+        Ok((found, false))
     }
 }
 
@@ -158,37 +199,18 @@ impl LogStore for SqliteLogStore {
     }
 
     async fn query(&self, filter: &LogFilter) -> Result<LogPage, StoreError> {
-        let limit = filter.page_size();
-        let mut q = QueryBuilder::<Sqlite>::new(concat!("SELECT ", columns!(), " FROM request_logs WHERE 1 = 1"));
-        push_filters(&mut q, filter);
-        // One more than a page tells whether there is a next one.
-        q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit) + 1);
-        let rows = q.build().fetch_all(&self.read).await.map_err(store_error)?;
-        let more = rows.len() > limit as usize;
-        let page = &rows[..rows.len().min(limit as usize)];
-        let next_cursor =
-            if more { page.last().and_then(|r| r.try_get::<i64, _>("id").ok()).map(|id| id.to_string()) } else { None };
-        let data = page.iter().map(row_of).collect::<Result<_, _>>().map_err(store_error)?;
-        Ok(LogPage { data, next_cursor })
+        let (rows, more) = self.scan(filter, filter.page_size() as usize).await?;
+        let next_cursor = if more { rows.last().map(|(id, _)| id.to_string()) } else { None };
+        Ok(LogPage { data: rows.into_iter().map(|(_, r)| r).collect(), next_cursor })
     }
 
     async fn get(&self, request_id: &str) -> Result<Option<(LogRow, Option<StoredPayload>)>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM request_logs WHERE request_id = ?1 ORDER BY id DESC LIMIT 1"
-        ))
-        .bind(request_id)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(store_error)?;
-        let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get("id").map_err(store_error)?;
-        let log = row_of(&row).map_err(store_error)?;
+        let by_id = LogFilter { request_id: Some(request_id.to_string()), ..LogFilter::default() };
+        let Some((log_id, row)) = self.scan(&by_id, 1).await?.0.pop() else { return Ok(None) };
         let payload = sqlx::query(
-            "SELECT request, response, request_truncated, response_truncated FROM request_payloads WHERE log_id = ?1",
+            "SELECT request, response, request_truncated, response_truncated FROM log_payloads WHERE log_id = ?1",
         )
-        .bind(id)
+        .bind(log_id)
         .fetch_optional(&self.read)
         .await
         .map_err(store_error)?
@@ -202,7 +224,7 @@ impl LogStore for SqliteLogStore {
         })
         .transpose()
         .map_err(store_error)?;
-        Ok(Some((log, payload)))
+        Ok(Some((row, payload)))
     }
 
     async fn usage(&self, filter: &UsageFilter) -> Result<Vec<Rollup>, StoreError> {

@@ -71,7 +71,10 @@ async fn rows_round_trip_filter_page_and_prune() {
     let rows: Vec<LogRow> = (0..5)
         .map(|i| row(&format!("r{i}"), 1_000 + i, if i % 2 == 0 { "a" } else { "b" }, if i == 3 { 502 } else { 200 }))
         .collect();
-    s.append(Arc::new(batch(&rows))).await.unwrap();
+    // Three writer batches (three segments), then a repeated id.
+    for part in [&rows[..2], &rows[2..3], &rows[3..]] {
+        s.append(Arc::new(batch(part))).await.unwrap();
+    }
     s.append(Arc::new(batch(&[row("r4", 2_000, "a", 200)]))).await.unwrap();
 
     let all = s.query(&LogFilter::default()).await.unwrap();
@@ -118,8 +121,12 @@ async fn rows_round_trip_filter_page_and_prune() {
     assert_eq!(s.get("r4").await.unwrap().unwrap().0.started_at_ms, 2_000, "the latest of a repeated id");
     assert!(s.get("nope").await.unwrap().is_none());
 
-    assert_eq!(s.prune(1_003, 1).await.unwrap(), 1, "one batch at a time");
-    assert_eq!(s.prune(1_003, 100).await.unwrap(), 2);
+    // Whole segments whose every row is older: r0 and r1 together (one
+    // segment, however small the batch), then r2; r3 is older too, but its
+    // segment also holds r4, which is not.
+    assert_eq!(s.prune(1_004, 1).await.unwrap(), 2, "one segment at a time");
+    assert_eq!(s.prune(1_004, 100).await.unwrap(), 1);
+    assert_eq!(s.prune(1_004, 100).await.unwrap(), 0);
     assert_eq!(s.query(&LogFilter::default()).await.unwrap().data.len(), 3);
     s.close().await;
     assert!(dir.path().join("logs.db").exists(), "a file of its own");
@@ -196,14 +203,16 @@ async fn the_size_cap_prunes_the_oldest_rows() {
     let s = SqliteLogStore::open_dir(dir.path()).await.unwrap();
     let now = switchyard_core::governance::period::now_ms();
     let big = "x".repeat(4_000);
-    let rows: Vec<_> = (0..300)
-        .map(|i| {
-            let mut r = row(&format!("s{i}"), now - 300 + i, "a", 200);
-            r.user_agent = Some(big.clone());
-            (r, None)
-        })
-        .collect();
-    s.append(Arc::new(LogBatch { rows, rollups: vec![] })).await.unwrap();
+    for b in 0..30 {
+        let rows: Vec<_> = (b * 10..b * 10 + 10)
+            .map(|i| {
+                let mut r = row(&format!("s{i}"), now - 300 + i, "a", 200);
+                r.user_agent = Some(big.clone());
+                (r, None)
+            })
+            .collect();
+        s.append(Arc::new(LogBatch { rows, rollups: vec![] })).await.unwrap();
+    }
     let before = s.size_bytes().await.unwrap();
     assert!(before > 1_000_000, "{before}");
     let cap = before / 2;
@@ -245,26 +254,39 @@ async fn close_finishes_queued_writes_and_refuses_later_ones() {
 }
 
 #[tokio::test]
-async fn the_key_filter_reads_a_partial_index_that_keyless_rows_skip() {
+async fn zone_maps_let_filters_skip_segments_and_keyless_rows_are_still_logged() {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteLogStore::open_dir(dir.path()).await.unwrap();
-    let mut keyless = row("open", 1_000, "a", 200);
+    let mut keyless = row("open", 1_000, "b", 200);
     keyless.key_id = None;
     keyless.key_name = None;
-    s.append(Arc::new(batch(&[row("keyed", 1_001, "a", 200), keyless]))).await.unwrap();
+    keyless.user = None;
+    s.append(Arc::new(batch(&[row("keyed", 1_001, "a", 200), row("keyed2", 1_002, "a", 200)]))).await.unwrap();
+    s.append(Arc::new(batch(&[keyless]))).await.unwrap();
     let k1 = s.query(&filter(|f| f.key = Some("k1".into()))).await.unwrap();
-    assert_eq!(k1.data.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["keyed"]);
-    assert_eq!(s.query(&LogFilter::default()).await.unwrap().data.len(), 2, "a keyless row is still logged");
+    assert_eq!(k1.data.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["keyed2", "keyed"]);
+    let b = s.query(&filter(|f| f.provider = Some("b".into()))).await.unwrap();
+    assert_eq!(b.data.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["open"]);
+    assert_eq!(s.query(&LogFilter::default()).await.unwrap().data.len(), 3, "a keyless row is still logged");
     s.close().await;
 
     let db = rusqlite::Connection::open(dir.path().join("logs.db")).unwrap();
-    let index: String =
-        db.query_row("SELECT sql FROM sqlite_master WHERE name = 'request_logs_key'", [], |r| r.get(0)).unwrap();
-    assert!(index.ends_with("WHERE key_id IS NOT NULL"), "keyless rows skip the key index: {index}");
+    let zones: Vec<(String, String, String, i64)> = db
+        .prepare("SELECT providers, keys, users, rows FROM log_segments ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        zones,
+        [("\na\n".into(), "\nk1\n".into(), "\nana\n".into(), 2), ("\nb\n".into(), String::new(), String::new(), 1)],
+        "each segment lists its distinct values once"
+    );
     let plan: String = db
-        .query_row("EXPLAIN QUERY PLAN SELECT id FROM request_logs WHERE key_id = 'k1' ORDER BY id DESC", [], |r| {
+        .query_row("EXPLAIN QUERY PLAN SELECT id FROM log_segments WHERE last_ms >= 5 ORDER BY id DESC", [], |r| {
             r.get(3)
         })
         .unwrap();
-    assert!(plan.contains("request_logs_key"), "the key filter uses the index: {plan}");
+    assert!(plan.contains("log_segments"), "{plan}");
 }

@@ -70,7 +70,7 @@ impl RequestLog {
             started_at_ms,
             duration_ms: millis(outcome.duration),
             ttft_ms: outcome.ttft.map(millis),
-            inbound: ctx.inbound.as_str().to_string(),
+            inbound: ctx.inbound.as_str().into(),
             route: ctx.route.clone(),
             provider: ctx.provider.clone(),
             model: ctx.requested_model.clone(),
@@ -79,7 +79,7 @@ impl RequestLog {
             // Failed candidates are recorded; the one that answered is not.
             attempts: u32::try_from(attempt_details.len()).unwrap_or(u32::MAX),
             status: outcome.status,
-            end: outcome.end.as_str().to_string(),
+            end: outcome.end.as_str().into(),
             error_code: outcome.error_code.clone(),
             input_tokens: u.input_tokens,
             output_tokens: u.output_tokens,

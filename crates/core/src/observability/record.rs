@@ -1,12 +1,13 @@
 //! The request log's row, as stored and as `GET /api/logs` shows it (these
 //! JSON names are the API's), and the filters the log API takes.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 /// One request, settled. Times are unix milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogRow {
     pub request_id: String,
     /// RFC 3339 in the API; unix ms in `started_at_ms`.
@@ -15,7 +16,8 @@ pub struct LogRow {
     pub duration_ms: u64,
     pub ttft_ms: Option<u64>,
     /// `openai.chat`, `anthropic.messages`, …
-    pub inbound: String,
+    /// A label the gateway names (never allocated per request); owned when read back.
+    pub inbound: Cow<'static, str>,
     pub route: Option<String>,
     pub provider: Option<String>,
     /// As the client asked for it.
@@ -27,7 +29,7 @@ pub struct LogRow {
     pub attempts: u32,
     pub status: u16,
     /// `completed`, `failed`, `broke`, `client_left`.
-    pub end: String,
+    pub end: Cow<'static, str>,
     pub error_code: Option<String>,
     pub input_tokens: u64,
     pub output_tokens: u64,
