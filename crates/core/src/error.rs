@@ -37,6 +37,10 @@ pub enum GatewayError {
     #[error("provider {provider:?} sent a response Switchyard could not read: {message}")]
     BadUpstreamResponse { provider: String, message: String },
 
+    /// The provider's OAuth token could not be had: the identity provider's words.
+    #[error("provider {provider:?}: {source}")]
+    UpstreamAuth { provider: String, source: crate::upstream::oauth::TokenError },
+
     /// Every candidate (route target, fallbacks) failed; each with its reason.
     #[error("every candidate failed: {}", .failures.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; "))]
     AllCandidatesFailed { failures: Vec<(String, GatewayError)> },
@@ -77,7 +81,10 @@ impl GatewayError {
             // The last candidate's status: what the client would have seen without fallbacks.
             Self::AllCandidatesFailed { failures } => failures.last().map_or(502, |(_, e)| e.status()),
             Self::UpstreamTransport { timed_out: true, .. } => 504,
-            Self::UpstreamTransport { .. } | Self::BadUpstreamResponse { .. } | Self::UpstreamTooLarge { .. } => 502,
+            Self::UpstreamTransport { .. }
+            | Self::BadUpstreamResponse { .. }
+            | Self::UpstreamAuth { .. }
+            | Self::UpstreamTooLarge { .. } => 502,
         }
     }
 
@@ -110,6 +117,7 @@ impl GatewayError {
             Self::UpstreamTransport { timed_out: true, .. } => Some("upstream_timeout"),
             Self::UpstreamTransport { .. } => Some("upstream_unreachable"),
             Self::BadUpstreamResponse { .. } => Some("bad_upstream_response"),
+            Self::UpstreamAuth { .. } => Some("upstream_auth_failed"),
             Self::UpstreamTooLarge { .. } => Some("upstream_response_too_large"),
             Self::AllCandidatesFailed { .. } => Some("all_candidates_failed"),
             Self::Rejected { code, .. } => Some(code),
@@ -138,6 +146,7 @@ impl GatewayError {
             Self::Upstream { .. } => "upstream_status",
             Self::UpstreamTransport { .. } => "upstream_transport",
             Self::BadUpstreamResponse { .. } => "bad_upstream_response",
+            Self::UpstreamAuth { .. } => "upstream_auth",
             Self::UpstreamTooLarge { .. } => "upstream_too_large",
             Self::AllCandidatesFailed { .. } => "all_candidates_failed",
             Self::Rejected { .. } => "rejected",

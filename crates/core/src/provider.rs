@@ -2,6 +2,7 @@
 //! and its own pooled HTTP client.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -11,6 +12,7 @@ use crate::keys::ResolvedKey;
 use crate::request_type::{BaseFormat, RequestType, RequestTypeSet};
 use crate::shaping::DropFields;
 use crate::upstream::client::build_client;
+use crate::upstream::oauth::TokenSource;
 use crate::upstream::retry::RetryPolicy;
 use crate::url_rule::{self, PathOverride};
 
@@ -38,6 +40,8 @@ pub struct Provider {
     pub default_max_tokens: u32,
     pub anthropic_beta: BetaPolicy,
     pub anthropic_auth: AnthropicAuth,
+    /// OAuth client credentials: every request carries this source's bearer token.
+    pub oauth: Option<Arc<TokenSource>>,
     /// `url_for` of every request type, parsed once (parsing costs ~5 % of a request).
     urls: Vec<Option<UpstreamUrl>>,
     pub(crate) http: reqwest::Client,
@@ -121,6 +125,10 @@ impl Provider {
         };
         let http =
             build_client(net).map_err(|source| ProviderBuildError::Client { provider: name.to_string(), source })?;
+        let oauth = match &net.oauth {
+            Some(o) => Some(Arc::new(TokenSource::new(o, env).map_err(invalid)?)),
+            None => None,
+        };
         let mut provider = Self {
             name: name.to_string(),
             base_format,
@@ -145,6 +153,7 @@ impl Provider {
             default_max_tokens: cfg.request_shaping.default_max_tokens,
             anthropic_beta: cfg.request_shaping.anthropic_beta.clone(),
             anthropic_auth: cfg.request_shaping.anthropic_auth,
+            oauth,
             urls: Vec::new(),
             http,
         };

@@ -109,6 +109,7 @@ pub(crate) fn falls_back(e: &GatewayError) -> bool {
     match e {
         GatewayError::UpstreamTransport { .. }
         | GatewayError::BadUpstreamResponse { .. }
+        | GatewayError::UpstreamAuth { .. }
         | GatewayError::UpstreamTooLarge { .. } => true,
         GatewayError::Upstream { status, .. } => *status == 429 || *status >= 500,
         _ => false,

@@ -281,7 +281,7 @@ async fn client_errors_are_not_retried_and_keep_status_and_message() {
 
 #[tokio::test]
 async fn upstream_auth_failure_is_reported_with_its_status() {
-    let opts = FakeOptions { expect_bearer: Some("the-right-token".into()) };
+    let opts = FakeOptions { expect_bearer: Some("the-right-token".into()), ..FakeOptions::default() };
     let h = start_with(DATABRICKS_MLFLOW, opts, None).await;
     let (status, err) = json(
         h.post(

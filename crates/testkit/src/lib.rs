@@ -39,7 +39,8 @@
 //! - anything else: a normal answer.
 //!
 //! Auth (`FakeOptions::expect_bearer`): `Authorization: Bearer <token>` or
-//! `x-api-key: <token>`.
+//! `x-api-key: <token>`; with `FakeOptions::oauth`, also the bearer tokens its
+//! OAuth endpoint (`POST /oidc/v1/token` on the workspace host, [`oauth`]) issued.
 //!
 //! Every request is recorded (method, path, headers, JSON body) and readable
 //! in-process or at `GET /__fake/requests` (`DELETE` clears it).
@@ -49,6 +50,7 @@ pub mod anthropic;
 mod api_error;
 mod faults;
 pub mod legacy;
+pub mod oauth;
 mod raw_faults;
 pub mod responses;
 
@@ -72,6 +74,8 @@ use faults::{ApiError, Dialect};
 pub struct FakeOptions {
     /// When set, requests must carry `Authorization: Bearer <token>` or `x-api-key: <token>`.
     pub expect_bearer: Option<String>,
+    /// A service principal: the token endpoint issues tokens, the hosts accept them.
+    pub oauth: Option<oauth::FakeOAuth>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,6 +103,7 @@ pub(crate) struct Shared {
     pub(crate) seen: Mutex<HashMap<String, u32>>,
     /// TCP connections accepted on the AI Gateway host (pool reuse is visible here).
     connections: std::sync::atomic::AtomicU64,
+    oauth: Mutex<oauth::OAuthState>,
 }
 
 #[derive(Clone)]
@@ -131,6 +136,8 @@ impl FakeUpstream {
         let workspace = ws.local_addr()?;
         let gw_app = Router::new()
             .route("/__fake/requests", get(list_requests).delete(clear_requests))
+            .route("/__fake/oauth", get(oauth_stats))
+            .route("/__fake/oauth/{action}", axum::routing::post(oauth_control))
             .fallback(any(gateway_handler))
             .with_state(AppState { shared: shared.clone(), host: "gateway" });
         let ws_app = Router::new()
@@ -164,6 +171,51 @@ impl FakeUpstream {
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
+
+    /// Token requests the OAuth endpoint received.
+    pub fn oauth_fetches(&self) -> u64 {
+        self.shared.oauth.lock().map(|s| s.fetches).unwrap_or(0)
+    }
+
+    /// Upstream requests refused for an expired or revoked OAuth token.
+    pub fn oauth_refused(&self) -> u64 {
+        self.shared.oauth.lock().map(|s| s.refused).unwrap_or(0)
+    }
+
+    /// Every token issued so far stops working (a revoked secret, a rotated key).
+    pub fn revoke_oauth_tokens(&self) {
+        oauth::revoke(&self.shared.oauth);
+    }
+
+    /// The token endpoint answers 503 while down.
+    pub fn set_oauth_down(&self, down: bool) {
+        if let Ok(mut s) = self.shared.oauth.lock() {
+            s.down = down;
+        }
+    }
+}
+
+async fn oauth_stats(State(s): State<AppState>) -> Json<Value> {
+    let (fetches, refused) = s.shared.oauth.lock().map(|o| (o.fetches, o.refused)).unwrap_or_default();
+    Json(json!({"fetches": fetches, "refused": refused}))
+}
+
+/// `POST /__fake/oauth/{revoke|down|up}`.
+async fn oauth_control(
+    State(s): State<AppState>,
+    axum::extract::Path(action): axum::extract::Path<String>,
+) -> StatusCode {
+    let Ok(mut o) = s.shared.oauth.lock() else { return StatusCode::INTERNAL_SERVER_ERROR };
+    match action.as_str() {
+        "revoke" => {
+            drop(o);
+            oauth::revoke(&s.shared.oauth);
+        }
+        "down" => o.down = true,
+        "up" => o.down = false,
+        _ => return StatusCode::NOT_FOUND,
+    }
+    StatusCode::NO_CONTENT
 }
 
 async fn list_requests(State(s): State<AppState>) -> Json<Vec<RecordedRequest>> {
@@ -203,9 +255,19 @@ fn databricks_error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 fn check_auth(s: &AppState, headers: &HeaderMap, dialect: Dialect) -> Option<Response> {
-    let expected = s.shared.opts.expect_bearer.as_ref()?;
+    let opts = &s.shared.opts;
+    if opts.expect_bearer.is_none() && opts.oauth.is_none() {
+        return None;
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if header("authorization") == Some(format!("Bearer {expected}").as_str()) || header("x-api-key") == Some(expected) {
+    if let Some(expected) = &opts.expect_bearer {
+        if header("authorization") == Some(format!("Bearer {expected}").as_str())
+            || header("x-api-key") == Some(expected)
+        {
+            return None;
+        }
+    }
+    if opts.oauth.is_some() && oauth::accepts(&s.shared.oauth, header("authorization")) {
         return None;
     }
     let message = match dialect {
@@ -317,6 +379,9 @@ async fn workspace_handler(
     body: Bytes,
 ) -> Response {
     record(&s, &method, &uri, &headers, &body);
+    if let (true, "/oidc/v1/token", Some(cfg)) = (method == Method::POST, uri.path(), &s.shared.opts.oauth) {
+        return oauth::token(cfg, &s.shared.oauth, &headers, &body).await;
+    }
     if let Some(denied) = check_auth(&s, &headers, Dialect::Databricks) {
         return denied;
     }

@@ -6,6 +6,7 @@ mod env;
 mod governance;
 mod logging;
 mod network;
+mod oauth;
 mod parse;
 mod reader;
 mod routes;
@@ -18,6 +19,7 @@ pub use diagnostic::{ConfigDiagnostic, ConfigError, Severity};
 pub use env::{env_reference, resolve as env_resolve, EnvResolver, ProcessEnv};
 pub use governance::{check_price, GovernanceConfig, GovernanceSettings, Price, UnknownPrice};
 pub use logging::LoggingConfig;
+pub use oauth::{ClientAuth, OAuthConfig};
 pub use routes::{RouteConfig, RouteTarget};
 
 use crate::request_type::{BaseFormat, RequestType};
@@ -218,6 +220,9 @@ pub struct NetworkConfig {
     pub max_response_body_size_mb: u64,
     /// Cap on one SSE event (or unterminated line) held while translating a stream.
     pub max_stream_event_size_kb: u64,
+    /// Bearer tokens from an OAuth client-credentials grant, instead of a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthConfig>,
 }
 
 impl Default for NetworkConfig {
@@ -235,6 +240,7 @@ impl Default for NetworkConfig {
             enforce_http2: false,
             max_response_body_size_mb: defaults::MAX_RESPONSE_BODY_MB,
             max_stream_event_size_kb: defaults::MAX_STREAM_EVENT_KB,
+            oauth: None,
         }
     }
 }

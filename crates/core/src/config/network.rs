@@ -22,6 +22,7 @@ const NETWORK_KNOWN: &[&str] = &[
     "enforce_http2",
     "max_response_body_size_mb",
     "max_stream_event_size_kb",
+    "oauth",
 ];
 const NETWORK_BIFROST: &[&str] =
     &["insecure_skip_verify", "ca_cert_pem", "beta_header_overrides", "allow_private_network"];
@@ -118,6 +119,14 @@ pub(super) fn read_network(
     }
     if let Some(v) = opt_int(map, "max_stream_event_size_kb", &path, 1, 1_048_576, d) {
         n.max_stream_event_size_kb = v;
+    }
+    n.oauth = super::oauth::read_oauth(map, &path, env, d);
+    if n.oauth.is_some() && n.extra_headers.keys().any(|h| h.eq_ignore_ascii_case("authorization")) {
+        d.error(
+            &join(&path, "oauth"),
+            "is set together with an Authorization extra header: each would replace the other's credentials",
+            Some("keep oauth (tokens fetched and refreshed for you) or the static header, not both".into()),
+        );
     }
     n
 }

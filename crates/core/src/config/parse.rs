@@ -248,8 +248,16 @@ fn read_provider(
     let keys = read_keys(map, path, env, d);
     let request_shaping = read_shaping(map, path, d);
 
+    let oauth = network.oauth.is_some();
     let keyless = custom.as_ref().is_some_and(|c| c.is_key_less);
     let keys_path = join(path, "keys");
+    if oauth && !keys.is_empty() {
+        d.error(
+            &keys_path,
+            "a provider with network_config.oauth must not have keys: its requests carry the OAuth token",
+            Some("remove the keys, or remove network_config.oauth to authenticate with a key".into()),
+        );
+    }
     if keyless && !keys.is_empty() {
         d.error(
             &keys_path,
@@ -257,7 +265,7 @@ fn read_provider(
             Some("remove the keys, or set is_key_less to false".into()),
         );
     }
-    if !keyless && keys.is_empty() && (custom.is_some() || !custom_present) {
+    if !keyless && !oauth && keys.is_empty() && (custom.is_some() || !custom_present) {
         d.error(
             &keys_path,
             "this provider needs at least one key",

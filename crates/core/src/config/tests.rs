@@ -338,3 +338,41 @@ fn the_logging_section_is_checked_field_by_field() {
     merge(&mut wrong, json!({"logging": {"payload_max_bytes": "big"}}));
     assert!(lines(wrong).join("\n").contains("logging.payload_max_bytes"));
 }
+
+#[test]
+fn oauth_is_checked_field_by_field_and_excludes_other_credentials() {
+    let sp = |oauth: serde_json::Value| custom(json!({"network_config": {"oauth": oauth}}));
+    let ok =
+        sp(json!({"token_url": "https://ws.example/oidc/v1/token", "client_id": "app", "client_secret": "env.KEY",
+        "scope": "all-apis"}));
+    let (cfg, warnings) = parse(ok).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let o = cfg.providers["p"].network_config.oauth.clone().unwrap();
+    assert_eq!((o.client_secret.as_str(), o.client_auth), ("env.KEY", ClientAuth::Basic), "the reference is kept");
+
+    let l = lines(sp(json!({"token_url": "ftp://x", "client_secret": "", "client_auth": "jwt", "audience": "a"})));
+    let has = |s: &str| l.iter().any(|x| x.contains(s));
+    assert!(has("providers.p.network_config.oauth.token_url: \"ftp://x\" is not an http(s) URL"), "{l:?}");
+    assert!(has("providers.p.network_config.oauth.client_id: is required"), "{l:?}");
+    assert!(has("providers.p.network_config.oauth.client_secret: is required"), "{l:?}");
+    assert!(
+        has("providers.p.network_config.oauth.client_auth: \"jwt\" is not a client authentication method"),
+        "{l:?}"
+    );
+    assert!(has("providers.p.network_config.oauth.audience"), "unknown fields are named: {l:?}");
+    let l =
+        lines(sp(json!({"token_url": "https://ws.example/t", "client_id": "a", "client_secret": "env.UNSET_SECRET"})));
+    assert!(l.iter().any(|x| x.contains("oauth.client_secret: environment variable UNSET_SECRET is not set")), "{l:?}");
+
+    let both = custom(json!({"network_config": {"extra_headers": {"Authorization": "Bearer env.DATABRICKS_TOKEN"},
+        "oauth": {"token_url": "https://ws.example/t", "client_id": "a", "client_secret": "s"}}}));
+    assert!(lines(both).iter().any(|x| x.contains("oauth: is set together with an Authorization extra header")));
+    let keyed = custom(json!({"custom_provider_config": {"is_key_less": false}, "keys": [{"value": "sk"}],
+        "network_config": {"oauth": {"token_url": "https://ws.example/t", "client_id": "a", "client_secret": "s"}}}));
+    assert!(lines(keyed)
+        .iter()
+        .any(|x| x.contains("providers.p.keys: a provider with network_config.oauth must not have keys")));
+    let keyless_off = custom(json!({"custom_provider_config": {"is_key_less": false},
+        "network_config": {"oauth": {"token_url": "https://ws.example/t", "client_id": "a", "client_secret": "s"}}}));
+    assert!(parse(keyless_off).is_ok(), "an OAuth provider needs no key");
+}

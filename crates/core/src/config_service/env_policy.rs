@@ -25,7 +25,7 @@ impl ApiEnvAllowList {
         })
     }
 
-    /// One error per reference in `provider` (keys and extra headers) the list does not allow.
+    /// One error per reference in `provider` (keys, extra headers, OAuth client credentials) the list does not allow.
     pub fn check(&self, provider: &Value) -> Vec<ConfigDiagnostic> {
         let mut refs: Vec<(String, &str)> = Vec::new();
         if let Some(keys) = provider.get("keys").and_then(Value::as_array) {
@@ -40,6 +40,12 @@ impl ApiEnvAllowList {
                 if let Some(v) = v.as_str() {
                     refs.push((format!("network_config.extra_headers.{name}"), v));
                 }
+            }
+        }
+        // Sent to the token URL, which an API caller may point anywhere.
+        for field in ["client_id", "client_secret"] {
+            if let Some(v) = provider.pointer(&format!("/network_config/oauth/{field}")).and_then(Value::as_str) {
+                refs.push((format!("network_config.oauth.{field}"), v));
             }
         }
         refs.into_iter()
@@ -67,10 +73,14 @@ mod tests {
     fn only_listed_names_pass() {
         let list = ApiEnvAllowList::new(["OPENAI_KEY_A".to_string(), "DATABRICKS_*".to_string()]);
         let p = json!({"keys": [{"value": "env.OPENAI_KEY_A"}, {"value": "env.HOME"}, {"value": "sk-literal"}],
-            "network_config": {"extra_headers": {"Authorization": "Bearer env.DATABRICKS_TOKEN", "X-Leak": "env.AWS_SECRET_ACCESS_KEY"}}});
+            "network_config": {"extra_headers": {"Authorization": "Bearer env.DATABRICKS_TOKEN", "X-Leak": "env.AWS_SECRET_ACCESS_KEY"},
+                "oauth": {"client_id": "env.DATABRICKS_CLIENT_ID", "client_secret": "env.GITHUB_TOKEN"}}});
         let errors = list.check(&p);
         let paths: Vec<&str> = errors.iter().map(|d| d.path.as_str()).collect();
-        assert_eq!(paths, ["keys[1].value", "network_config.extra_headers.X-Leak"]);
+        assert_eq!(
+            paths,
+            ["keys[1].value", "network_config.extra_headers.X-Leak", "network_config.oauth.client_secret"]
+        );
         assert!(errors[1].hint.as_deref().unwrap_or("").contains("--api-env-allow AWS_SECRET_ACCESS_KEY"));
         assert!(ApiEnvAllowList::default().check(&json!({"keys": [{"value": "env.X"}]})).len() == 1);
     }

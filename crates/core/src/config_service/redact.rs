@@ -52,6 +52,9 @@ pub fn redact(mut provider: Value) -> Value {
             }
         }
     }
+    if let Some(Value::String(v)) = provider.pointer_mut("/network_config/oauth/client_secret") {
+        *v = redact_value(v);
+    }
     for_each_url(&mut provider, |_, u| *u = crate::redact::url(u));
     provider
 }
@@ -60,6 +63,9 @@ pub fn redact(mut provider: Value) -> Value {
 fn for_each_url(provider: &mut Value, mut f: impl FnMut(String, &mut String)) {
     if let Some(Value::String(u)) = provider.pointer_mut("/network_config/base_url") {
         f("network_config.base_url".into(), u);
+    }
+    if let Some(Value::String(u)) = provider.pointer_mut("/network_config/oauth/token_url") {
+        f("network_config.oauth.token_url".into(), u);
     }
     if let Some(Value::Object(o)) = provider.pointer_mut("/custom_provider_config/request_path_overrides") {
         for (t, v) in o.iter_mut() {
@@ -114,6 +120,14 @@ pub fn restore(mut incoming: Value, stored: &Value) -> Result<Value, String> {
             }
         }
     }
+    if let Some(Value::String(v)) = incoming.pointer_mut("/network_config/oauth/client_secret") {
+        if is_redacted(v) {
+            match stored.pointer("/network_config/oauth/client_secret").and_then(Value::as_str) {
+                Some(secret) => *v = secret.to_string(),
+                None => return Err("network_config.oauth.client_secret".into()),
+            }
+        }
+    }
     let stored_headers: Map<String, Value> =
         stored.pointer("/network_config/extra_headers").and_then(Value::as_object).cloned().unwrap_or_default();
     if let Some(Value::Object(headers)) = incoming.pointer_mut("/network_config/extra_headers") {
@@ -149,6 +163,11 @@ mod tests {
         assert_eq!(r["network_config"]["extra_headers"]["X-Api-Key"], "********");
         assert_eq!(r["network_config"]["extra_headers"]["X-Trace"], "on");
         assert_eq!(r["network_config"]["extra_headers"]["Cookie"], "env.C");
+        let sp = json!({"network_config": {"oauth": {"token_url": "https://h/oidc/v1/token", "client_id": "app-1", "client_secret": "dose-secret"}}});
+        let shown = redact(sp.clone());
+        assert_eq!(shown["network_config"]["oauth"]["client_secret"], MARKER);
+        assert_eq!(shown["network_config"]["oauth"]["client_id"], "app-1", "an id is not a secret");
+        assert_eq!(restore(shown, &sp).unwrap(), sp, "the marker sent back keeps the stored secret");
         assert!(!r.to_string().contains("dapi123") && !r.to_string().contains("sk-secret"));
     }
 

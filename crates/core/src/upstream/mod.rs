@@ -1,7 +1,8 @@
 //! The upstream side: one pooled HTTP client per provider, the retry policy,
-//! and sending a request with retries.
+//! OAuth token sources, and sending a request with retries.
 
 pub mod client;
+pub mod oauth;
 pub mod retry;
 mod send;
 

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};
 use switchyard_protocol::upstream_error::parse_status_error;
 
+use super::oauth::TokenSource;
 use super::retry::{is_retryable_status, retry_after, MAX_RETRY_AFTER};
 use crate::byte_stream::ByteStream;
 use crate::config::AnthropicAuth;
@@ -147,7 +148,7 @@ fn transport(provider: &str, e: reqwest::Error) -> GatewayError {
     GatewayError::UpstreamTransport { provider: provider.to_string(), message, timed_out }
 }
 
-fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
+fn build(req: &UpstreamRequest<'_>, token: Option<&HeaderValue>) -> reqwest::RequestBuilder {
     let p = req.provider;
     let mut headers = req.forwarded.clone();
     headers.insert(
@@ -175,6 +176,9 @@ fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
             headers.insert(name, v);
         }
     }
+    if let Some(token) = token {
+        headers.insert(http::header::AUTHORIZATION, token.clone());
+    }
     // Extra headers are applied last: an explicit per-provider header wins over
     // the key's generated auth header (documented in the README).
     for (name, value) in &p.extra_headers {
@@ -187,14 +191,24 @@ fn build(req: &UpstreamRequest<'_>) -> reqwest::RequestBuilder {
     b
 }
 
+async fn oauth_token(p: &Provider, source: &std::sync::Arc<TokenSource>) -> Result<HeaderValue, GatewayError> {
+    source.bearer().await.map_err(|source| GatewayError::UpstreamAuth { provider: p.name.clone(), source })
+}
+
 /// Sends with the provider's retry policy; `retries` counts the retries made.
 pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<UpstreamResponse, GatewayError> {
     let p = req.provider;
     let mut attempt: u32 = 0;
+    let mut token = match &p.oauth {
+        Some(source) => Some(oauth_token(p, source).await?),
+        None => None,
+    };
+    // A refused token is replaced once per request, outside the retry policy.
+    let mut token_renewed = false;
     loop {
         let started = Instant::now();
         let deadline = started + p.request_timeout;
-        let outcome = tokio::time::timeout(p.request_timeout, build(&req).send()).await;
+        let outcome = tokio::time::timeout(p.request_timeout, build(&req, token.as_ref()).send()).await;
         let retry_delay: Duration;
         match outcome {
             Err(_) => {
@@ -221,6 +235,16 @@ pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<Upstrea
                 let status = resp.status().as_u16();
                 if resp.status().is_success() {
                     return Ok(UpstreamResponse { response: resp, deadline });
+                }
+                if let (401, false, Some(source), Some(used)) = (status, token_renewed, &p.oauth, &token) {
+                    // Revoked or expired early: the identity provider is asked again, once.
+                    tracing::info!(provider = %p.name, "upstream refused the OAuth token; fetching a new one");
+                    source.invalidate(used);
+                    drop(resp);
+                    token = Some(oauth_token(p, source).await?);
+                    token_renewed = true;
+                    *retries += 1;
+                    continue;
                 }
                 let hinted = retry_after(resp.headers());
                 let can_retry = is_retryable_status(status)

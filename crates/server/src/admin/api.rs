@@ -121,9 +121,11 @@ pub async fn disabled() -> AdminError {
     AdminError::Disabled
 }
 
-/// `POST /api/providers/{name}/test`: lists models when the provider allows it,
-/// otherwise sends a one-token chat to `{"model": …}` from the body. Always 200;
-/// `ok` says whether the upstream answered, `error` has its exact words.
+/// `POST /api/providers/{name}/test`: fetches the OAuth token first when the
+/// provider has a service principal, then lists models when the provider
+/// allows it, otherwise sends a one-token chat to `{"model": …}` from the body.
+/// Always 200; `ok` says whether it all worked, `step` which step failed
+/// (`token`, `list_models`, `chat`), `error` has the upstream's exact words.
 pub async fn test_connection(State(gateway): State<Gateway>, path: Name, body: Body) -> Response {
     let (name, body) = match (name(path), read(body)) {
         (Ok(n), Ok(b)) => (n, b),
@@ -137,22 +139,54 @@ pub async fn test_connection(State(gateway): State<Gateway>, path: Name, body: B
         .ok()
         .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_string));
     let model = model.filter(|m| !m.trim().is_empty());
+    // A service principal's token first: when it cannot be had, nothing after it can work.
+    let mut token_step = Value::Null;
+    if let Some(source) = &provider.oauth {
+        let started = std::time::Instant::now();
+        match source.fetch_now().await {
+            Ok(valid_for) => {
+                token_step = json!({"ok": true, "expires_in_s": valid_for.as_secs(),
+                    "latency_ms": started.elapsed().as_millis() as u64});
+            }
+            Err(e) => {
+                return Json(json!({"ok": false, "step": "token", "kind": "oauth_token", "status": 502,
+                    "error": format!("provider {name:?}: {e}")}))
+                .into_response()
+            }
+        }
+    }
+    let mut answer = test_upstream(&gateway, &provider, &name, model).await;
+    if let Value::Object(o) = &mut answer {
+        o.insert("token".into(), token_step);
+        if o.get("ok") == Some(&Value::Bool(false)) {
+            let step = o.get("kind").cloned().unwrap_or(Value::Null);
+            o.insert("step".into(), step);
+        }
+    }
+    Json(answer).into_response()
+}
+
+/// The upstream half of Test connection: a model list, or a one-token chat.
+async fn test_upstream(
+    gateway: &Gateway,
+    provider: &switchyard_core::provider::Provider,
+    name: &str,
+    model: Option<String>,
+) -> Value {
     if model.is_none()
         && provider.allows(RequestType::ListModels)
         && provider.url_for(RequestType::ListModels).is_some()
     {
         let started = std::time::Instant::now();
-        return match switchyard_core::models::fetch_provider_models(&provider).await {
-            Ok(models) => Json(json!({"ok": true, "kind": "list_models", "count": models.len(),
+        return match switchyard_core::models::fetch_provider_models(provider).await {
+            Ok(models) => json!({"ok": true, "kind": "list_models", "count": models.len(),
                 "models": models.iter().take(50).map(|m| m.id.clone()).collect::<Vec<_>>(),
-                "latency_ms": started.elapsed().as_millis() as u64}))
-            .into_response(),
-            Err(e) => Json(json!({"ok": false, "kind": "list_models", "status": e.status(), "error": e.to_string()}))
-                .into_response(),
+                "latency_ms": started.elapsed().as_millis() as u64}),
+            Err(e) => json!({"ok": false, "kind": "list_models", "status": e.status(), "error": e.to_string()}),
         };
     }
     let Some(model) = model else {
-        return Json(json!({"ok": false, "kind": "chat", "error": "list models is off for this provider: give a model name to send a one-token chat"})).into_response();
+        return json!({"ok": false, "kind": "chat", "error": "list models is off for this provider: give a model name to send a one-token chat"});
     };
     let started = std::time::Instant::now();
     let request =
@@ -168,10 +202,10 @@ pub async fn test_connection(State(gateway): State<Gateway>, path: Name, body: B
                     .and_then(|v| v.pointer("/choices/0/message/content").cloned()),
                 Err(_) => None,
             };
-            Json(json!({"ok": true, "kind": "chat", "status": resp.status, "reply": text, "latency_ms": started.elapsed().as_millis() as u64})).into_response()
+            json!({"ok": true, "kind": "chat", "status": resp.status, "reply": text, "latency_ms": started.elapsed().as_millis() as u64})
         }
         Err(e) => {
-            Json(json!({"ok": false, "kind": "chat", "status": e.status(), "error": e.to_string()})).into_response()
+            json!({"ok": false, "kind": "chat", "status": e.status(), "error": e.to_string()})
         }
     }
 }

@@ -26,7 +26,12 @@ pub struct Harness {
 }
 
 pub fn env() -> HashMap<String, String> {
-    [("DBX_TOKEN".to_string(), "dapi-test-token".to_string()), ("OPENAI_KEY_A".to_string(), "sk-a".to_string())].into()
+    [
+        ("DBX_TOKEN".to_string(), "dapi-test-token".to_string()),
+        ("OPENAI_KEY_A".to_string(), "sk-a".to_string()),
+        ("DBX_CLIENT_SECRET".to_string(), "sp-secret-1".to_string()),
+    ]
+    .into()
 }
 
 /// `providers_json` may use `{gw}` (fake AI Gateway base) and `{ws}` (fake workspace base).

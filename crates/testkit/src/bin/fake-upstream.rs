@@ -14,7 +14,20 @@ async fn main() -> anyhow::Result<()> {
             "--port" => port = args.next().unwrap_or_default().parse()?,
             "--workspace-port" => workspace_port = args.next().unwrap_or_default().parse()?,
             "--expect-bearer" => opts.expect_bearer = args.next(),
-            other => anyhow::bail!("unknown argument {other}; use --port N --workspace-port N --expect-bearer TOKEN"),
+            // ID:SECRET of a service principal the OAuth endpoint (/oidc/v1/token) knows.
+            "--oauth-client" => {
+                let pair = args.next().unwrap_or_default();
+                let (id, secret) = pair.split_once(':').ok_or_else(|| anyhow::anyhow!("--oauth-client takes ID:SECRET"))?;
+                let ttl = opts.oauth.as_ref().map_or(std::time::Duration::from_secs(3600), |o| o.token_ttl);
+                opts.oauth = Some(switchyard_testkit::oauth::FakeOAuth {
+                    client_id: id.into(),
+                    client_secret: secret.into(),
+                    token_ttl: ttl,
+                });
+            }
+            other => anyhow::bail!(
+                "unknown argument {other}; use --port N --workspace-port N --expect-bearer TOKEN --oauth-client ID:SECRET"
+            ),
         }
     }
     let fake = switchyard_testkit::FakeUpstream::start_on(
