@@ -510,7 +510,8 @@ def test_databricks_preset_and_test_connection(ui, gateway, fake, upstream):
     dialog = page.get_by_role("dialog", name="Databricks AI Gateway")
     dialog.get_by_label("AI Gateway URL").fill(gw + "/")  # a trailing slash is trimmed
     dialog.get_by_label("Workspace URL").fill(ws)
-    dialog.get_by_label("Personal access token").fill("dapi-preset-token")
+    expect(dialog.get_by_label("Personal access token")).to_be_checked()
+    dialog.get_by_label("Token", exact=True).fill("dapi-preset-token")
     ui.shot("08-databricks-preset")
     dialog.get_by_role("button", name="Create providers").click()
     expect(dialog).to_be_hidden()

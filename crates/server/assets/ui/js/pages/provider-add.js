@@ -4,6 +4,7 @@
 import { h, toast, errorSlot, setError, switchEl, openModal, showServerErrors } from "../dom.js";
 import { api, state } from "../api.js";
 import { render } from "../router.js";
+import { authChoice } from "../auth-fields.js";
 import { baseUrlProblem, requestTypesEditor, DEFAULT_TYPES, DATABRICKS_DROPS, looksLikeDatabricks, parseList, customConfigFrom } from "../provider-fields.js";
 
 function nameProblem(v, existing) {
@@ -93,31 +94,36 @@ export function addBuiltInDialog(kind) {
   }
 }
 
-/** Both of the seed's providers from three answers. */
+/** Both of the seed's providers from three answers (and a service principal's, if chosen). */
 export function databricksDialog() {
   const gw = h("input", { type: "url", id: "dbx-gateway", placeholder: "https://<workspace-id>.ai-gateway.cloud.databricks.com" });
   const ws = h("input", { type: "url", id: "dbx-workspace", placeholder: "https://adb-1234567890123456.7.azuredatabricks.net" });
   const token = h("input", { type: "password", id: "dbx-token", placeholder: "dapi… or env.DATABRICKS_TOKEN", autocomplete: "off" });
+  const tokenField = h("div", { class: "field" }, h("label", { for: "dbx-token" }, "Token"), token, errorSlot(),
+    h("div", { class: "help" }, "Sent as Authorization: Bearer on every request."));
+  const auth = authChoice("dbx", null, (oauth) => { tokenField.hidden = oauth; });
   const formError = h("div", { class: "form-error", role: "alert" });
   const body = h("div", {},
-    h("p", { class: "muted" }, "Creates databricks-mlflow (Unified API, OpenAI format, models listed through Unity Catalog) and databricks-anthropic (Native API, Anthropic format), keyless, with your token as the Authorization header."),
+    h("p", { class: "muted" }, "Creates databricks-mlflow (Unified API, OpenAI format, models listed through Unity Catalog) and databricks-anthropic (Native API, Anthropic format), keyless, authenticated with a personal access token or a service principal."),
     h("div", { class: "field" }, h("label", { for: "dbx-gateway" }, "AI Gateway URL"), gw),
     h("div", { class: "field" }, h("label", { for: "dbx-workspace" }, "Workspace URL"), ws),
-    h("div", { class: "field" }, h("label", { for: "dbx-token" }, "Personal access token"), token), formError);
+    auth.el, tokenField, formError);
   const createBtn = h("button", { class: "btn primary", onclick: submit }, "Create providers");
   const close = openModal("Databricks AI Gateway", body, [h("button", { class: "btn", onclick: () => close() }, "Cancel"), createBtn]);
   async function submit() {
     const trim = (v) => v.trim().replace(/\/+$/, "");
     const g = trim(gw.value), w = trim(ws.value), t = token.value.trim();
     const urlProblem = (v) => { try { const u = new URL(v); return /^https?:$/.test(u.protocol) ? null : "Use an https:// URL."; } catch { return "Enter the full URL, starting with https://"; } };
-    const problems = [[gw, urlProblem(g)], [ws, urlProblem(w)], [token, t ? null : "Enter the token (or env.NAME)."]];
+    const problems = [[gw, urlProblem(g)], [ws, urlProblem(w)]];
+    if (!auth.isOAuth()) problems.push([token, t ? null : "Enter the token (or env.NAME)."]);
     problems.forEach(([el, p]) => setError(el, p));
-    if (problems.some(([, p]) => p)) return;
+    const oauth = auth.isOAuth() ? auth.value(urlProblem(w) ? "" : `${w}/oidc/v1/token`) : null;
+    if (problems.some(([, p]) => p) || (auth.isOAuth() && !oauth)) return;
     // env.NAME after "Bearer " is resolved by the server at load.
-    const headers = { Authorization: `Bearer ${t}` };
+    const credentials = oauth ? { oauth } : { extra_headers: { Authorization: `Bearer ${t}` } };
     const mlflow = {
       name: "databricks-mlflow",
-      network_config: { base_url: `${g}/mlflow`, extra_headers: headers },
+      network_config: { base_url: `${g}/mlflow`, ...credentials },
       custom_provider_config: { base_provider_type: "openai", is_key_less: true,
         allowed_requests: { list_models: true, chat_completion: true, chat_completion_stream: true, embedding: true },
         request_path_overrides: { list_models: `${w}/api/2.1/unity-catalog/models` } },
@@ -125,7 +131,7 @@ export function databricksDialog() {
     };
     const anthropic = {
       name: "databricks-anthropic",
-      network_config: { base_url: `${g}/anthropic`, extra_headers: headers },
+      network_config: { base_url: `${g}/anthropic`, ...credentials },
       custom_provider_config: { base_provider_type: "anthropic", is_key_less: true,
         allowed_requests: { list_models: false, chat_completion: true, chat_completion_stream: true, responses: true, responses_stream: true,
           text_completion: true, text_completion_stream: true, count_tokens: true } },

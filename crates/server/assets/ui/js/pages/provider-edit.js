@@ -3,6 +3,7 @@
 import { h, toast, errorSlot, setError, openModal, showServerErrors } from "../dom.js";
 import { api } from "../api.js";
 import { render } from "../router.js";
+import { authChoice } from "../auth-fields.js";
 import { isKeyless, allowedSet, baseUrlProblem, requestTypesEditor, parseList, customConfigFrom } from "../provider-fields.js";
 
 export function editConfigDialog(p) {
@@ -53,6 +54,8 @@ function networkTab(p, close) {
     return nameInput;
   };
   for (const [k, v] of Object.entries(n.extra_headers || {})) addRow(k, v);
+  // Keyed providers authenticate with their keys; keyless ones (Databricks') by header or service principal.
+  const auth = isKeyless(p) || n.oauth ? authChoice("net", n.oauth || null) : null;
   const formError = h("div", { class: "form-error", role: "alert" });
   const saveBtn = h("button", { class: "btn primary", type: "button", onclick: save }, "Save Network Configuration");
   const el = h("div", {},
@@ -63,6 +66,7 @@ function networkTab(p, close) {
       num("net-retries", "Max retries", n.max_retries),
       num("net-backoff-initial", "Retry backoff initial (ms)", n.retry_backoff_initial),
       num("net-backoff-max", "Retry backoff max (ms)", n.retry_backoff_max)),
+    auth ? auth.el : null,
     h("h3", { class: "section-title" }, "Extra Headers"),
     h("p", { class: "help muted" }, "Sent on every request to this provider. Credential values are shown redacted; leave them as they are to keep the stored secret."),
     h("table", { class: "rows", "aria-label": "Extra Headers" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Value"), h("th", {}, ""))), rows),
@@ -78,10 +82,15 @@ function networkTab(p, close) {
       const [k, v] = [...tr.querySelectorAll("input")].map((i) => i.value.trim());
       if (k) headers[k] = v;
     }
+    const oauth = auth && auth.isOAuth() ? auth.value("") : null;
+    if (auth && auth.isOAuth() && !oauth) return;
+    // The service principal's token is the Authorization header: a static one would fight it.
+    if (oauth) for (const k of Object.keys(headers)) if (k.toLowerCase() === "authorization") delete headers[k];
     const val = (id) => { const v = el.querySelector("#" + id).value; return v === "" ? undefined : Number(v); };
     const network_config = { ...n, base_url: baseUrl.value.trim(), extra_headers: headers,
       default_request_timeout_in_seconds: val("net-timeout"), stream_idle_timeout_in_seconds: val("net-idle"),
       max_retries: val("net-retries"), retry_backoff_initial: val("net-backoff-initial"), retry_backoff_max: val("net-backoff-max") };
+    if (oauth) network_config.oauth = oauth; else delete network_config.oauth;
     saveBtn.disabled = true;
     const err = await saveProvider(p, { network_config }, close, "Network configuration");
     saveBtn.disabled = false;

@@ -46,9 +46,13 @@ function providerDetail(p) {
     try {
       const r = await api("POST", `/api/providers/${encodeURIComponent(p.name)}/test`, { model: modelInput.value.trim() || undefined });
       result.className = "result " + (r.ok ? "ok" : "fail");
+      // A service principal's token is the first step: say whether it worked before the rest.
+      const token = r.token && r.token.ok ? `OAuth token fetched (valid ${r.token.expires_in_s} s)\n` : "";
       result.textContent = r.ok
-        ? (r.kind === "list_models" ? `Connected: ${r.count} models (${r.latency_ms} ms)\n${(r.models || []).slice(0, 10).join("\n")}` : `Connected: the model answered (${r.latency_ms} ms)`)
-        : `Failed${r.status ? ` (HTTP ${r.status})` : ""}: ${r.error}`;
+        ? token + (r.kind === "list_models" ? `Connected: ${r.count} models (${r.latency_ms} ms)\n${(r.models || []).slice(0, 10).join("\n")}` : `Connected: the model answered (${r.latency_ms} ms)`)
+        : r.step === "token"
+          ? `Failed getting the OAuth token: ${r.error}`
+          : `${token}Failed${r.status ? ` (HTTP ${r.status})` : ""}: ${r.error}`;
     } catch (err) { result.className = "result fail"; result.textContent = err.message; }
     finally { testBtn.disabled = false; }
   } }, "Test connection");
@@ -72,6 +76,8 @@ function providerDetail(p) {
         h("span", { class: "chip" + (allowed.has(t.id) ? "" : " off") }, t.label)))),
       h("dt", {}, "Custom paths"), h("dd", {}, Object.keys(overrides).length
         ? Object.entries(overrides).map(([k, v]) => h("div", {}, `${typeLabel(k)} → `, h("code", {}, v))) : h("span", { class: "muted" }, "none")),
+      n.oauth ? h("dt", {}, "Authentication") : null,
+      n.oauth ? h("dd", {}, `Service principal (OAuth): client ${n.oauth.client_id}, tokens from `, h("code", {}, n.oauth.token_url)) : null,
       h("dt", {}, "Extra headers"), h("dd", {}, Object.keys(n.extra_headers || {}).length
         ? Object.entries(n.extra_headers).map(([k, v]) => h("div", {}, h("code", {}, `${k}: ${v}`))) : h("span", { class: "muted" }, "none"))),
     h("h3", { class: "section-title" }, "Test connection"),

@@ -1,0 +1,119 @@
+"""The Databricks preset with a service principal, in a real browser: the fake workspace's
+OAuth endpoint issues tokens only to the principal it knows, and the fake gateway accepts
+only those tokens. Test connection fetches the token first and lists the Unity Catalog
+models with it; a wrong secret, set in the provider's Network tab, fails at the token step
+with the identity provider's words and never shows the secret."""
+
+import json
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from conftest import FAKE_UPSTREAM, Process
+from test_ui_browser import (  # noqa: F401  (browser, ui and gateway are fixtures)
+    UC_PATH,
+    browser,
+    gateway,
+    open_add_menu,
+    open_network_tab,
+    providers_page,
+    save_network,
+    select_provider,
+    ui,
+)
+
+CLIENT_ID, CLIENT_SECRET = "sp-ui-app", "sp-ui-secret"
+
+
+@pytest.fixture(scope="module")
+def sp_fake():
+    p = Process([FAKE_UPSTREAM, "--oauth-client", f"{CLIENT_ID}:{CLIENT_SECRET}"])
+    urls = json.loads(p.first_line)
+    yield urls
+    p.stop()
+
+
+def fake_requests(fake, path):
+    reqs = httpx.get(f"{fake['gateway']}/__fake/requests").json()
+    return [r for r in reqs if r["path"].split("?")[0] == path]
+
+
+def test_databricks_preset_with_a_service_principal_passes_test_connection(ui, gateway, sp_fake):
+    gw, ws = sp_fake["gateway"], sp_fake["workspace"]
+    page = ui.page
+    providers_page(page, gateway)
+    open_add_menu(page).get_by_role("menuitem", name=re.compile("^Databricks AI Gateway")).click()
+    dialog = page.get_by_role("dialog", name="Databricks AI Gateway")
+    dialog.get_by_label("AI Gateway URL").fill(gw)
+    dialog.get_by_label("Workspace URL").fill(ws)
+    sp_fields = dialog.get_by_test_id("dbx-sp-fields")
+    expect(sp_fields).to_be_hidden()
+    dialog.get_by_label("Service principal (OAuth)").check()
+    expect(sp_fields).to_be_visible()
+    expect(dialog.get_by_label("Token", exact=True)).to_be_hidden()
+    # Nothing filled in: each field says what it needs.
+    dialog.get_by_role("button", name="Create providers").click()
+    expect(dialog).to_contain_text("Enter the service principal's client ID.")
+    dialog.get_by_label("Client ID").fill(CLIENT_ID)
+    dialog.get_by_label("Client secret").fill(CLIENT_SECRET)
+    ui.shot("60-databricks-preset-service-principal")
+    dialog.get_by_role("button", name="Create providers").click()
+    expect(dialog).to_be_hidden()
+    assert CLIENT_SECRET not in page.content()
+
+    stored = gateway.providers()
+    assert sorted(stored) == ["databricks-anthropic", "databricks-mlflow"]
+    for p in stored.values():
+        oauth = p["network_config"]["oauth"]
+        assert oauth["token_url"] == f"{ws}/oidc/v1/token", "derived from the workspace URL"
+        assert (oauth["client_id"], oauth["client_secret"], oauth["scope"]) == (CLIENT_ID, "********", "all-apis")
+        assert "extra_headers" not in p["network_config"]
+
+    detail = select_provider(page, "databricks-mlflow")
+    expect(detail).to_contain_text(f"Service principal (OAuth): client {CLIENT_ID}")
+    detail.get_by_role("button", name="Test connection").click()
+    result = detail.get_by_test_id("test-result")
+    expect(result).to_contain_text("OAuth token fetched")
+    expect(result).to_contain_text("Connected: 3 models")
+    expect(result).to_contain_text("databricks-mlflow/system.ai.claude")
+    expect(result).to_have_class(re.compile(r"\bok\b"))
+    ui.shot("61-test-connection-service-principal")
+    listed = fake_requests(sp_fake, UC_PATH)
+    assert listed and all(r["headers"]["authorization"].startswith("Bearer fake-sp-token-") for r in listed)
+    token_requests = fake_requests(sp_fake, "/oidc/v1/token")
+    assert token_requests and all(r["headers"]["authorization"].startswith("Basic ") for r in token_requests)
+
+    # A chat through the Native provider uses its own service principal token.
+    r = httpx.post(f"{gateway.url}/anthropic/v1/messages", json={
+        "model": "databricks-anthropic/claude-sonnet", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code == 200, r.text
+
+    # A wrong secret, set in the Network tab: the token step fails and says why.
+    panel = open_network_tab(page, "databricks-mlflow")
+    expect(panel.get_by_label("Service principal (OAuth)")).to_be_checked()
+    expect(panel.get_by_label("Client secret")).to_have_value("********")
+    panel.get_by_label("Client secret").fill("not-the-secret")
+    save_network(page, panel)
+    detail = select_provider(page, "databricks-mlflow")
+    detail.get_by_role("button", name="Test connection").click()
+    result = detail.get_by_test_id("test-result")
+    expect(result).to_contain_text("Failed getting the OAuth token")
+    expect(result).to_contain_text("invalid_client: Client authentication failed")
+    expect(result).to_have_class(re.compile(r"\bfail\b"))
+    assert "not-the-secret" not in page.content()
+    ui.shot("62-test-connection-token-step-failed")
+
+    # Back to a personal access token: the OAuth settings go, the header comes.
+    panel = open_network_tab(page, "databricks-mlflow")
+    panel.get_by_label("Personal access token").check()
+    expect(panel.get_by_test_id("net-sp-fields")).to_be_hidden()
+    table = panel.get_by_role("table", name="Extra Headers")
+    panel.get_by_role("button", name="+ Add Header").click()
+    table.get_by_role("textbox", name="Header name").last.fill("Authorization")
+    table.get_by_role("textbox", name="Header value").last.fill("Bearer dapi-any")
+    save_network(page, panel)
+    mlflow = gateway.providers()["databricks-mlflow"]
+    assert "oauth" not in mlflow["network_config"]
+    assert mlflow["network_config"]["extra_headers"] == {"Authorization": "Bearer ********"}
