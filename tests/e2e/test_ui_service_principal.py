@@ -95,7 +95,11 @@ def test_databricks_preset_with_a_service_principal_passes_test_connection(ui, g
     expect(panel.get_by_label("Service principal (OAuth)")).to_be_checked()
     expect(panel.get_by_label("Client secret")).to_have_value("********")
     panel.get_by_label("Client secret").fill("not-the-secret")
+    attribution = panel.get_by_role("switch", name=re.compile("^Send caller attribution"))
+    expect(attribution).not_to_be_checked()  # a loopback host is not a Databricks host
+    attribution.check()
     save_network(page, panel)
+    assert gateway.providers()["databricks-mlflow"]["network_config"]["databricks_request_tags"] is True
     detail = select_provider(page, "databricks-mlflow")
     detail.get_by_role("button", name="Test connection").click()
     result = detail.get_by_test_id("test-result")

@@ -9,10 +9,11 @@ use http::{HeaderMap, HeaderValue, Method};
 use serde_json::Value;
 use switchyard_protocol::translate::Translation;
 
+use crate::attribution::{request_tags, REQUEST_TAGS};
 use crate::byte_stream::ByteStream;
 use crate::error::GatewayError;
 use crate::inbound::{Inbound, InboundHeaders};
-use crate::lifecycle::Settlement;
+use crate::lifecycle::{RequestContext, Settlement};
 use crate::provider::Provider;
 use crate::relay::{relay, RelayMode};
 use crate::request_type::{BaseFormat, RequestType};
@@ -64,7 +65,7 @@ const SMALL_BODY: u64 = 256 * 1024;
 
 pub(crate) async fn send_and_relay(call: Call<'_>, mut settlement: Settlement) -> Result<ProxyResponse, Box<Failed>> {
     let mut retries = 0;
-    let sent = send_phase(&call, &settlement.ctx.upstream_headers, &mut retries).await;
+    let sent = send_phase(&call, &settlement.ctx, &mut retries).await;
     settlement.ctx.retries += retries;
     let resp = match sent {
         Ok(r) => r,
@@ -73,8 +74,17 @@ pub(crate) async fn send_and_relay(call: Call<'_>, mut settlement: Settlement) -
     relay_phase(call, resp, settlement).await
 }
 
-async fn send_phase(call: &Call<'_>, hooked: &HeaderMap, retries: &mut u32) -> Result<UpstreamResponse, GatewayError> {
+async fn send_phase(
+    call: &Call<'_>,
+    ctx: &RequestContext,
+    retries: &mut u32,
+) -> Result<UpstreamResponse, GatewayError> {
     let p = call.provider;
+    let mut forwarded = upstream_headers(p, call.headers, &ctx.upstream_headers);
+    if p.request_tags {
+        // Per candidate: a fallback to another vendor is not told who the caller is.
+        forwarded.insert(REQUEST_TAGS.clone(), request_tags(call.headers.request_tags.as_deref(), ctx)?);
+    }
     let url = p.upstream_url(call.request_type, call.model).ok_or_else(|| no_endpoint(p, call.request_type))?;
     let key = pick_key(p, call.model)?;
     tracing::debug!(provider = %p.name, model = call.model, stream = call.stream, url = %crate::redact::url(url.as_str()),
@@ -86,7 +96,7 @@ async fn send_phase(call: &Call<'_>, hooked: &HeaderMap, retries: &mut u32) -> R
             url,
             body: Some(call.body.clone()),
             key,
-            forwarded: upstream_headers(p, call.headers, hooked),
+            forwarded,
             accept_event_stream: call.stream,
         },
         retries,

@@ -83,6 +83,9 @@ pub struct InboundHeaders {
     pub user_agent: Option<String>,
     /// `x-switchyard-user`.
     pub user: Option<String>,
+    /// The client's own `Databricks-Ai-Gateway-Request-Tags`, merged into
+    /// Switchyard's for providers that send them (never forwarded as is).
+    pub request_tags: Option<String>,
     /// For *identify* only; never forwarded.
     pub credentials: Credentials,
 }

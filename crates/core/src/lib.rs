@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod attribution;
 mod byte_stream;
 mod call;
 pub mod capture;

@@ -40,6 +40,8 @@ pub struct Provider {
     pub default_max_tokens: u32,
     pub anthropic_beta: BetaPolicy,
     pub anthropic_auth: AnthropicAuth,
+    /// Send `Databricks-Ai-Gateway-Request-Tags` (the caller's attribution).
+    pub request_tags: bool,
     /// OAuth client credentials: every request carries this source's bearer token.
     pub oauth: Option<Arc<TokenSource>>,
     /// `url_for` of every request type, parsed once (parsing costs ~5 % of a request).
@@ -125,6 +127,8 @@ impl Provider {
         };
         let http =
             build_client(net).map_err(|source| ProviderBuildError::Client { provider: name.to_string(), source })?;
+        let request_tags =
+            net.databricks_request_tags.unwrap_or_else(|| crate::attribution::is_databricks_host(&base_url));
         let oauth = match &net.oauth {
             Some(o) => Some(Arc::new(TokenSource::new(o, env).map_err(invalid)?)),
             None => None,
@@ -154,6 +158,7 @@ impl Provider {
             anthropic_beta: cfg.request_shaping.anthropic_beta.clone(),
             anthropic_auth: cfg.request_shaping.anthropic_auth,
             oauth,
+            request_tags,
             urls: Vec::new(),
             http,
         };

@@ -223,6 +223,10 @@ pub struct NetworkConfig {
     /// Bearer tokens from an OAuth client-credentials grant, instead of a key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthConfig>,
+    /// `Databricks-Ai-Gateway-Request-Tags` with the caller's attribution; `None`:
+    /// on for Databricks hosts (`*.databricks.com`, `*.azuredatabricks.net`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub databricks_request_tags: Option<bool>,
 }
 
 impl Default for NetworkConfig {
@@ -241,6 +245,7 @@ impl Default for NetworkConfig {
             max_response_body_size_mb: defaults::MAX_RESPONSE_BODY_MB,
             max_stream_event_size_kb: defaults::MAX_STREAM_EVENT_KB,
             oauth: None,
+            databricks_request_tags: None,
         }
     }
 }

@@ -23,6 +23,7 @@ const NETWORK_KNOWN: &[&str] = &[
     "max_response_body_size_mb",
     "max_stream_event_size_kb",
     "oauth",
+    "databricks_request_tags",
 ];
 const NETWORK_BIFROST: &[&str] =
     &["insecure_skip_verify", "ca_cert_pem", "beta_header_overrides", "allow_private_network"];
@@ -121,6 +122,7 @@ pub(super) fn read_network(
         n.max_stream_event_size_kb = v;
     }
     n.oauth = super::oauth::read_oauth(map, &path, env, d);
+    n.databricks_request_tags = opt_bool(map, "databricks_request_tags", &path, d);
     if n.oauth.is_some() && n.extra_headers.keys().any(|h| h.eq_ignore_ascii_case("authorization")) {
         d.error(
             &join(&path, "oauth"),

@@ -78,6 +78,7 @@ pub(crate) async fn run(
         request_id: text(&REQUEST_ID),
         user_agent: text(&http::header::USER_AGENT),
         user: text(&SWITCHYARD_USER),
+        request_tags: text(&switchyard_core::attribution::REQUEST_TAGS),
         credentials: credentials(headers),
     };
     match state.gateway.serve(inbound, body, inbound_headers).await {

@@ -1,10 +1,10 @@
 // Edit Provider Config: the Network, Request Types, Request Shaping and Keys tabs.
 
-import { h, toast, errorSlot, setError, openModal, showServerErrors } from "../dom.js";
+import { h, toast, errorSlot, setError, switchEl, openModal, showServerErrors } from "../dom.js";
 import { api } from "../api.js";
 import { render } from "../router.js";
 import { authChoice } from "../auth-fields.js";
-import { isKeyless, allowedSet, baseUrlProblem, requestTypesEditor, parseList, customConfigFrom } from "../provider-fields.js";
+import { isKeyless, allowedSet, baseUrlProblem, requestTypesEditor, parseList, customConfigFrom, looksLikeDatabricks } from "../provider-fields.js";
 
 export function editConfigDialog(p) {
   const tabs = ["Network", "Request Types", "Request Shaping"];
@@ -56,6 +56,10 @@ function networkTab(p, close) {
   for (const [k, v] of Object.entries(n.extra_headers || {})) addRow(k, v);
   // Keyed providers authenticate with their keys; keyless ones (Databricks') by header or service principal.
   const auth = isKeyless(p) || n.oauth ? authChoice("net", n.oauth || null) : null;
+  // On by default for Databricks hosts (as the server decides); saved only when set against that default.
+  const tagsDefault = looksLikeDatabricks(n.base_url || "");
+  const tags = switchEl("net-request-tags", "Send caller attribution (Databricks-Ai-Gateway-Request-Tags)",
+    n.databricks_request_tags ?? tagsDefault);
   const formError = h("div", { class: "form-error", role: "alert" });
   const saveBtn = h("button", { class: "btn primary", type: "button", onclick: save }, "Save Network Configuration");
   const el = h("div", {},
@@ -67,6 +71,8 @@ function networkTab(p, close) {
       num("net-backoff-initial", "Retry backoff initial (ms)", n.retry_backoff_initial),
       num("net-backoff-max", "Retry backoff max (ms)", n.retry_backoff_max)),
     auth ? auth.el : null,
+    h("div", { class: "field" }, tags, h("div", { class: "help" },
+      "Tells Databricks' usage and inference tables which virtual key, team and user made each call (merged with the client's own tags).")),
     h("h3", { class: "section-title" }, "Extra Headers"),
     h("p", { class: "help muted" }, "Sent on every request to this provider. Credential values are shown redacted; leave them as they are to keep the stored secret."),
     h("table", { class: "rows", "aria-label": "Extra Headers" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Value"), h("th", {}, ""))), rows),
@@ -91,6 +97,9 @@ function networkTab(p, close) {
       default_request_timeout_in_seconds: val("net-timeout"), stream_idle_timeout_in_seconds: val("net-idle"),
       max_retries: val("net-retries"), retry_backoff_initial: val("net-backoff-initial"), retry_backoff_max: val("net-backoff-max") };
     if (oauth) network_config.oauth = oauth; else delete network_config.oauth;
+    const tagsOn = tags.querySelector("input").checked;
+    if (tagsOn === tagsDefault && n.databricks_request_tags === undefined) delete network_config.databricks_request_tags;
+    else network_config.databricks_request_tags = tagsOn;
     saveBtn.disabled = true;
     const err = await saveProvider(p, { network_config }, close, "Network configuration");
     saveBtn.disabled = false;
