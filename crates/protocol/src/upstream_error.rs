@@ -61,9 +61,31 @@ fn from_json(value: &Value) -> Option<UpstreamErrorDetail> {
             // Databricks: error_code may be an integer on legacy endpoints; treat that as absent.
             let code = str_of(obj.get("error_code"));
             let message = str_of(obj.get("message")).or_else(|| str_of(obj.get("detail")))?;
-            Some(UpstreamErrorDetail { message: truncate(&message), kind: None, code })
+            let message = match code.as_deref().and_then(databricks_hint) {
+                Some(hint) => format!("{} ({hint})", truncate(&message)),
+                None => truncate(&message),
+            };
+            Some(UpstreamErrorDetail { message, kind: None, code })
         }
     }
+}
+
+/// What a Databricks `error_code` means for whoever reads the error: the
+/// upstream's own message says what failed, this says where to look.
+fn databricks_hint(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "PERMISSION_DENIED" => {
+            "PERMISSION_DENIED: the provider's token or service principal may not query this endpoint; grant it CAN QUERY"
+        }
+        "RESOURCE_DOES_NOT_EXIST" => {
+            "RESOURCE_DOES_NOT_EXIST: no such endpoint or model on this workspace; GET /v1/models lists what it serves"
+        }
+        "INVALID_PARAMETER_VALUE" => "INVALID_PARAMETER_VALUE: Databricks refused a value in the request",
+        "BAD_REQUEST" => "BAD_REQUEST: Databricks refused the request",
+        "TEMPORARILY_UNAVAILABLE" => "TEMPORARILY_UNAVAILABLE: the endpoint is scaling or restarting; retry shortly",
+        "REQUEST_LIMIT_EXCEEDED" => "REQUEST_LIMIT_EXCEEDED: a Databricks rate limit on this endpoint",
+        _ => return None,
+    })
 }
 
 fn truncate(s: &str) -> String {
@@ -100,7 +122,9 @@ mod tests {
         let d = parse_upstream_error(
             br#"{"error_code":"PERMISSION_DENIED","message":"no access to endpoint","details":[]}"#,
         );
-        assert_eq!((d.message.as_str(), d.code.as_deref()), ("no access to endpoint", Some("PERMISSION_DENIED")));
+        assert_eq!(d.code.as_deref(), Some("PERMISSION_DENIED"));
+        assert!(d.message.starts_with("no access to endpoint (PERMISSION_DENIED: "), "{}", d.message);
+        assert!(d.message.contains("grant it CAN QUERY"), "where to look: {}", d.message);
         let d = parse_upstream_error(br#"{"error_code":403,"message":"nope"}"#);
         assert_eq!((d.message.as_str(), d.code), ("nope", None));
     }

@@ -74,6 +74,9 @@ pub(crate) async fn begin(s: &AppState, dialect: Dialect, model: &str) -> Result
     if model.starts_with("databricks-limit-bare") {
         return Err(StatusCode::TOO_MANY_REQUESTS.into_response());
     }
+    if let Some(e) = databricks_error(model) {
+        return Err(e.render(Dialect::Databricks));
+    }
     if model.starts_with("databricks-limit") {
         let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Exceeded workspace QPS limit for this endpoint.");
         e.retry_after = Some("120");
@@ -203,4 +206,20 @@ mod tests {
             assert_eq!(f.concat(), s);
         }
     }
+}
+
+/// `databricks-error-<CODE>…`: Databricks' own error body for that code, with the status Databricks gives it.
+fn databricks_error(model: &str) -> Option<ApiError> {
+    let rest = model.strip_prefix("databricks-error-")?;
+    let (code, status, message): (&'static str, u16, &str) = [
+        ("PERMISSION_DENIED", 403, "User does not have permission 'CAN QUERY' on endpoint."),
+        ("RESOURCE_DOES_NOT_EXIST", 404, "The given endpoint does not exist."),
+        ("INVALID_PARAMETER_VALUE", 400, "Invalid parameter: temperature must be between 0 and 2."),
+        ("BAD_REQUEST", 400, "Malformed request: messages must not be empty."),
+        ("TEMPORARILY_UNAVAILABLE", 503, "The endpoint is scaling up; try again shortly."),
+    ]
+    .into_iter()
+    .find(|(code, _, _)| rest.starts_with(code))?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Some(ApiError::new(status, message).databricks_code(code))
 }

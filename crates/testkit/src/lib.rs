@@ -24,6 +24,9 @@
 //! - `fault-503-always…` / `fault-529-always…`: always fails;
 //! - `databricks-limit…`: always 429, Databricks' `REQUEST_LIMIT_EXCEEDED` body with
 //!   `retry-after: 120`; `databricks-limit-bare…`: always 429 with no body;
+//! - `databricks-error-<CODE>…` (`PERMISSION_DENIED`, `RESOURCE_DOES_NOT_EXIST`,
+//!   `INVALID_PARAMETER_VALUE`, `BAD_REQUEST`, `TEMPORARILY_UNAVAILABLE`): that
+//!   Databricks error body with its status (403, 404, 400, 400, 503);
 //! - `error-400…`: 400 (Databricks `{"error_code","message"}` on chat);
 //! - `error-openai-404…`: 404 (OpenAI body on chat, Anthropic `not_found_error` on messages);
 //! - `fault-reset…`: streams the first events, then breaks the connection;
