@@ -194,20 +194,6 @@ pub(crate) fn fragments(s: &str) -> Vec<String> {
     vec![a.to_string(), b.to_string()]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::fragments;
-
-    #[test]
-    fn fragments_concatenate_back() {
-        for s in ["", "a", "ab", "héllo", "one two three", r#"{"cmd":"echo x"}"#] {
-            let f = fragments(s);
-            assert!(f.len() >= 2, "{s:?}");
-            assert_eq!(f.concat(), s);
-        }
-    }
-}
-
 /// `databricks-error-<CODE>…`: Databricks' own error body for that code, with the status Databricks gives it.
 fn databricks_error(model: &str) -> Option<ApiError> {
     let rest = model.strip_prefix("databricks-error-")?;
@@ -222,4 +208,18 @@ fn databricks_error(model: &str) -> Option<ApiError> {
     .find(|(code, _, _)| rest.starts_with(code))?;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Some(ApiError::new(status, message).databricks_code(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fragments;
+
+    #[test]
+    fn fragments_concatenate_back() {
+        for s in ["", "a", "ab", "héllo", "one two three", r#"{"cmd":"echo x"}"#] {
+            let f = fragments(s);
+            assert!(f.len() >= 2, "{s:?}");
+            assert_eq!(f.concat(), s);
+        }
+    }
 }
