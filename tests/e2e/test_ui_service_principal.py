@@ -58,6 +58,11 @@ def test_databricks_preset_with_a_service_principal_passes_test_connection(ui, g
     expect(dialog).to_contain_text("Enter the service principal's client ID.")
     dialog.get_by_label("Client ID").fill(CLIENT_ID)
     dialog.get_by_label("Client secret").fill(CLIENT_SECRET)
+    # A schema alone is refused (Unity Catalog filters schemas within a catalog); with its catalog it narrows the list.
+    dialog.get_by_label("Schema (optional)").fill("default")
+    dialog.get_by_role("button", name="Create providers").click()
+    expect(dialog).to_contain_text("enter the catalog too")
+    dialog.get_by_label("Catalog (optional)").fill("main")
     ui.shot("60-databricks-preset-service-principal")
     dialog.get_by_role("button", name="Create providers").click()
     expect(dialog).to_be_hidden()
@@ -70,17 +75,21 @@ def test_databricks_preset_with_a_service_principal_passes_test_connection(ui, g
         assert oauth["token_url"] == f"{ws}/oidc/v1/token", "derived from the workspace URL"
         assert (oauth["client_id"], oauth["client_secret"], oauth["scope"]) == (CLIENT_ID, "********", "all-apis")
         assert "extra_headers" not in p["network_config"]
+    assert stored["databricks-mlflow"]["custom_provider_config"]["request_path_overrides"]["list_models"] == (
+        f"{ws}{UC_PATH}?catalog_name=main&schema_name=default")
 
     detail = select_provider(page, "databricks-mlflow")
     expect(detail).to_contain_text(f"Service principal (OAuth): client {CLIENT_ID}")
     detail.get_by_role("button", name="Test connection").click()
     result = detail.get_by_test_id("test-result")
     expect(result).to_contain_text("OAuth token fetched")
-    expect(result).to_contain_text("Connected: 3 models")
-    expect(result).to_contain_text("databricks-mlflow/system.ai.claude")
+    expect(result).to_contain_text("Connected: 2 models")
+    expect(result).to_contain_text("databricks-mlflow/main.default.mixtral")
+    expect(result).not_to_contain_text("system.ai.claude")
     expect(result).to_have_class(re.compile(r"\bok\b"))
     ui.shot("61-test-connection-service-principal")
     listed = fake_requests(sp_fake, UC_PATH)
+    assert all("catalog_name=main&schema_name=default" in r["path"] for r in listed)
     assert listed and all(r["headers"]["authorization"].startswith("Bearer fake-sp-token-") for r in listed)
     token_requests = fake_requests(sp_fake, "/oidc/v1/token")
     assert token_requests and all(r["headers"]["authorization"].startswith("Basic ") for r in token_requests)

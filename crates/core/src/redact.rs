@@ -1,6 +1,10 @@
 //! Credentials inside URLs. A base URL may carry `user:password@` and an
 //! override URL a query-string secret (`?code=…`): wherever a URL is shown
-//! (API, UI, logs, `/test`), the userinfo and every query value are masked.
+//! (API, UI, logs, `/test`), the userinfo and every query value are masked,
+//! but for the few parameters known to be no secret ([`PLAIN_QUERY`]).
+
+/// Query parameters whose values are shown: list filters and API versions.
+const PLAIN_QUERY: &[&str] = &["catalog_name", "schema_name", "page_size", "max_results", "api-version", "beta"];
 
 /// What a masked part reads as.
 pub const MARKER: &str = "********";
@@ -24,7 +28,11 @@ pub fn url(raw: &str) -> String {
     if u.query().is_some() {
         let masked: Vec<(String, String)> = u
             .query_pairs()
-            .map(|(k, v)| (k.into_owned(), if v.is_empty() { String::new() } else { MARKER.to_string() }))
+            .map(|(k, v)| {
+                let shown = v.is_empty() || PLAIN_QUERY.contains(&k.as_ref());
+                let v = if shown { v.into_owned() } else { MARKER.to_string() };
+                (k.into_owned(), v)
+            })
             .collect();
         u.query_pairs_mut().clear().extend_pairs(masked);
     }
@@ -46,5 +54,10 @@ mod tests {
         assert_eq!(url("https://h.example/mlflow"), "https://h.example/mlflow");
         assert_eq!(url("/v1/chat?key=s"), "********");
         assert_eq!(url("/v1/chat"), "/v1/chat");
+        assert_eq!(
+            url("https://ws.example/api/2.1/unity-catalog/models?catalog_name=main&schema_name=default&token=t"),
+            "https://ws.example/api/2.1/unity-catalog/models?catalog_name=main&schema_name=default&token=********",
+            "list filters are no secret"
+        );
     }
 }

@@ -98,6 +98,18 @@ pub fn resolve(base_url: &str, override_: Option<&PathOverride>, default_path: &
     }
 }
 
+/// A Unity Catalog model list filtered by schema without its catalog: UC
+/// refuses it (`catalog_name is required when schema_name is given`).
+pub fn unity_catalog_filter_problem(list_url: &str) -> Option<String> {
+    let (path, query) = list_url.split_once('?')?;
+    if !path.trim_end_matches('/').ends_with("/unity-catalog/models") {
+        return None;
+    }
+    let has = |name: &str| form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == name && !v.is_empty());
+    (has("schema_name") && !has("catalog_name"))
+        .then(|| "filters Unity Catalog models by schema_name without catalog_name, which Unity Catalog refuses".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

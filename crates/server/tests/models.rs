@@ -101,3 +101,30 @@ async fn an_unrecognised_list_body_fails_only_that_provider() {
     let (_, body) = json(resp).await;
     assert_eq!(body["data"], serde_json::json!([]));
 }
+
+/// `catalog_name` / `schema_name` in the list override narrow what Unity
+/// Catalog lists, on every page; a schema without its catalog is refused at load.
+#[tokio::test]
+async fn unity_catalog_lists_narrow_by_catalog_and_schema() {
+    let provider = |query: &str| {
+        DATABRICKS_MLFLOW
+            .replace("{ws}/api/2.1/unity-catalog/models", &format!("{{ws}}/api/2.1/unity-catalog/models?{query}"))
+    };
+    let h = start(&provider("catalog_name=main&schema_name=default")).await;
+    let (status, body) = json(h.get("/v1/models").await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body), ["databricks-mlflow/main.default.llama", "databricks-mlflow/main.default.mixtral"]);
+    let paths: Vec<String> = h.fake.requests().into_iter().filter(|r| r.host == "workspace").map(|r| r.path).collect();
+    assert!(paths.iter().all(|p| p.contains("catalog_name=main&schema_name=default")), "kept on every page: {paths:?}");
+    assert_eq!(paths.len(), 3);
+
+    let h = start(&provider("catalog_name=system")).await;
+    assert_eq!(ids(&json(h.get("/v1/models").await).await.1), ["databricks-mlflow/system.ai.claude"]);
+
+    let text = format!(r#"{{"providers": {}}}"#, provider("schema_name=default"))
+        .replace("{gw}", "https://gw.example")
+        .replace("{ws}", "https://ws.example");
+    let err = switchyard_core::config::GatewayConfig::parse(&text, &common::env()).unwrap_err().to_string();
+    assert!(err.contains("schema_name without catalog_name"), "{err}");
+    assert!(err.contains("request_path_overrides.list_models"), "names the field: {err}");
+}

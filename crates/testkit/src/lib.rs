@@ -369,10 +369,13 @@ fn openai_model((id, created): &(&str, u64)) -> Value {
 #[derive(serde::Deserialize)]
 struct UcQuery {
     page_token: Option<String>,
+    catalog_name: Option<String>,
+    schema_name: Option<String>,
 }
 
 /// Unity Catalog `registered_models`, three pages: two models, an empty page
-/// that still carries a token, then one model and no token.
+/// that still carries a token, then one model and no token; `catalog_name`
+/// and `schema_name` narrow each page (a schema needs its catalog, as in UC).
 async fn workspace_handler(
     State(s): State<AppState>,
     method: Method,
@@ -391,17 +394,31 @@ async fn workspace_handler(
     if method != Method::GET || uri.path() != "/api/2.1/unity-catalog/models" {
         return databricks_error(StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND", "No API found");
     }
+    if q.schema_name.is_some() && q.catalog_name.is_none() {
+        return databricks_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAMETER_VALUE",
+            "catalog_name is required when schema_name is given",
+        );
+    }
+    let wanted = |full: &str| {
+        let mut parts = full.split('.');
+        let (catalog, schema) = (parts.next(), parts.next());
+        q.catalog_name.as_deref().is_none_or(|c| Some(c) == catalog)
+            && q.schema_name.as_deref().is_none_or(|s| Some(s) == schema)
+    };
     let model = |full: &str| {
         let name = full.rsplit('.').next().unwrap_or(full);
         json!({"name": name, "full_name": full, "catalog_name": "main", "schema_name": "default",
                "owner": "dev@example.com", "created_at": 1_700_000_000_000i64})
     };
+    let models = |names: &[&str]| names.iter().filter(|n| wanted(n)).map(|n| model(n)).collect::<Vec<_>>();
     let page = match q.page_token.as_deref() {
         None => {
-            json!({"registered_models": [model("main.default.llama"), model("main.default.mixtral")], "next_page_token": "page-2"})
+            json!({"registered_models": models(&["main.default.llama", "main.default.mixtral"]), "next_page_token": "page-2"})
         }
         Some("page-2") => json!({"registered_models": [], "next_page_token": "page-3"}),
-        Some("page-3") => json!({"registered_models": [model("system.ai.claude")]}),
+        Some("page-3") => json!({"registered_models": models(&["system.ai.claude"])}),
         Some(other) => {
             return databricks_error(
                 StatusCode::BAD_REQUEST,

@@ -423,6 +423,12 @@ fn read_custom(map: &Map<String, Value>, path: &str, d: &mut Diags) -> Option<Cu
                 );
                 continue;
             }
+            if t == RequestType::ListModels {
+                if let Some(problem) = url_rule::unity_catalog_filter_problem(s) {
+                    d.error(&at, problem, Some("add catalog_name=<catalog> before schema_name, e.g. ?catalog_name=main&schema_name=default".into()));
+                    continue;
+                }
+            }
             if let Some(f) = base {
                 if t.default_path(f).is_none() && !s.starts_with("http") {
                     d.warn(

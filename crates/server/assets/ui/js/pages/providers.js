@@ -49,7 +49,10 @@ function providerDetail(p) {
       // A service principal's token is the first step: say whether it worked before the rest.
       const token = r.token && r.token.ok ? `OAuth token fetched (valid ${r.token.expires_in_s} s)\n` : "";
       result.textContent = r.ok
-        ? token + (r.kind === "list_models" ? `Connected: ${r.count} models (${r.latency_ms} ms)\n${(r.models || []).slice(0, 10).join("\n")}` : `Connected: the model answered (${r.latency_ms} ms)`)
+        ? token + (r.kind === "list_models"
+          // Every model the endpoint serves (the API sends the first 50), as clients address them.
+          ? `Connected: ${r.count} models (${r.latency_ms} ms)\n${(r.models || []).join("\n")}${r.count > (r.models || []).length ? `\n… and ${r.count - r.models.length} more (GET /v1/models lists them all)` : ""}`
+          : `Connected: the model answered (${r.latency_ms} ms)`)
         : r.step === "token"
           ? `Failed getting the OAuth token: ${r.error}`
           : `${token}Failed${r.status ? ` (HTTP ${r.status})` : ""}: ${r.error}`;
