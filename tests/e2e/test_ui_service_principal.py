@@ -130,3 +130,51 @@ def test_databricks_preset_with_a_service_principal_passes_test_connection(ui, g
     mlflow = gateway.providers()["databricks-mlflow"]
     assert "oauth" not in mlflow["network_config"]
     assert mlflow["network_config"]["extra_headers"] == {"Authorization": "Bearer ********"}
+
+
+def test_unity_ai_gateway_layout_needs_only_the_workspace_url(ui, gateway, sp_fake):
+    ws = sp_fake["workspace"]
+    page = ui.page
+    providers_page(page, gateway)
+    open_add_menu(page).get_by_role("menuitem", name=re.compile("^Databricks AI Gateway")).click()
+    dialog = page.get_by_role("dialog", name="Databricks AI Gateway")
+    dialog.get_by_label("Workspace host (Unity AI Gateway)").check()
+    expect(dialog.get_by_label("AI Gateway URL")).to_be_hidden()
+    expect(dialog).to_contain_text("databricks-codex (OpenAI Responses, natively, for Codex)")
+    dialog.get_by_label("Workspace URL").fill(ws)
+    dialog.get_by_label("Service principal (OAuth)").check()
+    dialog.get_by_label("Client ID").fill(CLIENT_ID)
+    dialog.get_by_label("Client secret").fill(CLIENT_SECRET)
+    ui.shot("63-databricks-preset-unity-ai-gateway")
+    dialog.get_by_role("button", name="Create providers").click()
+    expect(dialog).to_be_hidden()
+
+    stored = gateway.providers()
+    assert sorted(stored) == ["databricks-anthropic", "databricks-codex", "databricks-mlflow"]
+    assert stored["databricks-mlflow"]["network_config"]["base_url"] == f"{ws}/ai-gateway/mlflow"
+    assert stored["databricks-mlflow"]["custom_provider_config"]["request_path_overrides"]["list_models"] == (
+        f"{ws}/api/2.1/unity-catalog/model-services?page_size=100")
+    assert stored["databricks-anthropic"]["network_config"]["base_url"] == f"{ws}/ai-gateway/anthropic"
+    codex = stored["databricks-codex"]
+    assert codex["network_config"]["base_url"] == f"{ws}/ai-gateway/codex"
+    assert codex["custom_provider_config"]["base_provider_type"] == "openai"
+    allowed = codex["custom_provider_config"]["allowed_requests"]
+    assert allowed["responses"] is True and not allowed.get("chat_completion")
+
+    detail = select_provider(page, "databricks-mlflow")
+    detail.get_by_role("button", name="Test connection").click()
+    result = detail.get_by_test_id("test-result")
+    expect(result).to_contain_text("OAuth token fetched")
+    expect(result).to_contain_text("Connected: 3 models")
+    expect(result).to_contain_text("databricks-mlflow/system.ai.gpt-5")
+    expect(result).to_contain_text("databricks-mlflow/main.default.support-bot")
+
+    # The Responses-only provider is tested in its own API, passed through to /ai-gateway/codex/v1/responses.
+    detail = select_provider(page, "databricks-codex")
+    detail.locator("#test-model").fill("system.ai.gpt-5")
+    detail.get_by_role("button", name="Test connection").click()
+    result = detail.get_by_test_id("test-result")
+    expect(result).to_contain_text("Connected: the model answered")
+    ui.shot("64-test-connection-codex-responses")
+    sent = fake_requests(sp_fake, "/ai-gateway/codex/v1/responses")
+    assert sent and sent[-1]["body"]["input"] == "ping" and sent[-1]["body"]["model"] == "system.ai.gpt-5"

@@ -182,8 +182,10 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
     let Some(base) = p.url_for(RequestType::ListModels) else {
         return Ok(Vec::new());
     };
+    let base = with_model_services_page_size(base);
     let key = if p.keyless { None } else { crate::keys::choose(&p.keys, "", &mut rand::rng()).or(p.keys.first()) };
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut next: Option<(&'static str, String)> = None;
     for _ in 0..MAX_PAGES {
         let url = match &next {
@@ -211,7 +213,8 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
         let body = resp.bytes(&p.name, p.max_response_body).await?;
         let page = parse_model_list(&body)
             .map_err(|e| GatewayError::BadUpstreamResponse { provider: p.name.clone(), message: e.to_string() })?;
-        out.extend(page.models.into_iter().map(|m| {
+        // A model listed twice (a service on two pages, a list that repeats itself) is listed once.
+        out.extend(page.models.into_iter().filter(|m| seen.insert(m.id.clone())).map(|m| {
             Model::new(
                 format!("{}/{}", p.name, m.id),
                 m.created.unwrap_or(0),
@@ -230,6 +233,17 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
 }
 
 /// Sets one query parameter, replacing an existing value.
+/// Unity AI Gateway's model-services list fails without a page size: one is
+/// added (its largest, 100) unless the URL gives its own.
+fn with_model_services_page_size(url: String) -> String {
+    let Ok(parsed) = url::Url::parse(&url) else { return url };
+    let services = parsed.path().trim_end_matches('/').ends_with("/unity-catalog/model-services");
+    if services && !parsed.query_pairs().any(|(k, _)| k == "page_size") {
+        return with_query(&url, "page_size", "100");
+    }
+    url
+}
+
 fn with_query(base: &str, param: &str, value: &str) -> String {
     match url::Url::parse(base) {
         Ok(mut url) => {

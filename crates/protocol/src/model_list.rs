@@ -21,6 +21,8 @@ pub enum ModelListFormat {
     Anthropic,
     /// `{"registered_models":[{"full_name",…}],"next_page_token"}`
     UnityCatalog,
+    /// Unity AI Gateway: `{"model_services":[{"name":"model-services/system.ai.…"}],"next_page_token"}`
+    ModelServices,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +44,7 @@ pub struct NextPage {
 pub enum ModelListError {
     #[error("model list is not JSON: {0}")]
     NotJson(String),
-    #[error("unrecognised model list: expected OpenAI or Anthropic `data[]` or Unity Catalog `registered_models[]`, got keys [{0}]")]
+    #[error("unrecognised model list: expected OpenAI or Anthropic `data[]`, Unity Catalog `registered_models[]` or `model_services[]`, got keys [{0}]")]
     UnknownFormat(String),
 }
 
@@ -51,9 +53,13 @@ pub fn parse_model_list(body: &[u8]) -> Result<ModelListPage, ModelListError> {
     let Some(obj) = value.as_object() else {
         return Err(ModelListError::UnknownFormat(String::new()));
     };
-    if obj.contains_key("registered_models") || obj.contains_key("next_page_token") {
+    if obj.contains_key("registered_models")
+        || obj.contains_key("model_services")
+        || obj.contains_key("next_page_token")
+    {
+        let services = obj.contains_key("model_services");
         let models = obj
-            .get("registered_models")
+            .get(if services { "model_services" } else { "registered_models" })
             .and_then(Value::as_array)
             .map(|items| {
                 items
@@ -63,6 +69,8 @@ pub fn parse_model_list(body: &[u8]) -> Result<ModelListPage, ModelListError> {
                             .get("full_name")
                             .and_then(Value::as_str)
                             .or_else(|| m.get("name").and_then(Value::as_str))?;
+                        // A model service's name is a resource name: `model-services/<catalog>.<schema>.<name>`.
+                        let id = id.strip_prefix("model-services/").unwrap_or(id);
                         Some(ListedModel {
                             id: id.to_string(),
                             created: m.get("created_at").and_then(Value::as_i64).map(|ms| ms / 1000),
@@ -77,7 +85,8 @@ pub fn parse_model_list(body: &[u8]) -> Result<ModelListPage, ModelListError> {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .map(|t| NextPage { param: "page_token", value: t.to_string() });
-        return Ok(ModelListPage { format: ModelListFormat::UnityCatalog, models, next });
+        let format = if services { ModelListFormat::ModelServices } else { ModelListFormat::UnityCatalog };
+        return Ok(ModelListPage { format, models, next });
     }
     if let Some(items) = obj.get("data").and_then(Value::as_array) {
         let anthropic = obj.contains_key("has_more")
@@ -162,5 +171,19 @@ mod tests {
         assert!(
             matches!(parse_model_list(br#"{"models":[]}"#), Err(ModelListError::UnknownFormat(k)) if k == "models")
         );
+    }
+
+    #[test]
+    fn detects_unity_ai_gateway_model_services() {
+        let page = parse_model_list(
+            br#"{"model_services":[{"name":"model-services/system.ai.gpt-5"},{"name":"main.default.mine"}],"next_page_token":"n"}"#,
+        )
+        .unwrap();
+        assert_eq!(page.format, ModelListFormat::ModelServices);
+        assert_eq!(
+            page.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            ["system.ai.gpt-5", "main.default.mine"]
+        );
+        assert_eq!(page.next.map(|n| (n.param, n.value)), Some(("page_token", "n".to_string())));
     }
 }

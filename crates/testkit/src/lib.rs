@@ -2,7 +2,10 @@
 //! listener and the workspace's Unity Catalog API on a second one (a different
 //! host, as in production).
 //!
-//! The AI Gateway listener answers, under any path prefix (`/mlflow`, `/anthropic`, …):
+//! The AI Gateway listener answers, under any path prefix (`/mlflow`, `/anthropic`, …),
+//! and so does the workspace listener under `/ai-gateway/` (the Unity AI Gateway layout:
+//! `/ai-gateway/mlflow/v1`, `/ai-gateway/anthropic`, `/ai-gateway/codex/v1`), which also
+//! lists `GET /api/2.1/unity-catalog/model-services` (a `page_size` required):
 //! - `POST …/chat/completions` (and `…/invocations`, Model Serving's): OpenAI Chat Completions (Databricks Unified API);
 //! - `POST …/v1/messages` (also `?beta=true`) and `POST …/v1/messages/count_tokens`:
 //!   Anthropic Messages, validated like the real API ([`anthropic`]);
@@ -306,7 +309,9 @@ async fn gateway_handler(
         return denied;
     }
     // Databricks' Unified (MLflow) API is chat only: no Responses or legacy completions there.
-    if path.starts_with("/mlflow/") && (path.ends_with("/v1/responses") || path.ends_with("/v1/completions")) {
+    if (path.starts_with("/mlflow/") || path.starts_with("/ai-gateway/mlflow/"))
+        && (path.ends_with("/v1/responses") || path.ends_with("/v1/completions"))
+    {
         return databricks_error(
             StatusCode::NOT_FOUND,
             "ENDPOINT_NOT_FOUND",
@@ -316,7 +321,7 @@ async fn gateway_handler(
     if method == Method::POST {
         // `…/invocations`: Databricks Model Serving's endpoint, chat-shaped for chat models.
         if path.ends_with("/chat/completions") || path.ends_with("/invocations") {
-            return chat(&s, &body, path.starts_with("/mlflow/")).await;
+            return chat(&s, &body, path.starts_with("/mlflow/") || path.starts_with("/ai-gateway/mlflow/")).await;
         }
         if path.ends_with("/v1/messages") {
             return anthropic::messages(&s, &body).await;
@@ -369,6 +374,7 @@ fn openai_model((id, created): &(&str, u64)) -> Value {
 #[derive(serde::Deserialize)]
 struct UcQuery {
     page_token: Option<String>,
+    page_size: Option<u32>,
     catalog_name: Option<String>,
     schema_name: Option<String>,
 }
@@ -384,12 +390,19 @@ async fn workspace_handler(
     q: Query<UcQuery>,
     body: Bytes,
 ) -> Response {
+    // Unity AI Gateway: the gateway's APIs on the workspace host, under /ai-gateway.
+    if uri.path().starts_with("/ai-gateway/") {
+        return gateway_handler(State(s), method, uri, headers, body).await;
+    }
     record(&s, &method, &uri, &headers, &body);
     if let (true, "/oidc/v1/token", Some(cfg)) = (method == Method::POST, uri.path(), &s.shared.opts.oauth) {
         return oauth::token(cfg, &s.shared.oauth, &headers, &body).await;
     }
     if let Some(denied) = check_auth(&s, &headers, Dialect::Databricks) {
         return denied;
+    }
+    if method == Method::GET && uri.path() == "/api/2.1/unity-catalog/model-services" {
+        return model_services(&q);
     }
     if method != Method::GET || uri.path() != "/api/2.1/unity-catalog/models" {
         return databricks_error(StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND", "No API found");
@@ -428,6 +441,22 @@ async fn workspace_handler(
         }
     };
     Json(page).into_response()
+}
+
+/// Unity AI Gateway's `model-services` list, two pages (a service repeated
+/// across them); without `page_size` it fails as the real one does (HTTP 499).
+fn model_services(q: &UcQuery) -> Response {
+    if q.page_size.is_none() {
+        let status = StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST);
+        return databricks_error(status, "INVALID_PARAMETER_VALUE", "page_size is required");
+    }
+    let service = |name: &str| json!({"name": format!("model-services/{name}")});
+    Json(match q.page_token.as_deref() {
+        None => json!({"model_services": [service("system.ai.claude-sonnet-4-5"), service("system.ai.gpt-5")],
+            "next_page_token": "services-2"}),
+        _ => json!({"model_services": [service("system.ai.gpt-5"), service("main.default.support-bot")]}),
+    })
+    .into_response()
 }
 
 async fn chat(s: &AppState, body: &Bytes, mlflow: bool) -> Response {

@@ -376,3 +376,20 @@ fn oauth_is_checked_field_by_field_and_excludes_other_credentials() {
         "network_config": {"oauth": {"token_url": "https://ws.example/t", "client_id": "a", "client_secret": "s"}}}));
     assert!(parse(keyless_off).is_ok(), "an OAuth provider needs no key");
 }
+
+#[test]
+fn the_unity_ai_gateway_example_is_valid_without_warnings() {
+    let text = include_str!("../../../../examples/databricks-unity-ai-gateway.json");
+    let env: HashMap<String, String> = [
+        ("DATABRICKS_CLIENT_ID".to_string(), "app".to_string()),
+        ("DATABRICKS_CLIENT_SECRET".to_string(), "s".to_string()),
+    ]
+    .into();
+    let (config, warnings) = GatewayConfig::parse(text, &env).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let codex = &config.providers["databricks-codex"];
+    assert_eq!(codex.base_format("databricks-codex"), BaseFormat::Openai);
+    let allowed = codex.custom_provider_config.as_ref().unwrap().allowed_requests.clone().unwrap();
+    assert!(allowed[&RequestType::Responses] && !allowed.get(&RequestType::ChatCompletion).copied().unwrap_or(false));
+    assert!(config.providers.values().all(|p| p.network_config.oauth.is_some()));
+}

@@ -189,17 +189,36 @@ async fn test_upstream(
         return json!({"ok": false, "kind": "chat", "error": "list models is off for this provider: give a model name to send a one-token chat"});
     };
     let started = std::time::Instant::now();
-    let request =
-        json!({"model": format!("{name}/{model}"), "max_tokens": 1, "messages": [{"role": "user", "content": "ping"}]});
+    // A Responses-only provider (Databricks' /ai-gateway/codex) is asked in its own API.
+    let responses = !provider.allows(RequestType::ChatCompletion) && provider.allows(RequestType::Responses);
+    let (inbound, request, reply_at) = if responses {
+        (
+            Inbound::OpenAiResponses,
+            json!({"model": format!("{name}/{model}"), "max_output_tokens": 16, "input": "ping"}),
+            "/output_text",
+        )
+    } else {
+        (
+            Inbound::OpenAiChat,
+            json!({"model": format!("{name}/{model}"), "max_tokens": 1,
+            "messages": [{"role": "user", "content": "ping"}]}),
+            "/choices/0/message/content",
+        )
+    };
     // The admin's own call: no virtual key needed, even where clients must present one.
     let headers = InboundHeaders { credentials: Credentials::in_process(), ..InboundHeaders::default() };
-    let result = gateway.handle(Inbound::OpenAiChat, Bytes::from(request.to_string()), headers).await;
+    let result = gateway.handle(inbound, Bytes::from(request.to_string()), headers).await;
     match result {
         Ok(resp) => {
             let text = match resp.body.collect(1 << 20).await {
-                Ok(b) => serde_json::from_slice::<Value>(&b)
-                    .ok()
-                    .and_then(|v| v.pointer("/choices/0/message/content").cloned()),
+                Ok(b) => serde_json::from_slice::<Value>(&b).ok().and_then(|v| {
+                    v.pointer(reply_at).cloned().or_else(|| {
+                        // Responses bodies carry the text in their output items (`output_text` is an SDK convenience).
+                        v.pointer("/output")
+                            .and_then(Value::as_array)
+                            .and_then(|items| items.iter().find_map(|i| i.pointer("/content/0/text").cloned()))
+                    })
+                }),
                 Err(_) => None,
             };
             json!({"ok": true, "kind": "chat", "status": resp.status, "reply": text, "latency_ms": started.elapsed().as_millis() as u64})

@@ -4,7 +4,6 @@
 import { h, toast, errorSlot, setError, switchEl, openModal, showServerErrors } from "../dom.js";
 import { api, state } from "../api.js";
 import { render } from "../router.js";
-import { authChoice } from "../auth-fields.js";
 import { baseUrlProblem, requestTypesEditor, DEFAULT_TYPES, DATABRICKS_DROPS, looksLikeDatabricks, parseList, customConfigFrom } from "../provider-fields.js";
 
 function nameProblem(v, existing) {
@@ -94,66 +93,3 @@ export function addBuiltInDialog(kind) {
   }
 }
 
-/** Both of the seed's providers from three answers (and a service principal's, if chosen). */
-export function databricksDialog() {
-  const gw = h("input", { type: "url", id: "dbx-gateway", placeholder: "https://<workspace-id>.ai-gateway.cloud.databricks.com" });
-  const ws = h("input", { type: "url", id: "dbx-workspace", placeholder: "https://adb-1234567890123456.7.azuredatabricks.net" });
-  const token = h("input", { type: "password", id: "dbx-token", placeholder: "dapi… or env.DATABRICKS_TOKEN", autocomplete: "off" });
-  const tokenField = h("div", { class: "field" }, h("label", { for: "dbx-token" }, "Token"), token, errorSlot(),
-    h("div", { class: "help" }, "Sent as Authorization: Bearer on every request."));
-  const auth = authChoice("dbx", null, (oauth) => { tokenField.hidden = oauth; });
-  const catalog = h("input", { type: "text", id: "dbx-catalog", placeholder: "all catalogs", autocomplete: "off" });
-  const schema = h("input", { type: "text", id: "dbx-schema", placeholder: "all schemas", autocomplete: "off" });
-  const filters = h("div", { class: "grid2" },
-    h("div", { class: "field" }, h("label", { for: "dbx-catalog" }, "Catalog (optional)"), catalog, errorSlot()),
-    h("div", { class: "field" }, h("label", { for: "dbx-schema" }, "Schema (optional)"), schema, errorSlot(),
-      h("div", { class: "help" }, "Lists only the Unity Catalog models in this catalog (and schema).")));
-  const formError = h("div", { class: "form-error", role: "alert" });
-  const body = h("div", {},
-    h("p", { class: "muted" }, "Creates databricks-mlflow (Unified API, OpenAI format, models listed through Unity Catalog) and databricks-anthropic (Native API, Anthropic format), keyless, authenticated with a personal access token or a service principal."),
-    h("div", { class: "field" }, h("label", { for: "dbx-gateway" }, "AI Gateway URL"), gw),
-    h("div", { class: "field" }, h("label", { for: "dbx-workspace" }, "Workspace URL"), ws),
-    auth.el, tokenField, filters, formError);
-  const createBtn = h("button", { class: "btn primary", onclick: submit }, "Create providers");
-  const close = openModal("Databricks AI Gateway", body, [h("button", { class: "btn", onclick: () => close() }, "Cancel"), createBtn]);
-  async function submit() {
-    const trim = (v) => v.trim().replace(/\/+$/, "");
-    const g = trim(gw.value), w = trim(ws.value), t = token.value.trim();
-    const urlProblem = (v) => { try { const u = new URL(v); return /^https?:$/.test(u.protocol) ? null : "Use an https:// URL."; } catch { return "Enter the full URL, starting with https://"; } };
-    const problems = [[gw, urlProblem(g)], [ws, urlProblem(w)]];
-    if (!auth.isOAuth()) problems.push([token, t ? null : "Enter the token (or env.NAME)."]);
-    const cat = catalog.value.trim(), sch = schema.value.trim();
-    problems.push([schema, sch && !cat ? "Unity Catalog filters by schema only within a catalog: enter the catalog too." : null]);
-    const ucQuery = new URLSearchParams();
-    if (cat) ucQuery.set("catalog_name", cat);
-    if (sch) ucQuery.set("schema_name", sch);
-    const ucUrl = `${w}/api/2.1/unity-catalog/models${ucQuery.toString() ? "?" + ucQuery : ""}`;
-    problems.forEach(([el, p]) => setError(el, p));
-    const oauth = auth.isOAuth() ? auth.value(urlProblem(w) ? "" : `${w}/oidc/v1/token`) : null;
-    if (problems.some(([, p]) => p) || (auth.isOAuth() && !oauth)) return;
-    // env.NAME after "Bearer " is resolved by the server at load.
-    const credentials = oauth ? { oauth } : { extra_headers: { Authorization: `Bearer ${t}` } };
-    const mlflow = {
-      name: "databricks-mlflow",
-      network_config: { base_url: `${g}/mlflow`, ...credentials },
-      custom_provider_config: { base_provider_type: "openai", is_key_less: true,
-        allowed_requests: { list_models: true, chat_completion: true, chat_completion_stream: true, embedding: true },
-        request_path_overrides: { list_models: ucUrl } },
-      request_shaping: { drop_fields: ["store", "tools[].function.strict"] },
-    };
-    const anthropic = {
-      name: "databricks-anthropic",
-      network_config: { base_url: `${g}/anthropic`, ...credentials },
-      custom_provider_config: { base_provider_type: "anthropic", is_key_less: true,
-        allowed_requests: { list_models: false, chat_completion: true, chat_completion_stream: true, responses: true, responses_stream: true,
-          text_completion: true, text_completion_stream: true, count_tokens: true } },
-      request_shaping: { drop_fields: ["tools[].eager_input_streaming"] },
-    };
-    createBtn.disabled = true;
-    try {
-      for (const p of [mlflow, anthropic]) await api("POST", "/api/providers", p);
-      close(); toast("Databricks providers created"); location.hash = "#/providers/databricks-mlflow"; await render();
-    } catch (err) { formError.textContent = err.message; await render(false); }
-    finally { createBtn.disabled = false; }
-  }
-}

@@ -5,7 +5,8 @@ import { h, toast } from "../dom.js";
 import { api, state } from "../api.js";
 import { page, render } from "../router.js";
 import { typeLabel, baseFormat, isKeyless, allowedSet } from "../provider-fields.js";
-import { addCustomProviderDialog, addBuiltInDialog, databricksDialog } from "./provider-add.js";
+import { addCustomProviderDialog, addBuiltInDialog } from "./provider-add.js";
+import { databricksDialog } from "./databricks-preset.js";
 import { editConfigDialog } from "./provider-edit.js";
 
 // ------------------------------------------------------------ usage snippets
