@@ -37,9 +37,9 @@ pub enum GatewayError {
     #[error("provider {provider:?} sent a response Switchyard could not read: {message}")]
     BadUpstreamResponse { provider: String, message: String },
 
-    /// The provider's OAuth token could not be had: the identity provider's words.
-    #[error("provider {provider:?}: {source}")]
-    UpstreamAuth { provider: String, source: crate::upstream::oauth::TokenError },
+    /// The provider's OAuth token could not be had: the token URL and the identity provider's words.
+    #[error("provider {provider:?}: {message}")]
+    UpstreamAuth { provider: String, message: String },
 
     /// Every candidate (route target, fallbacks) failed; each with its reason.
     #[error("every candidate failed: {}", .failures.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; "))]

@@ -192,7 +192,7 @@ fn build(req: &UpstreamRequest<'_>, token: Option<&HeaderValue>) -> reqwest::Req
 }
 
 async fn oauth_token(p: &Provider, source: &std::sync::Arc<TokenSource>) -> Result<HeaderValue, GatewayError> {
-    source.bearer().await.map_err(|source| GatewayError::UpstreamAuth { provider: p.name.clone(), source })
+    source.bearer().await.map_err(|e| GatewayError::UpstreamAuth { provider: p.name.clone(), message: e.to_string() })
 }
 
 /// Sends with the provider's retry policy; `retries` counts the retries made.
