@@ -91,10 +91,12 @@ const PAYLOAD_MATCH: &str = "SELECT log_id FROM log_payloads WHERE instr(request
 /// time span, cursor, request-id and payload-search narrow them; the rows are
 /// tested one by one when read.
 fn segments_query(f: &LogFilter, q_text: Option<&str>) -> QueryBuilder<Sqlite> {
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "SELECT id, data, (SELECT group_concat(log_id - (id << 10)) FROM log_payloads \
-         WHERE log_id >= id << 10 AND log_id < (id + 1) << 10) AS payloads FROM log_segments WHERE 1 = 1",
-    );
+    // A log id is `segment << ID_SHIFT | index` (segment.rs), here in SQL.
+    let shift = segment::ID_SHIFT;
+    let mut q = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT id, data, (SELECT group_concat(log_id - (id << {shift})) FROM log_payloads \
+         WHERE log_id >= id << {shift} AND log_id < (id + 1) << {shift}) AS payloads FROM log_segments WHERE 1 = 1"
+    ));
     zone(&mut q, "providers", &f.provider);
     zone(&mut q, "models", &f.model);
     zone(&mut q, "keys", &f.key);
@@ -110,7 +112,7 @@ fn segments_query(f: &LogFilter, q_text: Option<&str>) -> QueryBuilder<Sqlite> {
         q.push(" AND id <= ").push_bind(segment::segment_of(cursor));
     }
     if let Some(id) = &f.request_id {
-        q.push(" AND (id IN (SELECT log_id >> 10 FROM log_request_ids WHERE request_id = ")
+        q.push(format!(" AND (id IN (SELECT log_id >> {shift} FROM log_request_ids WHERE request_id = "))
             .push_bind(id.clone())
             .push(")");
         // Switchyard's own ids are found by their date instead (see `segment::dated_by_id`).
@@ -124,7 +126,7 @@ fn segments_query(f: &LogFilter, q_text: Option<&str>) -> QueryBuilder<Sqlite> {
         q.push(")");
     }
     if let Some(text) = q_text {
-        q.push(" AND id IN (SELECT log_id >> 10 FROM log_payloads WHERE instr(request, ")
+        q.push(format!(" AND id IN (SELECT log_id >> {shift} FROM log_payloads WHERE instr(request, "))
             .push_bind(text.to_string())
             .push(") > 0 OR instr(response, ")
             .push_bind(text.to_string())

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use http::HeaderValue;
 use serde::Deserialize;
 
+use super::send::error_chain;
 use crate::config::{ClientAuth, EnvResolver, OAuthConfig};
 
 /// A token without `expires_in` is trusted this long.
@@ -227,9 +228,9 @@ impl TokenSource {
             .body(body)
             .send()
             .await
-            .map_err(|e| self.error(transport_message(e)))?;
+            .map_err(|e| self.error(error_chain(e)))?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| self.error(transport_message(e)))?;
+        let body = resp.bytes().await.map_err(|e| self.error(error_chain(e)))?;
         if !status.is_success() {
             return Err(self.error(format!("HTTP {}: {}", status.as_u16(), error_text(&body))));
         }
@@ -271,18 +272,6 @@ fn error_text(body: &[u8]) -> String {
         end -= 1;
     }
     text[..end].to_string()
-}
-
-fn transport_message(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
 }
 
 #[cfg(test)]

@@ -137,6 +137,11 @@ fn transport(provider: &str, e: reqwest::Error) -> GatewayError {
     // reqwest errors name the URL, which may hold credentials and is internal:
     // clients are told the provider, admins find the (redacted) URL in the debug log.
     let timed_out = e.is_timeout();
+    GatewayError::UpstreamTransport { provider: provider.to_string(), message: error_chain(e), timed_out }
+}
+
+/// A reqwest error and its causes, `: `-joined, without the URL (it may hold credentials).
+pub(super) fn error_chain(e: reqwest::Error) -> String {
     let e = e.without_url();
     let mut message = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -145,7 +150,7 @@ fn transport(provider: &str, e: reqwest::Error) -> GatewayError {
         message.push_str(&s.to_string());
         source = s.source();
     }
-    GatewayError::UpstreamTransport { provider: provider.to_string(), message, timed_out }
+    message
 }
 
 fn build(req: &UpstreamRequest<'_>, token: Option<&HeaderValue>) -> reqwest::RequestBuilder {
