@@ -15,6 +15,9 @@ use http::{HeaderName, HeaderValue};
 use crate::error::GatewayError;
 use crate::lifecycle::RequestContext;
 
+/// The prefix of the tags Switchyard sets.
+const OURS: &str = "switchyard_";
+
 pub static REQUEST_TAGS: HeaderName = HeaderName::from_static("databricks-ai-gateway-request-tags");
 
 /// Hosts whose providers send the header unless told otherwise.
@@ -40,6 +43,8 @@ pub fn request_tags(client: Option<&str>, ctx: &RequestContext) -> Result<Header
     if let Some(i) = identity {
         tags.extend(i.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
+    // Switchyard's names are Switchyard's alone: one it has no value for is absent, never the client's.
+    tags.retain(|k, _| !k.starts_with(OURS));
     let mut ours = |k: &str, v: Option<&str>| {
         if let Some(v) = v {
             tags.insert(k.to_string(), v.to_string());
@@ -112,6 +117,10 @@ mod tests {
         assert_eq!(tags["équipe"], "données");
         let bare = request_tags(None, &RequestContext::new("r".into(), Inbound::OpenAiChat)).unwrap();
         assert_eq!(bare.to_str().unwrap(), r#"{"switchyard_request_id":"r"}"#);
+        // No key, no team: a client cannot fill in the names Switchyard left empty.
+        let forged = r#"{"switchyard_key": "ci-bot", "switchyard_team": "finance", "project": "p"}"#;
+        let v = request_tags(Some(forged), &RequestContext::new("r".into(), Inbound::OpenAiChat)).unwrap();
+        assert_eq!(v.to_str().unwrap(), r#"{"project":"p","switchyard_request_id":"r"}"#);
     }
 
     #[test]

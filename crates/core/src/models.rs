@@ -183,7 +183,11 @@ pub async fn fetch_provider_models(p: &Provider) -> Result<Vec<Model>, GatewayEr
         return Ok(Vec::new());
     };
     let base = with_model_services_page_size(base);
-    let key = if p.keyless { None } else { crate::keys::choose(&p.keys, "", &mut rand::rng()).or(p.keys.first()) };
+    let key = if p.keyless || p.oauth.is_some() {
+        None
+    } else {
+        crate::keys::choose(&p.keys, "", &mut rand::rng()).or(p.keys.first())
+    };
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut next: Option<(&'static str, String)> = None;

@@ -61,7 +61,8 @@ pub(crate) fn pick_key<'p>(
     provider: &'p Provider,
     model: &str,
 ) -> Result<Option<&'p crate::keys::ResolvedKey>, GatewayError> {
-    if provider.keyless {
+    // A service principal's token is the credential: no key to pick.
+    if provider.keyless || provider.oauth.is_some() {
         return Ok(None);
     }
     crate::keys::choose(&provider.keys, model, &mut rand::rng())

@@ -183,3 +183,14 @@ async fn test_connection_checks_the_token_first_and_says_which_step_failed() {
         "{r}"
     );
 }
+
+/// A provider that is not keyless authenticates with its token alone: no key is asked for.
+#[tokio::test]
+async fn a_keyed_provider_kind_with_oauth_needs_no_key() {
+    let keyed = provider("env.DBX_CLIENT_SECRET", "basic").replace(r#""is_key_less": true"#, r#""is_key_less": false"#);
+    assert!(keyed.contains(r#""is_key_less": false"#));
+    let h = common::start_with(&keyed, sp(Duration::from_secs(3600)), None).await;
+    let (status, body) = common::json(h.post("/v1/chat/completions", &chat()).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(h.chat_requests()[0].header("authorization"), Some("Bearer fake-sp-token-1"));
+}

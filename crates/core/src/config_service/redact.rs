@@ -120,7 +120,13 @@ pub fn restore(mut incoming: Value, stored: &Value) -> Result<Value, String> {
             }
         }
     }
+    // The stored secret is for the stored token URL: sent elsewhere, it would leak to that host.
+    let same_token_url =
+        incoming.pointer("/network_config/oauth/token_url") == stored.pointer("/network_config/oauth/token_url");
     if let Some(Value::String(v)) = incoming.pointer_mut("/network_config/oauth/client_secret") {
+        if is_redacted(v) && !same_token_url {
+            return Err("network_config.oauth.client_secret".into());
+        }
         if is_redacted(v) {
             match stored.pointer("/network_config/oauth/client_secret").and_then(Value::as_str) {
                 Some(secret) => *v = secret.to_string(),
@@ -167,7 +173,14 @@ mod tests {
         let shown = redact(sp.clone());
         assert_eq!(shown["network_config"]["oauth"]["client_secret"], MARKER);
         assert_eq!(shown["network_config"]["oauth"]["client_id"], "app-1", "an id is not a secret");
-        assert_eq!(restore(shown, &sp).unwrap(), sp, "the marker sent back keeps the stored secret");
+        assert_eq!(restore(shown.clone(), &sp).unwrap(), sp, "the marker sent back keeps the stored secret");
+        let mut moved = shown;
+        moved["network_config"]["oauth"]["token_url"] = json!("https://attacker.example/token");
+        assert_eq!(
+            restore(moved, &sp).unwrap_err(),
+            "network_config.oauth.client_secret",
+            "a new token URL gets no stored secret"
+        );
         assert!(!r.to_string().contains("dapi123") && !r.to_string().contains("sk-secret"));
     }
 

@@ -204,13 +204,14 @@ async fn oauth_token(p: &Provider, source: &std::sync::Arc<TokenSource>) -> Resu
 pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<UpstreamResponse, GatewayError> {
     let p = req.provider;
     let mut attempt: u32 = 0;
-    let mut token = match &p.oauth {
-        Some(source) => Some(oauth_token(p, source).await?),
-        None => None,
-    };
     // A refused token is replaced once per request, outside the retry policy.
     let mut token_renewed = false;
     loop {
+        // Read at each attempt (a cache read): a retry after a long backoff must not send an expired token.
+        let token = match &p.oauth {
+            Some(source) => Some(oauth_token(p, source).await?),
+            None => None,
+        };
         let started = Instant::now();
         let deadline = started + p.request_timeout;
         let outcome = tokio::time::timeout(p.request_timeout, build(&req, token.as_ref()).send()).await;
@@ -246,7 +247,6 @@ pub async fn send(req: UpstreamRequest<'_>, retries: &mut u32) -> Result<Upstrea
                     tracing::info!(provider = %p.name, "upstream refused the OAuth token; fetching a new one");
                     source.invalidate(used);
                     drop(resp);
-                    token = Some(oauth_token(p, source).await?);
                     token_renewed = true;
                     *retries += 1;
                     continue;
